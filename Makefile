@@ -1,0 +1,58 @@
+# Jutaku — two commands set everything up: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PERSONS ?= 10000
+
+.PHONY: install demo test test-unit test-sqlite test-postgres lint bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: a fresh embedded demo home in ./var/demo, a synthetic world, the whole cycle so far.
+demo: $(STAMP)
+	JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku demo --persons $(PERSONS)
+
+## make test: lint, unit tests, then the integration tiers on SQLite and PostgreSQL.
+test: $(STAMP) lint test-unit test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy src/jutaku
+	$(VENV)/bin/lint-imports
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit tests/architecture
+
+test-sqlite: $(STAMP)
+	@echo "=== integration + functional tier on SQLite ==="
+	env -u JUTAKU_DATABASE_URL $(PY) -m pytest tests/integration tests/functional
+
+test-postgres: $(STAMP)
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "=== integration + functional tier on PostgreSQL ==="; \
+	  JUTAKU_DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/integration tests/functional; \
+	else \
+	  echo; echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!!  PostgreSQL is not reachable at $(PG_URL)"; \
+	  echo "!!  THE POSTGRESQL TIER WAS SKIPPED: only SQLite was tested."; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; echo; \
+	fi
+
+## make bench: the 1,000,000-row benchmarks (minutes); writes bench/reports/.
+bench: $(STAMP)
+	$(PY) bench/run.py --rows $${ROWS:-1000000} --pg-url $(PG_URL)
+
+docs: $(STAMP)
+	$(PY) -m jutaku.formats.docgen docs/formats
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

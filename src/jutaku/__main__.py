@@ -1,0 +1,3 @@
+from jutaku.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""Configuration, read once from the environment and the home folder.
+
+Everything the application needs from outside (paths, database, mode, secrets) is resolved here and
+nowhere else. Secrets are held as :class:`Secret` so that they never show up in ``repr`` or logs.
+
+Environment:
+- ``JUTAKU_HOME``: the home folder (default ``./var/jutaku``) holding the SQLite database, keys,
+  configuration and output files.
+- ``JUTAKU_DATABASE_URL``: a ``postgresql://`` URL selects PostgreSQL; unset means SQLite in the home.
+- ``JUTAKU_MODE``: ``production`` (default), ``demo`` or ``test``. In production a missing key or secret
+  stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+MODES = ("production", "demo", "test")
+
+
+class ConfigurationError(RuntimeError):
+    """The installation is not usable as configured (missing home, key or secret)."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never prints."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path
+    mode: str
+    database_url: str | None
+    secret_key: Secret | None
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.home / "output"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.home / "locks"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "jutaku.sqlite3"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.keys_dir / "django-secret.key"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def is_initialised(self) -> bool:
+        return (self.home / "jutaku.json").exists()
+
+    def require_initialised(self) -> None:
+        """Refuse to run a data command against a home that `jutaku init` never created."""
+        if not self.is_initialised:
+            raise ConfigurationError(
+                f"Jutaku home {self.home} is not initialised: run `jutaku init` first "
+                "(JUTAKU_HOME selects the home)."
+            )
+
+
+def _read_secret(path: Path) -> Secret | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    return Secret(text) if text else None
+
+
+def load(environ: dict[str, str] | None = None) -> Config:
+    """Build the configuration from an environment mapping (``os.environ`` by default)."""
+    env = dict(os.environ if environ is None else environ)
+    home = Path(env.get("JUTAKU_HOME") or "./var/jutaku").expanduser().resolve()
+    mode = env.get("JUTAKU_MODE", "production")
+    if mode not in MODES:
+        raise ConfigurationError(f"JUTAKU_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    database_url = env.get("JUTAKU_DATABASE_URL") or None
+    if database_url and not database_url.startswith(("postgres://", "postgresql://", "sqlite://")):
+        raise ConfigurationError("JUTAKU_DATABASE_URL must be a postgresql:// or sqlite:// URL")
+    secret = _read_secret(home / "keys" / "django-secret.key")
+    return Config(home=home, mode=mode, database_url=database_url, secret_key=secret)
+
+
+@cache
+def get() -> Config:
+    """The process-wide configuration, read once."""
+    return load()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    name = "jutaku.exchange"
+    label = "exchange"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,121 @@
+"""Django settings, built from :mod:`jutaku.config` (the only place that reads the environment)."""
+
+from __future__ import annotations
+
+import secrets
+
+import dj_database_url
+
+from jutaku import config as _config
+
+CONFIG = _config.get()
+
+if CONFIG.secret_key is not None:
+    SECRET_KEY = CONFIG.secret_key.value
+elif CONFIG.is_production and CONFIG.is_initialised:
+    raise _config.ConfigurationError(
+        f"The secret key file {CONFIG.secret_key_path} is missing: production refuses to start. "
+        "Restore it from the key backup (docs/runbooks/keys.md)."
+    )
+else:
+    # A home that is not initialised yet (only `jutaku init` and `jutaku sim` run there) or a test run.
+    SECRET_KEY = secrets.token_urlsafe(50)
+
+DEBUG = False
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "jutaku.accounts",
+    "jutaku.audit",
+    "jutaku.crypto",
+    "jutaku.jobs",
+    "jutaku.registry",
+    "jutaku.exchange",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jutaku.web.urls"
+WSGI_APPLICATION = "jutaku.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def database_settings(cfg: _config.Config) -> dict[str, object]:
+    """The default database: PostgreSQL when a URL is given, else SQLite in the home (WAL, big cache)."""
+    if cfg.database_url and not cfg.database_url.startswith("sqlite"):
+        db = dict(dj_database_url.parse(cfg.database_url, conn_max_age=0))
+        db.setdefault("OPTIONS", {})
+        return db
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(cfg.sqlite_path),
+        "OPTIONS": {
+            # One writer at a time from the start of a transaction: the audit chain cannot fork and
+            # no deferred transaction dies upgrading its lock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA cache_size=-524288; PRAGMA foreign_keys=ON"
+            ),
+        },
+    }
+
+
+DATABASES = {"default": database_settings(CONFIG)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = str(CONFIG.home / "static")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = CONFIG.is_production
+CSRF_COOKIE_SECURE = CONFIG.is_production
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}

@@ -1,0 +1,78 @@
+"""Shared fixtures.
+
+- ``pg_tier``: true when this run targets PostgreSQL (JUTAKU_DATABASE_URL set).
+- ``child_home``: a fresh, initialised Jutaku home (and a fresh PostgreSQL database on the PG tier) for
+  tests that run the ``jutaku`` command in a child process; yields the environment to run it with.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JUTAKU = [sys.executable, "-m", "jutaku"]
+
+
+def pg_url() -> str | None:
+    url = os.environ.get("JUTAKU_DATABASE_URL")
+    return url if url and url.startswith("postgres") else None
+
+
+@pytest.fixture(scope="session")
+def pg_tier() -> bool:
+    return pg_url() is not None
+
+
+def _with_db(url: str, dbname: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def run_jutaku(env: dict[str, str], *args: str, input: str | None = None, timeout: float = 300,
+               check: bool = False) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*JUTAKU, *args], env=env, input=input, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"jutaku {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for a child `jutaku` on a fresh home (and fresh PostgreSQL database), not yet initialised."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_"))}
+    env["JUTAKU_HOME"] = str(tmp_path / "home")
+    env["JUTAKU_MODE"] = "test"
+    env["PYTHONPATH"] = str(ROOT / "src")
+    url = pg_url()
+    dbname = None
+    if url:
+        import psycopg
+
+        dbname = f"jutaku_child_{secrets.token_hex(6)}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["JUTAKU_DATABASE_URL"] = _with_db(url, dbname)
+    try:
+        yield env
+    finally:
+        if url and dbname:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def child_home(child_env: dict[str, str]) -> dict[str, str]:
+    """An initialised home for a child `jutaku`."""
+    run_jutaku(child_env, "init", check=True)
+    return child_env

@@ -1,0 +1,11 @@
+"""Test settings: the only place test defaults live (a throw-away home, test mode)."""
+
+import os
+import tempfile
+
+os.environ["JUTAKU_MODE"] = "test"
+os.environ.setdefault("JUTAKU_HOME", tempfile.mkdtemp(prefix="jutaku-test-home-"))
+
+from jutaku.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; Argon2 is tested explicitly
