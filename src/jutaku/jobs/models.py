@@ -1,1 +1,71 @@
-"""Models of jutaku.jobs."""
+"""The job ledger: one row per run of a batch job (REL-01, REL-03).
+
+A row records what was read (input hash and a display name), who ran it, how far it got (``cursor``:
+the number of input items whose effects are committed) and what happened (``counts`` by outcome code).
+The cursor moves in the same transaction as the chunk's data and audit rows, so a restart knows
+exactly where to continue. No personal data is ever stored here: ``input_name`` is a file name for
+display and ``error_message`` is written by the runner, never copied from an exception.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    COMPLETED = "completed", "completed"
+    FAILED = "failed", "failed"
+    REFUSED = "refused", "refused"
+
+
+#: States from which a non-dry-run job is continued by the next run over the same input.
+RESUMABLE_STATES = (JobState.RUNNING, JobState.FAILED)
+
+
+class Job(models.Model):
+    kind = models.CharField(max_length=64)
+    input_sha256 = models.CharField(max_length=64)
+    input_name = models.CharField(max_length=255, blank=True, default="")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    dry_run = models.BooleanField(default=False)
+    cursor = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    actor_username = models.CharField(max_length=150)
+    actor_terminal = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error_message = models.CharField(max_length=500, blank=True, default="")
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        indexes = [models.Index(fields=["kind", "input_sha256"], name="jobs_job_kind_input_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=JobState.values), name="jobs_job_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(cursor__gte=0), name="jobs_job_cursor_not_negative"),
+            # A file is applied once: a second completed real run of the same input cannot exist.
+            models.UniqueConstraint(
+                fields=["kind", "input_sha256"],
+                condition=Q(state=JobState.COMPLETED, dry_run=False),
+                name="jobs_job_one_completed_per_input",
+            ),
+            # Single runner per kind (REL-03), also enforced by the OS / advisory lock.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(state=JobState.RUNNING),
+                name="jobs_job_one_running_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"job #{self.pk} {self.kind} {self.state}"

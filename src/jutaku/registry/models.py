@@ -1,1 +1,105 @@
-"""Models of jutaku.registry."""
+"""Persons (residents and applicants), their status history and their encrypted My Numbers.
+
+Invariants are written twice (style habit 6): in the domain and as named database constraints.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+PERSON_ID_RE = r"^[0-9]{10}$"
+
+
+class Person(models.Model):
+    """A resident (入居者) or applicant (入居申込者) from the housing system's target extract."""
+
+    class Kind(models.TextChoices):
+        RESIDENT = "1", "入居者"
+        APPLICANT = "2", "入居申込者"
+
+    class Status(models.TextChoices):
+        CURRENT = "1", "有効"
+        MOVED_OUT = "2", "退去"
+        WITHDRAWN = "3", "辞退・不合格"
+        DECEASED = "4", "死亡"
+
+    person_id = models.CharField(max_length=10, unique=True)
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    household_no = models.CharField(max_length=20, db_index=True)
+    relationship = models.CharField(max_length=2)
+    housing_category = models.CharField(max_length=1)
+    housing_code = models.CharField(max_length=20)
+    application_no = models.CharField(max_length=20, blank=True)
+    name = models.CharField(max_length=60)
+    name_kana = models.CharField(max_length=120)
+    kana_key = models.CharField(max_length=120, db_index=True)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=1)
+    postal_code = models.CharField(max_length=7, blank=True)
+    address = models.CharField(max_length=200)
+    status = models.CharField(max_length=1, choices=Status.choices)
+    status_date = models.DateField(null=True)
+    updated_at = models.DateTimeField()
+    updated_job = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(person_id__regex=PERSON_ID_RE), name="person_id_ten_digits"),
+            models.CheckConstraint(condition=models.Q(kind__in=["1", "2"]), name="person_kind_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["1", "2", "3", "4"]), name="person_status_valid"),
+            models.CheckConstraint(condition=models.Q(sex__in=["0", "1", "2", "9"]), name="person_sex_valid"),
+            models.CheckConstraint(
+                condition=models.Q(housing_category__in=["1", "2", "3", "4"]), name="person_housing_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.person_id
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == self.Status.CURRENT
+
+
+class StatusChange(models.Model):
+    """Every change of a person's 状態 with its date: moves, withdrawals and deaths are kept, not lost."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField(max_length=1, blank=True)
+    new_status = models.CharField(max_length=1)
+    status_date = models.DateField(null=True)
+    recorded_at = models.DateTimeField()
+    job_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class MyNumberRecord(models.Model):
+    """A person's 個人番号, only ever stored encrypted (AES-256-GCM under the person's data key).
+
+    ``blind_index`` (HMAC-SHA-256 under the index key) allows exact lookup; its unique constraint is the
+    database half of the rule "one number belongs to one person"; ``person`` being one-to-one is the rule
+    "one person has one number".
+    """
+
+    class Source(models.TextChoices):
+        KIT = "kit", "届出キット"
+        PORTAL = "portal", "マイナポータル"
+        CHANGE = "change", "変更届"
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="my_number")
+    ciphertext = models.BinaryField()
+    blind_index = models.BinaryField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    receipt_no = models.CharField(max_length=20)
+    id_document = models.CharField(max_length=20, blank=True)
+    received_date = models.DateField(null=True)
+    job_id = models.BigIntegerField(null=True)
+    registered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blind_index"], name="my_number_blind_index_unique"),
+            models.CheckConstraint(condition=models.Q(source__in=["kit", "portal", "change"]), name="my_number_source_valid"),
+        ]

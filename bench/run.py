@@ -1,0 +1,162 @@
+"""`make bench`: per-row costs of the foundation steps and the raw-insert ceilings, on the same run.
+
+Writes ``bench/reports/foundation.md`` and ``bench/reports/foundation.json``. Later batch benchmarks
+(registration, inquiries, ...) report their rows/s as a share of the ceilings measured here in the
+same run. Synthetic data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench import ceiling  # noqa: E402
+from jutaku.domain import my_number  # noqa: E402
+
+KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
+
+
+def synthetic_rows(n: int, seed: int = 7) -> list[tuple[str, str, str, str]]:
+    """(person_id, My Number in a mix of written forms, kana name, kanji name) for n synthetic persons."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic benchmark data
+    rows = []
+    for i in range(n):
+        number = my_number.from_body(f"{rng.randrange(10**11):011d}")
+        form = i % 4
+        if form == 1:
+            number = f"{number[:4]}-{number[4:8]}-{number[8:]}"
+        elif form == 2:
+            number = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        kana = "".join(rng.choice(KANA) for _ in range(4)) + "\u3000" + "".join(rng.choice(KANA) for _ in range(3))
+        rows.append((f"{1_000_000_001 + i:010d}", number, kana, "髙橋\u3000太郎"))
+    return rows
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+    return statistics.median(times), times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "reports")
+    args = ap.parse_args()
+    n = args.rows
+    print(f"generating {n:,} synthetic rows ...", flush=True)
+    rows = synthetic_rows(n)
+    results: dict[str, dict[str, object]] = {}
+
+    def step(name: str, fn: Callable[[], object]) -> None:
+        median, times = timed(fn, args.runs)
+        results[name] = {"rows_per_s": n / median, "us_per_row": median / n * 1e6,
+                         "runs_s": [round(t, 3) for t in times]}
+        print(f"  {name:<44} {n / median:>12,.0f} rows/s  {median / n * 1e6:6.2f} µs/row", flush=True)
+
+    step("normalise My Number (width, hyphens)", lambda: [my_number.normalise(r[1]) for r in rows])
+    normalised = [my_number.normalise(r[1]) for r in rows]
+    step("validate check digit (stdnum)", lambda: [my_number.is_valid(x) for x in normalised])
+
+    try:
+        from jutaku.domain.japanese import kana_key, kanji_key
+
+        step("kana matching key", lambda: [kana_key(r[2]) for r in rows])
+        step("kanji variant key", lambda: [kanji_key(r[3]) for r in rows])
+    except ImportError as exc:  # pragma: no cover - reported, not hidden
+        print(f"  kana/kanji keys unavailable: {exc}")
+
+    sealed = _crypto_steps(rows, normalised, step)
+
+    print("raw-insert ceilings ...", flush=True)
+    ceil_rows = sealed
+    ceilings: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as _:
+        sq = [ceiling.sqlite_ceiling(ceil_rows) for _ in range(args.runs)]
+        ceilings["sqlite_executemany_unique_index_audit"] = statistics.median(sq)
+        print(f"  SQLite executemany + unique blind index + audit row: {statistics.median(sq):,.0f} persons/s")
+    try:
+        pg = [ceiling.postgres_ceiling(ceil_rows, args.pg_url) for _ in range(args.runs)]
+        pk = [ceiling.postgres_ceiling(ceil_rows, args.pg_url, with_index_and_audit=False)
+              for _ in range(args.runs)]
+        ceilings["postgres_copy_unique_index_audit"] = statistics.median(pg)
+        ceilings["postgres_copy_primary_key_only"] = statistics.median(pk)
+        print(f"  PostgreSQL COPY + unique blind index + audit row:    {statistics.median(pg):,.0f} persons/s")
+        print(f"  PostgreSQL COPY, primary key only:                   {statistics.median(pk):,.0f} persons/s")
+    except Exception as exc:  # noqa: BLE001 - a missing server is reported, the SQLite figures still count
+        ceilings["postgres"] = f"skipped: {type(exc).__name__}"
+        print(f"  PostgreSQL ceiling SKIPPED ({type(exc).__name__})")
+
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": n,
+        "runs": args.runs,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "steps": results,
+        "ceilings_persons_per_s": ceilings,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "foundation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    (args.out / "foundation.md").write_text(render(report), encoding="utf-8")
+    print(f"report: {args.out / 'foundation.md'}")
+
+
+def _crypto_steps(rows: list[tuple[str, str, str, str]], normalised: list[str],
+                  step: Callable[[str, Callable[[], object]], None]) -> list[ceiling.Row]:
+    """Encryption + blind index through the project's crypto API, on a throw-away key ring."""
+    from jutaku.crypto import bench_support
+
+    with tempfile.TemporaryDirectory() as keys:
+        sealer = bench_support.Sealer(Path(keys))
+        step("encrypt (per-person DEK) + blind index",
+             lambda: sealer.seal([(r[0], num) for r, num in zip(rows, normalised, strict=True)]))
+        return sealer.seal([(r[0], num) for r, num in zip(rows, normalised, strict=True)])
+
+
+def render(report: dict[str, object]) -> str:
+    lines = [
+        "# Foundation benchmark",
+        "",
+        f"{report['rows']:,} synthetic rows, median of {report['runs']} runs, {report['when']}, "
+        f"{report['machine']}.",  # type: ignore[index]
+        "",
+        "## Per-row costs",
+        "| step | rows/s | µs/row |",
+        "|---|---:|---:|",
+    ]
+    for name, r in report["steps"].items():  # type: ignore[attr-defined]
+        lines.append(f"| {name} | {r['rows_per_s']:,.0f} | {r['us_per_row']:.2f} |")
+    lines += ["", "## Raw-insert ceilings (persons/s; the denominators)", "| database, method | persons/s |",
+              "|---|---:|"]
+    for name, v in report["ceilings_persons_per_s"].items():  # type: ignore[attr-defined]
+        lines.append(f"| {name} | {v:,.0f} |" if isinstance(v, float) else f"| {name} | {v} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

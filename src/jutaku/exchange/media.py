@@ -1,0 +1,79 @@
+"""Recording every file read from or written to external media (PIA: 外部記録媒体の使用記録).
+
+``record_media`` writes the ledger row and its audit event in the caller's transaction, so a file is
+never used without a trace, and a rolled-back import leaves no ledger row claiming it was applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jutaku.accounts.actor import Actor
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+from jutaku.exchange.models import MediaLedgerEntry
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path
+    interface: str
+    sha256: str
+    size: int
+    record_count: int | None = None
+    encrypted: bool = False
+    key_id: str = ""
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_media(
+    direction: str,
+    media: MediaFile,
+    *,
+    actor: Actor,
+    job_id: int | None = None,
+    recipient: str = "",
+    media_id: str = "",
+    now: datetime | None = None,
+) -> MediaLedgerEntry:
+    """Write one ledger row and its audit event. Call inside ``transaction.atomic()``."""
+    entry = MediaLedgerEntry.objects.create(
+        at=now or datetime.now(UTC),
+        username=actor.username,
+        terminal=actor.terminal,
+        direction=direction,
+        interface=media.interface,
+        file_name=media.path.name,
+        sha256=media.sha256,
+        size=media.size,
+        record_count=media.record_count,
+        encrypted=media.encrypted,
+        key_id=media.key_id,
+        recipient=recipient,
+        media_id=media_id,
+        job_id=job_id,
+    )
+    event = AuditEvent.MEDIA_READ if direction == MediaLedgerEntry.Direction.READ else AuditEvent.MEDIA_WRITE
+    record(
+        event,
+        actor=actor,
+        objects=[f"media:{entry.pk}", f"sha256:{media.sha256}"],
+        job_id=job_id,
+        detail={
+            "interface": media.interface,
+            "file": media.path.name,
+            "records": media.record_count,
+            "encrypted": media.encrypted,
+        },
+    )
+    return entry
