@@ -44,6 +44,7 @@ def record_media(
     job_id: int | None = None,
     recipient: str = "",
     media_id: str = "",
+    outcome: str = "ok",
     now: datetime | None = None,
 ) -> MediaLedgerEntry:
     """Write one ledger row and its audit event. Call inside ``transaction.atomic()``."""
@@ -62,12 +63,14 @@ def record_media(
         recipient=recipient,
         media_id=media_id,
         job_id=job_id,
+        outcome=outcome,
     )
     event = AuditEvent.MEDIA_READ if direction == MediaLedgerEntry.Direction.READ else AuditEvent.MEDIA_WRITE
     record(
         event,
         actor=actor,
         objects=[f"media:{entry.pk}", f"sha256:{media.sha256}"],
+        outcome=outcome,
         job_id=job_id,
         detail={
             "interface": media.interface,

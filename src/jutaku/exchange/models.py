@@ -28,6 +28,7 @@ class MediaLedgerEntry(models.Model):
     recipient = models.CharField(max_length=100, blank=True)
     media_id = models.CharField(max_length=100, blank=True)
     job_id = models.BigIntegerField(null=True)
+    outcome = models.CharField(max_length=20, default="ok", help_text="ok, or the R_ code of a refused file")
 
     class Meta:
         ordering = ["id"]

@@ -1,10 +1,54 @@
-"""`jutaku import` commands."""
+"""`jutaku import ...`: loading the housing system's extracts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, current_actor, requires
 
 
 @click.group(name="import")
 def import_group() -> None:
     """Import files from the housing system (都住システム)."""
+
+
+def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
+    click.echo("結果コード\t件数\t内容")
+    for code in sorted(counts, key=lambda c: (c[0] != "O", c)):
+        click.echo(f"{code}\t{counts[code]}\t{labels.get(code, '')}")
+
+
+@import_group.command(name="targets")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report outcomes, change nothing.")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
+@click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the rejection list (default: the home's output folder).")
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.REGISTRY_IMPORT)
+def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+            no_progress: bool) -> None:
+    """Load residents and applicants (対象者抽出): upsert by 個人ID, keep status history."""
+    from jutaku.formats.errors import FileRejected
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.registry.rejections import default_path, write_rejections
+    from jutaku.registry.targets import KIND, OUTCOMES, import_targets
+
+    actor = current_actor()
+    try:
+        result = import_targets(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
+    except FileRejected as exc:
+        raise Refused(str(exc)) from exc
+    except JobRefused as exc:
+        raise Refused(str(exc)) from exc
+    job = result.job
+    if job.duplicate:
+        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
+    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
+    echo_counts(job.counts, OUTCOMES)
+    if not dry_run and not job.duplicate and any(c.startswith("E") for c in job.counts):
+        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
+        click.echo(f"差戻リスト: {out} ({info.rows} rows)")

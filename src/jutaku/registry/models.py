@@ -103,3 +103,23 @@ class MyNumberRecord(models.Model):
             models.UniqueConstraint(fields=["blind_index"], name="my_number_blind_index_unique"),
             models.CheckConstraint(condition=models.Q(source__in=["kit", "portal", "change"]), name="my_number_source_valid"),
         ]
+
+
+class ImportRejection(models.Model):
+    """A rejected input row of a job (差戻): kept in the chunk's transaction so resumed jobs lose none.
+
+    Never holds a My Number: ``reason`` is the Japanese text of the outcome code and field names only.
+    """
+
+    job_id = models.BigIntegerField(db_index=True)
+    line_no = models.IntegerField()
+    receipt_no = models.CharField(max_length=20, blank=True)
+    person_id = models.CharField(max_length=10, blank=True)
+    code = models.CharField(max_length=3)
+    reason = models.CharField(max_length=400)
+
+    class Meta:
+        ordering = ["job_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["job_id", "line_no"], name="import_rejection_once_per_line"),
+        ]

@@ -1,0 +1,117 @@
+"""Registration outcomes of My Number notifications (interfaces.md, "Registration outcomes").
+
+Each input row ends in exactly one outcome; ``E`` rows change nothing. Where several codes apply,
+the lowest wins (``E00`` before ``E01`` … before ``E07``); ``I01`` and ``OK`` only when no ``E`` code
+applies. The checks follow the PIA's requirements (III-2 リスク1/3): the check digit is verified, the
+person must be a known resident or applicant whose name kana, birth date and sex match (機械的に
+チェック), and the same number can never belong to two persons.
+
+In-file conflicts (``E06``): among the rows of one file that identify a person (those to which none of
+``E00``–``E03`` applies), a person appearing with two different numbers, or a number appearing with two
+different persons, makes every row of that conflict ``E06`` and none of them is registered. An exact
+repeat (same person, same number) is not a conflict: the first occurrence registers and the later one
+finds the number already there (``I01``). Rows rejected for ``E00``–``E03`` take no part in conflicts:
+they do not identify a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Protocol
+
+
+class Outcome(StrEnum):
+    OK = "OK"
+    ALREADY_REGISTERED = "I01"
+    MALFORMED = "E00"
+    BAD_NUMBER = "E01"
+    UNKNOWN_PERSON = "E02"
+    MISMATCH = "E03"
+    NUMBER_OF_ANOTHER = "E04"
+    PERSON_HAS_OTHER_NUMBER = "E05"
+    IN_FILE_CONFLICT = "E06"
+    NOT_CURRENT = "E07"
+
+    @property
+    def applies_change(self) -> bool:
+        return self is Outcome.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One parsed input row. ``number`` is the normalised number, or ``None`` when it is invalid."""
+
+    line_no: int
+    person_id: str
+    number: str | None
+    kana_key: str
+    birth_date: date | None
+    sex: str
+    malformed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    kana_key: str
+    birth_date: date
+    sex: str
+    current: bool
+
+
+class NumberStore(Protocol):
+    """What the decision needs to know of the numbers already registered (before and during the file)."""
+
+    def owner_of(self, number: str) -> str | None: ...
+
+    def number_of(self, person_id: str) -> str | None: ...
+
+
+def identify(row: Notification, person: KnownPerson | None) -> Outcome | None:
+    """``E00``–``E03``, the checks that need nothing but the row and the register; ``None`` if it passes."""
+    if row.malformed:
+        return Outcome.MALFORMED
+    if row.number is None:
+        return Outcome.BAD_NUMBER
+    if person is None:
+        return Outcome.UNKNOWN_PERSON
+    if (row.kana_key, row.birth_date, row.sex) != (person.kana_key, person.birth_date, person.sex):
+        return Outcome.MISMATCH
+    return None
+
+
+def conflicting_lines(identified: Iterable[tuple[int, str, str]]) -> set[int]:
+    """Lines of ``(line_no, person_id, number)`` rows that take part in an in-file conflict (``E06``)."""
+    rows = list(identified)
+    numbers_of: dict[str, set[str]] = {}
+    persons_of: dict[str, set[str]] = {}
+    for _, person_id, number in rows:
+        numbers_of.setdefault(person_id, set()).add(number)
+        persons_of.setdefault(number, set()).add(person_id)
+    return {
+        line for line, person_id, number in rows
+        if len(numbers_of[person_id]) > 1 or len(persons_of[number]) > 1
+    }
+
+
+def decide(row: Notification, person: KnownPerson | None, store: NumberStore, *, in_conflict: bool) -> Outcome:
+    """The one outcome of ``row`` given the register, the numbers registered so far and the conflicts."""
+    early = identify(row, person)
+    if early is not None:
+        return early
+    assert row.number is not None and person is not None  # noqa: S101 - guaranteed by identify()
+    owner = store.owner_of(row.number)
+    if owner is not None and owner != row.person_id:
+        return Outcome.NUMBER_OF_ANOTHER
+    held = store.number_of(row.person_id)
+    if held is not None and held != row.number:
+        return Outcome.PERSON_HAS_OTHER_NUMBER
+    if in_conflict:
+        return Outcome.IN_FILE_CONFLICT
+    if not person.current:
+        return Outcome.NOT_CURRENT
+    if held == row.number:
+        return Outcome.ALREADY_REGISTERED
+    return Outcome.OK

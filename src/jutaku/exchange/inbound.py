@@ -1,0 +1,58 @@
+"""Opening an inbound interchange file: plain or encrypted (``.enc``), checked whole before use.
+
+An import first calls :func:`inspect` which, in one streaming pass, decrypts (when the file is
+``<name>.enc``: every AES-GCM chunk is authenticated, so truncated or altered media is refused),
+checks encoding, CSV structure, header and limits, computes the SHA-256 of the plaintext and verifies
+the manifest when one lies beside the file. Only then are rows read, from a fresh stream. Decrypted
+content is never written to disk: there is no working file to delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from jutaku.crypto.keyring import get_keyring
+from jutaku.crypto.media import MediaIntegrityError, open_media
+from jutaku.formats.csvio import CsvReader, FileInfo, prescan, read_csv
+from jutaku.formats.errors import FileRejected
+from jutaku.formats.layouts import Layout
+from jutaku.formats.manifest import verify_manifest
+
+ENCRYPTED_SUFFIX = ".enc"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    path: Path
+    layout: Layout
+    info: FileInfo
+    encrypted: bool
+    key_id: str
+    opener: Callable[[], IO[bytes] | Path]
+
+    def rows(self) -> CsvReader:
+        return read_csv(self.opener(), self.layout, encoding=self.info.encoding)  # type: ignore[arg-type]
+
+
+def _opener(path: Path) -> tuple[Callable[[], IO[bytes] | Path], bool, str]:
+    if path.name.endswith(ENCRYPTED_SUFFIX):
+        key = get_keyring().media_key
+        return (lambda: open_media(path, key)), True, key.key_id
+    return (lambda: path), False, ""
+
+
+def inspect(path: Path, layout: Layout, *, encoding: str | None = None,
+            manifest_required: bool = False) -> Inbound:
+    """Whole-file checks before anything is applied; raises :class:`FileRejected`."""
+    if not path.is_file():
+        raise FileRejected("R_EMPTY", "no such file")
+    opener, encrypted, key_id = _opener(path)
+    try:
+        info = prescan(opener(), layout, encoding)  # type: ignore[arg-type]
+    except MediaIntegrityError:
+        raise FileRejected("R_MANIFEST_HASH", "encrypted media failed authentication") from None
+    verify_manifest(path, info, layout.name, layout_version=layout.version, required=manifest_required)
+    return Inbound(path=path, layout=layout, info=info, encrypted=encrypted, key_id=key_id, opener=opener)
