@@ -14,6 +14,7 @@ COMMANDS = [
     ("jutaku.system_commands", "init"),
     ("jutaku.system_commands", "demo"),
     ("jutaku.registry.commands", "import_group"),
+    ("jutaku.registry.commands", "register_group"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -31,7 +31,13 @@ class InvalidMyNumber(ValueError):
 
 
 def normalise(value: str) -> str:
-    """Full-width digits to ASCII; spaces and hyphens removed. Does not validate."""
+    """Full-width digits to ASCII; spaces and hyphens removed. Does not validate.
+
+    Surrounding whitespace (a space-padded fixed-width field) is stripped before the length cap; input
+    still longer than :data:`MAX_INPUT_LENGTH` comes back truncated and unnormalised, so it can never
+    be valid.
+    """
+    value = value.strip()
     if len(value) > MAX_INPUT_LENGTH:
         return value[:MAX_INPUT_LENGTH + 1]
     return "".join(ch for ch in value.translate(_FULLWIDTH_DIGITS) if ch not in _SEPARATORS)

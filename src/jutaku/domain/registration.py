@@ -16,11 +16,11 @@ they do not identify a person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Final
 
 
 class Outcome(StrEnum):
@@ -61,12 +61,12 @@ class KnownPerson:
     current: bool
 
 
-class NumberStore(Protocol):
-    """What the decision needs to know of the numbers already registered (before and during the file)."""
+class Held(StrEnum):
+    """What the number store holds for the row's person, compared with the row's number."""
 
-    def owner_of(self, number: str) -> str | None: ...
-
-    def number_of(self, person_id: str) -> str | None: ...
+    NOTHING = "nothing"
+    SAME = "same"
+    OTHER = "other"
 
 
 def identify(row: Notification, person: KnownPerson | None) -> Outcome | None:
@@ -82,36 +82,46 @@ def identify(row: Notification, person: KnownPerson | None) -> Outcome | None:
     return None
 
 
-def conflicting_lines(identified: Iterable[tuple[int, str, str]]) -> set[int]:
-    """Lines of ``(line_no, person_id, number)`` rows that take part in an in-file conflict (``E06``)."""
-    rows = list(identified)
-    numbers_of: dict[str, set[str]] = {}
-    persons_of: dict[str, set[str]] = {}
-    for _, person_id, number in rows:
-        numbers_of.setdefault(person_id, set()).add(number)
-        persons_of.setdefault(number, set()).add(person_id)
+_MANY: Final = object()
+
+
+def conflicting_lines(identified: Sequence[tuple[int, str, str]]) -> set[int]:
+    """Lines of ``(line_no, person_id, number)`` rows that take part in an in-file conflict (``E06``).
+
+    Two passes over ``identified`` with one partner (or a "many" marker) per person and per number, so
+    memory stays proportional to the distinct keys, not to the pairs.
+    """
+    partner_of_person: dict[str, object] = {}
+    partner_of_number: dict[str, object] = {}
+    for _, person_id, number in identified:
+        if partner_of_person.setdefault(person_id, number) != number:
+            partner_of_person[person_id] = _MANY
+        if partner_of_number.setdefault(number, person_id) != person_id:
+            partner_of_number[number] = _MANY
     return {
-        line for line, person_id, number in rows
-        if len(numbers_of[person_id]) > 1 or len(persons_of[number]) > 1
+        line for line, person_id, number in identified
+        if partner_of_person[person_id] is _MANY or partner_of_number[number] is _MANY
     }
 
 
-def decide(row: Notification, person: KnownPerson | None, store: NumberStore, *, in_conflict: bool) -> Outcome:
-    """The one outcome of ``row`` given the register, the numbers registered so far and the conflicts."""
+def decide(row: Notification, person: KnownPerson | None, *, owner: str | None, held: Held,
+           in_conflict: bool) -> Outcome:
+    """The one outcome of ``row``.
+
+    ``owner`` is the person the row's number is registered to (``None``: nobody); ``held`` is what is
+    registered for the row's person; both include rows registered earlier in the same file.
+    """
     early = identify(row, person)
     if early is not None:
         return early
-    assert row.number is not None and person is not None  # noqa: S101 - guaranteed by identify()
-    owner = store.owner_of(row.number)
     if owner is not None and owner != row.person_id:
         return Outcome.NUMBER_OF_ANOTHER
-    held = store.number_of(row.person_id)
-    if held is not None and held != row.number:
+    if held is Held.OTHER:
         return Outcome.PERSON_HAS_OTHER_NUMBER
     if in_conflict:
         return Outcome.IN_FILE_CONFLICT
-    if not person.current:
+    if person is None or not person.current:
         return Outcome.NOT_CURRENT
-    if held == row.number:
+    if held is Held.SAME:
         return Outcome.ALREADY_REGISTERED
     return Outcome.OK

@@ -52,3 +52,71 @@ def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Pa
     if not dry_run and not job.duplicate and any(c.startswith("E") for c in job.counts):
         out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
         click.echo(f"差戻リスト: {out} ({info.rows} rows)")
+
+
+@click.group(name="register")
+def register_group() -> None:
+    """Bulk registration of My Numbers (個人番号一括登録)."""
+
+
+def _register(source: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+              no_progress: bool) -> None:
+    from jutaku.formats.errors import FileRejected
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.registry.registration import KINDS, register_numbers
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    actor = current_actor()
+    try:
+        result = register_numbers(file, source=source, actor=actor, dry_run=dry_run, progress=not no_progress,
+                                  encoding=encoding)
+    except (FileRejected, JobRefused) as exc:
+        raise Refused(str(exc)) from exc
+    job = result.job
+    if job.duplicate:
+        click.echo(f"このファイルは登録済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
+    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
+    from jutaku.formats.layouts import REGISTRATION_OUTCOME
+
+    echo_counts(job.counts, dict(REGISTRATION_OUTCOME))
+    if not job.duplicate and any(c.startswith("E") for c in job.counts):
+        if dry_run:
+            click.echo("差戻リスト: not written in a dry run (the outcome table above is complete)")
+            return
+        out, info = write_rejections(job.job_id, rejections_path or default_path(KINDS[source], job.job_id),
+                                     actor=actor)
+        click.echo(f"差戻リスト: {out} ({info.rows} rows)")
+
+
+_options = [
+    click.option("--dry-run", is_flag=True, help="Report the outcomes, change nothing."),
+    click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
+                 help="Where to write the rejection list (default: the home's output folder)."),
+    click.option("--no-progress", is_flag=True),
+]
+
+
+def _with_options(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(_options):
+        fn = option(fn)
+    return fn
+
+
+@register_group.command(name="kit")
+@click.argument("file", type=click.Path(path_type=Path))
+@_with_options
+@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
+@requires(Permission.NUMBERS_REGISTER)
+def register_kit(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool,
+                 encoding: str | None) -> None:
+    """Register My Numbers from the collection contractor's kit file (個人番号届出データ)."""
+    _register("kit", file, dry_run, encoding, rejections_path, no_progress)
+
+
+@register_group.command(name="portal")
+@click.argument("file", type=click.Path(path_type=Path))
+@_with_options
+@requires(Permission.NUMBERS_REGISTER)
+def register_portal(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool) -> None:
+    """Register My Numbers from a Mynaportal download (ZIP of LoGo-form XML)."""
+    _register("portal", file, dry_run, None, rejections_path, no_progress)

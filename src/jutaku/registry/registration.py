@@ -1,0 +1,265 @@
+"""Bulk registration of My Numbers (F1 個人番号一括登録) from the kit file or the portal download.
+
+``register_numbers`` is the one service function behind ``jutaku register kit|portal`` and the web UI.
+Each row ends in exactly one outcome of :class:`jutaku.domain.registration.Outcome` (interfaces.md);
+``E`` rows change nothing and go to the rejection list (差戻リスト). The rules live in
+:mod:`jutaku.domain.registration`; this module loads what they need in bulk and applies the result.
+
+Pipeline (all streaming; the file is read three times at most, never held in memory):
+
+1. whole-file checks (encoding, header, limits, manifest, ZIP/XML safety): a bad file is refused whole;
+2. conflict pre-pass: (person, number) pairs of rows with a valid number, kept as integers; persons or
+   numbers with more than one partner are *candidates*; only when there are candidates the file is read
+   once more to identify them exactly (E00–E03 rows take no part in conflicts);
+3. the job: per chunk of 5,000 rows one transaction holds the register lookups, the numbers stored
+   (AES-256-GCM under the person's data key, HMAC blind index), the rejections, the audit rows and
+   the job cursor. A crash loses at most the open chunk; the rerun resumes after the last commit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from django.db import transaction
+
+from jutaku.accounts.actor import Actor
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.crypto.blind_index import get_indexer
+from jutaku.crypto.envelope import FieldCipher
+from jutaku.dbutil import adapter, bulk_insert
+from jutaku.domain import my_number
+from jutaku.domain.japanese import kana_key
+from jutaku.domain.registration import (
+    Held,
+    KnownPerson,
+    Notification,
+    Outcome,
+    conflicting_lines,
+    decide,
+    identify,
+)
+from jutaku.domain.wareki import parse_birth_date, parse_date, parse_timestamp
+from jutaku.exchange import inbound
+from jutaku.exchange.media import MediaFile, record_media
+from jutaku.formats.csvio import Row
+from jutaku.formats.layouts import KIT, PORTAL, REGISTRATION_OUTCOME, Layout
+from jutaku.formats.portal import prescan_portal, read_portal_zip
+from jutaku.jobs.runner import ChunkContext, JobResult, run_job
+from jutaku.registry.models import ImportRejection, MyNumberRecord, Person
+
+CIPHER_TABLE = "registry_mynumberrecord"
+CIPHER_COLUMN = "my_number"
+KINDS = {"kit": "register-kit", "portal": "register-portal"}
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    job: JobResult
+    file_sha256: str
+    rows: int
+    source: str
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One input file: its kind, layout and a way to read its rows afresh."""
+
+    name: str
+    layout: Layout
+    path: Path
+    open_rows: Callable[[], AbstractContextManager[Iterable[Row]]]
+
+
+def to_notification(row: Row) -> Notification:
+    v = row.values
+    number = my_number.normalise(v.get("個人番号", ""))
+    valid = number if my_number.is_valid(number) else None
+    if row.errors:
+        return Notification(row.line_no, v.get("個人ID", ""), valid, "", None, "", malformed=True)
+    return Notification(row.line_no, v["個人ID"], valid, kana_key(v["氏名カナ"]),
+                        parse_birth_date(v["生年月日"]), v["性別"])
+
+
+def known_persons(person_ids: Iterable[str]) -> dict[str, tuple[int, KnownPerson]]:
+    """The register's identity data for these persons, in one query (``SELECT … IN``)."""
+    rows = Person.objects.filter(person_id__in=list(set(person_ids))).values_list(
+        "pk", "person_id", "kana_key", "birth_date", "sex", "status")
+    return {pid: (pk, KnownPerson(key, birth, sex, status == Person.Status.CURRENT))
+            for pk, pid, key, birth, sex, status in rows}
+
+
+def find_conflicts(source: _Source) -> set[int]:
+    """Line numbers of rows in an in-file conflict (``E06``); see the module docstring, step 2."""
+    partner_of_person: dict[int, int] = {}
+    partner_of_number: dict[int, int] = {}
+    many = -1
+    with source.open_rows() as rows:
+        for row in rows:
+            if row.errors:
+                continue
+            number = my_number.normalise(row.values.get("個人番号", ""))
+            pid = row.values.get("個人ID", "")
+            if not my_number.is_valid(number) or not pid.isdigit():
+                continue
+            p, n = int(pid), int(number)
+            if partner_of_person.setdefault(p, n) != n:
+                partner_of_person[p] = many
+            if partner_of_number.setdefault(n, p) != p:
+                partner_of_number[n] = many
+    candidates_p = {p for p, n in partner_of_person.items() if n == many}
+    candidates_n = {n for n, p in partner_of_number.items() if p == many}
+    del partner_of_person, partner_of_number
+    if not candidates_p and not candidates_n:
+        return set()
+    notes: list[Notification] = []
+    with source.open_rows() as rows:
+        for row in rows:
+            note = to_notification(row)
+            if note.number is not None and note.person_id.isdigit() and (
+                    int(note.person_id) in candidates_p or int(note.number) in candidates_n):
+                notes.append(note)
+    persons = known_persons(n.person_id for n in notes)
+    identified = [(n.line_no, n.person_id, n.number) for n in notes
+                  if identify(n, persons.get(n.person_id, (0, None))[1]) is None and n.number is not None]
+    return conflicting_lines(identified)
+
+
+class _Handler:
+    """Applies one chunk: decide every row, store the OK numbers, record rejections and audit."""
+
+    def __init__(self, source: _Source, conflicts: set[int]) -> None:
+        self.source = source
+        self.conflicts = conflicts
+        self.indexer = get_indexer()
+        self.cipher = FieldCipher()
+        self.adapt_date = adapter(MyNumberRecord, "received_date")
+        self.adapt_time = adapter(MyNumberRecord, "registered_at")
+
+    def __call__(self, chunk: list[tuple[int, Row]], ctx: ChunkContext) -> Counter[str]:
+        notes = [(row, to_notification(row)) for _, row in chunk]
+        persons = known_persons(n.person_id for _, n in notes)
+        index = {n.number: bi for (_, n), bi in zip(
+            (x for x in notes if x[1].number is not None),
+            self.indexer.compute_many(n.number for _, n in notes if n.number is not None), strict=True)}
+        owners = dict((bytes(bi), pid) for bi, pid in MyNumberRecord.objects.filter(
+            blind_index__in=list(index.values())).values_list("blind_index", "person__person_id"))
+        held = dict((pid, bytes(bi)) for pid, bi in MyNumberRecord.objects.filter(
+            person__person_id__in=list(persons)).values_list("person__person_id", "blind_index"))
+        counts: Counter[str] = Counter()
+        accepted: list[tuple[Row, Notification, bytes]] = []
+        rejected: list[tuple[Row, Notification, Outcome]] = []
+        audit: list[AuditEntry] = []
+        for row, note in notes:
+            bi = index.get(note.number) if note.number else None
+            mine = held.get(note.person_id)
+            state = Held.NOTHING if mine is None else (Held.SAME if mine == bi else Held.OTHER)
+            outcome = decide(note, persons.get(note.person_id, (0, None))[1], owner=owners.get(bi) if bi else None,
+                             held=state, in_conflict=note.line_no in self.conflicts)
+            counts[outcome.value] += 1
+            if outcome is Outcome.OK:
+                assert bi is not None  # noqa: S101 - OK implies a valid number
+                accepted.append((row, note, bi))
+                owners[bi], held[note.person_id] = note.person_id, bi
+                audit.append(AuditEntry(AuditEvent.NUMBER_STORE, [note.person_id], outcome.value,
+                                        {"source": self.source.name}))
+            else:
+                if outcome is not Outcome.ALREADY_REGISTERED:
+                    rejected.append((row, note, outcome))
+                event = AuditEvent.NUMBER_STORE if outcome is Outcome.ALREADY_REGISTERED else AuditEvent.PERSON_REJECT
+                audit.append(AuditEntry(event, [_object_id(note)], outcome.value, {"source": self.source.name}))
+        self._store(accepted, persons, ctx.job_id)
+        self._reject(rejected, ctx.job_id)
+        record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
+        return counts
+
+    def _store(self, accepted: list[tuple[Row, Notification, bytes]],
+               persons: dict[str, tuple[int, KnownPerson]], job_id: int) -> None:
+        if not accepted:
+            return
+        tokens = self.cipher.encrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [
+            (note.person_id, (note.number or "").encode("ascii")) for _, note, _ in accepted])
+        now = self.adapt_time(datetime.now(UTC))
+        bulk_insert(MyNumberRecord, ("person", "ciphertext", "blind_index", "source", "receipt_no", "id_document",
+                                     "received_date", "job_id", "registered_at"), [
+            (persons[note.person_id][0], token, bi, self.source.name, row.values.get("受付番号", "")[:20],
+             _id_document(self.source.name, row), self.adapt_date(_received(self.source.name, row)), job_id, now)
+            for (row, note, bi), token in zip(accepted, tokens, strict=True)])
+
+    def _reject(self, rejected: list[tuple[Row, Notification, Outcome]], job_id: int) -> None:
+        bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
+            (job_id, row.line_no, row.values.get("受付番号", "")[:20], _safe_person_id(note.person_id),
+             outcome.value, _reason(row, outcome)) for row, note, outcome in rejected])
+
+
+def _safe_person_id(value: str) -> str:
+    """Only a well-formed 個人ID goes on the rejection list (a malformed cell might hold anything)."""
+    return value if len(value) == 10 and value.isascii() and value.isdigit() else ""
+
+
+def _object_id(note: Notification) -> str:
+    pid = _safe_person_id(note.person_id)
+    return pid or f"line:{note.line_no}"
+
+
+def _reason(row: Row, outcome: Outcome) -> str:
+    text = REGISTRATION_OUTCOME[outcome.value]
+    if outcome is Outcome.MALFORMED and row.errors:
+        text += "（" + "、".join(sorted({e.column for e in row.errors})) + "）"
+    return text[:400]
+
+
+def _id_document(source: str, row: Row) -> str:
+    if source == "kit":
+        return row.values.get("本人確認書類", "")
+    return row.values.get("本人確認方法", "")[:20]
+
+
+def _received(source: str, row: Row) -> date | None:
+    if source == "kit":
+        return parse_date(row.values["受付日"])
+    return parse_timestamp(row.values["受付日時"]).date()
+
+
+def _kit_source(path: Path, encoding: str | None) -> tuple[_Source, MediaFile, int]:
+    inb = inbound.inspect(path, KIT, encoding=encoding)
+    media = MediaFile(path, KIT.name, inb.info.sha256, inb.info.size, inb.info.rows, inb.encrypted, inb.key_id)
+    return _Source("kit", KIT, path, inb.rows), media, inb.info.rows
+
+
+def _portal_rows(path: Path) -> Iterator[Row]:
+    # Applications are processed in 受付番号 order, whatever the order of the archive's entries.
+    yield from sorted(read_portal_zip(path), key=lambda r: r.values.get("受付番号", ""))
+
+
+def _portal_source(path: Path) -> tuple[_Source, MediaFile, int]:
+    info = prescan_portal(path)
+    media = MediaFile(path, PORTAL.name, info.sha256, info.size, info.rows)
+    return _Source("portal", PORTAL, path, lambda: nullcontext(_portal_rows(path))), media, info.rows
+
+
+def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = False, progress: bool = True,
+                     encoding: str | None = None) -> RegistrationResult:
+    """Register the My Numbers of a kit CSV (``source="kit"``) or a portal ZIP (``source="portal"``).
+
+    Raises ``FileRejected`` when the file is refused whole (nothing applied) and the runner's
+    ``JobRefused`` when another registration is running.
+    """
+    if source == "kit":
+        src, media, rows = _kit_source(path, encoding)
+    elif source == "portal":
+        src, media, rows = _portal_source(path)
+    else:
+        raise ValueError(f"unknown source {source!r}")
+    with transaction.atomic():
+        record_media("read", media, actor=actor)
+    conflicts = find_conflicts(src)
+    with src.open_rows() as items:
+        result = run_job(KINDS[source], items=items, input_sha256=media.sha256, input_name=path.name, actor=actor,
+                         handler=_Handler(src, conflicts), total=rows, dry_run=dry_run, progress=progress)
+    return RegistrationResult(job=result, file_sha256=media.sha256, rows=rows, source=source)
