@@ -3,6 +3,10 @@
 - ``pg_tier``: true when this run targets PostgreSQL (JUTAKU_DATABASE_URL set).
 - ``child_home``: a fresh, initialised Jutaku home (and a fresh PostgreSQL database on the PG tier) for
   tests that run the ``jutaku`` command in a child process; yields the environment to run it with.
+- ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
+  TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
+  (re)installed for every database test and lifted only just before that flush.
+- ``home_keys``: the key files of the test run's home (created once), for in-process services.
 """
 
 from __future__ import annotations
@@ -17,6 +21,37 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    from django.db import connection
+
+    from jutaku.audit import triggers
+
+    transactional = bool(marker.kwargs.get("transaction", False))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    triggers.install_on(connection)
+    yield
+    if transactional:
+        connection.close()  # a test may leave the connection in a failed transaction
+        triggers.uninstall_on(connection)
+
+
+@pytest.fixture(scope="session")
+def home_keys() -> Path:
+    from jutaku import config
+    from jutaku.crypto.keyring import initialise_keys, set_keyring
+
+    keys_dir = config.get().keys_dir
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    initialise_keys(keys_dir)
+    set_keyring(None)  # re-read on next use
+    return keys_dir
 JUTAKU = [sys.executable, "-m", "jutaku"]
 
 

@@ -9,3 +9,7 @@ os.environ.setdefault("JUTAKU_HOME", tempfile.mkdtemp(prefix="jutaku-test-home-"
 from jutaku.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; Argon2 is tested explicitly
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # One test database per test process, so concurrent runs on one server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_jutaku_{os.getpid()}"}  # noqa: F405
