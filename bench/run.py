@@ -33,7 +33,7 @@ KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネ
 
 def synthetic_rows(n: int, seed: int = 7) -> list[tuple[str, str, str, str]]:
     """(person_id, My Number in a mix of written forms, kana name, kanji name) for n synthetic persons."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic benchmark data
+    rng = random.Random(seed)
     rows = []
     for i in range(n):
         number = my_number.from_body(f"{rng.randrange(10**11):011d}")
@@ -108,7 +108,7 @@ def main() -> None:
         ceilings["postgres_copy_primary_key_only"] = statistics.median(pk)
         print(f"  PostgreSQL COPY + unique blind index + audit row:    {statistics.median(pg):,.0f} persons/s")
         print(f"  PostgreSQL COPY, primary key only:                   {statistics.median(pk):,.0f} persons/s")
-    except Exception as exc:  # noqa: BLE001 - a missing server is reported, the SQLite figures still count
+    except Exception as exc:
         ceilings["postgres"] = f"skipped: {type(exc).__name__}"
         print(f"  PostgreSQL ceiling SKIPPED ({type(exc).__name__})")
 

@@ -6,7 +6,7 @@ import tempfile
 os.environ["JUTAKU_MODE"] = "test"
 os.environ.setdefault("JUTAKU_HOME", tempfile.mkdtemp(prefix="jutaku-test-home-"))
 
-from jutaku.settings import *  # noqa: E402, F403
+from jutaku.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; Argon2 is tested explicitly
 

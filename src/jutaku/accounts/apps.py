@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class AccountsConfig(AppConfig):
+class AccountsConfig(AppConfig):  # type: ignore[misc]
     name = "jutaku.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"

@@ -1,10 +1,126 @@
-"""`jutaku audit` commands."""
+"""`jutaku audit` commands: verify the chain, search it, write a checkpoint.
+
+Each command audits itself (AUDIT_VERIFY, AUDIT_SEARCH, AUDIT_CHECKPOINT). Output is Japanese with
+English in parentheses, as the rest of the command line.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+
 import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.audit.events import AuditEvent
+from jutaku.clikit import Refused, current_actor, requires
+
+EXIT_BROKEN = 1
 
 
 @click.group(name="audit")
 def audit() -> None:
     """The tamper-evident audit trail."""
+
+
+@audit.command(name="verify")
+@click.option("--from-seq", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Start here, trusting the stored hash of the record before.")
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A checkpoint file from `jutaku audit checkpoint`; the chain must still contain it.")
+@requires(Permission.AUDIT_VERIFY)
+def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
+    """Recompute the hash chain; exit 0 when intact, 1 when broken."""
+    from django.db import transaction
+
+    from jutaku.audit import checkpoint as cp
+    from jutaku.audit.service import AuditError, record, verify
+
+    checkpoint = None
+    if checkpoint_path is not None:
+        try:
+            checkpoint = cp.read(checkpoint_path)
+        except (OSError, ValueError) as exc:
+            raise Refused(f"checkpoint {checkpoint_path}: {exc}") from exc
+    result = verify(from_seq=from_seq, checkpoint=checkpoint)
+    try:
+        with transaction.atomic():
+            record(AuditEvent.AUDIT_VERIFY, actor=current_actor(), outcome="ok" if result.ok else "broken",
+                   detail={"checked": result.checked, "first_bad_seq": result.first_bad_seq,
+                           "from_seq": from_seq, "checkpoint_seq": checkpoint.seq if checkpoint else None})
+    except AuditError as exc:
+        click.echo(f"警告: 検証の記録に失敗しました (warning: could not record the verification): {exc}", err=True)
+    if result.ok:
+        click.echo(f"監査証跡は完全です (audit trail intact): {result.checked:,} 件検証 (records checked), "
+                   f"最終 seq {result.last_seq} hash {result.last_hash[:16]}…")
+        return
+    click.echo(f"監査証跡の不整合を検出しました (audit trail BROKEN): seq {result.first_bad_seq}: {result.reason} "
+               f"({result.checked:,} 件は正常 / records verified before it)")
+    raise SystemExit(EXIT_BROKEN)
+
+
+@audit.command(name="list")
+@click.option("--event", type=click.Choice([e.value for e in AuditEvent]), default=None)
+@click.option("--object", "object_id", default=None, help="An object id (person id, job id, file hash).")
+@click.option("--user", "username", default=None)
+@click.option("--since", default=None, help="YYYYMMDD (JST), inclusive.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@requires(Permission.AUDIT_SEARCH)
+def list_command(event: str | None, object_id: str | None, username: str | None, since: str | None,
+                 limit: int) -> None:
+    """Search the trail, newest first. The search itself is audited."""
+    from django.db import transaction
+
+    from jutaku.audit.queries import JST, Criteria, search
+    from jutaku.audit.service import InvalidAuditContent, record
+
+    criteria = Criteria(event=AuditEvent(event) if event else None, object_id=object_id, username=username,
+                        since=_parse_day(since), limit=limit)
+    try:
+        with transaction.atomic():
+            rows = search(criteria)
+            record(AuditEvent.AUDIT_SEARCH, actor=current_actor(), objects=[object_id] if object_id else (),
+                   detail={**criteria.as_detail(), "hits": len(rows)})
+    except InvalidAuditContent as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"{'SEQ':>8}  {'AT (JST)':<19}  {'USER':<16} {'TERMINAL':<15} {'EVENT':<16} {'OUTCOME':<8} "
+               f"{'JOB':>6}  OBJECTS  DETAIL")
+    for row in rows:
+        objects = row.object_ids if len(row.object_ids) <= 60 else row.object_ids[:57] + "..."
+        click.echo(f"{row.seq:>8}  {row.at.astimezone(JST):%Y-%m-%d %H:%M:%S}  {row.username:<16} "
+                   f"{row.terminal:<15} {row.event:<16} {row.outcome:<8} {row.job_id or '':>6}  "
+                   f"{objects or '-'}  {row.detail}")
+    click.echo(f"{len(rows)} 件 (records)")
+
+
+@audit.command(name="checkpoint")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it; copy it off this system (see the runbook).")
+@requires(Permission.AUDIT_VERIFY)
+def checkpoint_command(out_path: Path) -> None:
+    """Verify the chain, then write its (seq, hash, time) to a file kept outside the database."""
+    from django.db import transaction
+
+    from jutaku.audit import checkpoint as cp
+    from jutaku.audit.service import record, verify
+
+    result = verify()
+    if not result.ok:
+        click.echo(f"監査証跡が不整合のためチェックポイントを作成しません (chain broken, no checkpoint): "
+                   f"seq {result.first_bad_seq}: {result.reason}")
+        raise SystemExit(EXIT_BROKEN)
+    with transaction.atomic():
+        written = cp.write(out_path, seq=result.last_seq, hash_=result.last_hash)
+        record(AuditEvent.AUDIT_CHECKPOINT, actor=current_actor(),
+               detail={"seq": written.seq, "hash": written.hash, "file": out_path.name})
+    click.echo(f"チェックポイントを書き出しました (checkpoint written): {out_path} seq {written.seq} "
+               f"hash {written.hash[:16]}…")
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a calendar day, no time
+    except ValueError as exc:
+        raise click.BadParameter("YYYYMMDD expected", param_hint="--since") from exc

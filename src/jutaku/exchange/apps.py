@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class ExchangeConfig(AppConfig):
+class ExchangeConfig(AppConfig):  # type: ignore[misc]
     name = "jutaku.exchange"
     label = "exchange"
     default_auto_field = "django.db.models.BigAutoField"

@@ -9,7 +9,8 @@ content is never written to disk: there is no working file to delete.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -33,8 +34,16 @@ class Inbound:
     key_id: str
     opener: Callable[[], IO[bytes] | Path]
 
-    def rows(self) -> CsvReader:
-        return read_csv(self.opener(), self.layout, encoding=self.info.encoding)  # type: ignore[arg-type]
+    @contextmanager
+    def rows(self) -> Iterator[CsvReader]:
+        """A fresh reader over the file's rows; the underlying (decrypting) stream is closed after use."""
+        source = self.opener()
+        try:
+            with read_csv(source, self.layout, encoding=self.info.encoding) as reader:  # type: ignore[arg-type]
+                yield reader
+        finally:
+            if not isinstance(source, Path):
+                source.close()
 
 
 def _opener(path: Path) -> tuple[Callable[[], IO[bytes] | Path], bool, str]:
@@ -50,9 +59,13 @@ def inspect(path: Path, layout: Layout, *, encoding: str | None = None,
     if not path.is_file():
         raise FileRejected("R_EMPTY", "no such file")
     opener, encrypted, key_id = _opener(path)
+    source = opener()
     try:
-        info = prescan(opener(), layout, encoding)  # type: ignore[arg-type]
+        info = prescan(source, layout, encoding)  # type: ignore[arg-type]
     except MediaIntegrityError:
         raise FileRejected("R_MANIFEST_HASH", "encrypted media failed authentication") from None
+    finally:
+        if not isinstance(source, Path):
+            source.close()
     verify_manifest(path, info, layout.name, layout_version=layout.version, required=manifest_required)
     return Inbound(path=path, layout=layout, info=info, encrypted=encrypted, key_id=key_id, opener=opener)

@@ -65,7 +65,7 @@ def record_media(
         job_id=job_id,
         outcome=outcome,
     )
-    event = AuditEvent.MEDIA_READ if direction == MediaLedgerEntry.Direction.READ else AuditEvent.MEDIA_WRITE
+    event = AuditEvent.MEDIA_READ if direction == "read" else AuditEvent.MEDIA_WRITE
     record(
         event,
         actor=actor,

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class JobsConfig(AppConfig):
+class JobsConfig(AppConfig):  # type: ignore[misc]
     name = "jutaku.jobs"
     label = "jobs"
     default_auto_field = "django.db.models.BigAutoField"

@@ -1,10 +1,120 @@
-"""`jutaku jobs` commands."""
+"""`jutaku jobs` commands, and the conventions every job command follows.
+
+A command that runs a job (import, register, export, ...) takes ``--dry-run`` (:data:`dry_run_option`):
+the same handler runs and the same outcome counts are reported, but every chunk is rolled back; only the
+job row, marked as a dry run, remains. It wraps :func:`jutaku.jobs.runner.run_job` in
+:func:`refusals_exit` so that a busy lock or an options conflict exits 2 with a clear message.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, requires
+from jutaku.jobs.errors import JobRefused
+
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Run every check and report the counts, but roll back every change (only the job row stays).",
+)
+
+
+@contextlib.contextmanager
+def refusals_exit() -> Iterator[None]:
+    """Turn a refused run (another run holds the lock, options conflict) into exit code 2."""
+    try:
+        yield
+    except JobRefused as exc:
+        raise Refused(str(exc)) from exc
 
 
 @click.group(name="jobs")
 def jobs() -> None:
     """The job ledger."""
+
+
+@jobs.command(name="list")
+@click.option("--kind", default=None, help="Only jobs of this kind.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@requires(Permission.JOBS_VIEW)
+def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
+    """The latest jobs, newest first."""
+    from jutaku.jobs.models import Job
+
+    query = Job.objects.all() if kind is None else Job.objects.filter(kind=kind)
+    rows = list(query.order_by("-id")[:limit])
+    if as_json:
+        for job in rows:
+            click.echo(json.dumps(job_summary(job), ensure_ascii=False))
+        return
+    click.echo(f"{'ID':>6}  {'KIND':<20} {'STATE':<10} {'DRY':<3} {'PROGRESS':>17}  {'CREATED':<19}  INPUT")
+    for job in rows:
+        s = job_summary(job)
+        done = f"{s['cursor']}/{'?' if s['total'] is None else s['total']}"
+        click.echo(
+            f"{s['id']:>6}  {s['kind']:<20} {s['state']:<10} {'yes' if s['dry_run'] else '':<3} "
+            f"{done:>17}  {s['created_at'][:19]:<19}  {s['input_name']}"
+        )
+
+
+@jobs.command(name="show")
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the job as one JSON object.")
+@requires(Permission.JOBS_VIEW)
+def show_job(job_id: int, as_json: bool) -> None:
+    """One job: state, progress, who ran it, and counts by outcome code."""
+    from jutaku.jobs.models import Job
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Refused(f"there is no job #{job_id}")
+    s = job_summary(job)
+    if as_json:
+        click.echo(json.dumps(s, ensure_ascii=False))
+        return
+    for key in ("id", "kind", "state", "dry_run", "input_name", "input_sha256", "cursor", "total",
+                "actor", "created_at", "started_at", "heartbeat_at", "finished_at", "error_code",
+                "error_message"):
+        if s[key] not in (None, ""):
+            click.echo(f"{key:<13} {s[key]}")
+    click.echo("counts by outcome code:")
+    for code, n in s["counts"].items():
+        click.echo(f"  {code:<12} {n:>12,}")
+    if not s["counts"]:
+        click.echo("  (none)")
+
+
+def job_summary(job: Any) -> dict[str, Any]:
+    """A job as plain data (local time, ISO 8601); no personal data is stored on the row."""
+    from django.utils import timezone
+
+    def when(value: Any) -> str | None:
+        return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
+
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "state": job.state,
+        "dry_run": job.dry_run,
+        "input_name": job.input_name,
+        "input_sha256": job.input_sha256,
+        "cursor": job.cursor,
+        "total": job.total,
+        "counts": dict(sorted(job.counts.items())),
+        "actor": f"{job.actor_username}@{job.actor_terminal}",
+        "created_at": when(job.created_at),
+        "started_at": when(job.started_at),
+        "heartbeat_at": when(job.heartbeat_at),
+        "finished_at": when(job.finished_at),
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "options": job.options,
+    }

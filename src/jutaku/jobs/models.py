@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class JobState(models.TextChoices):
+class JobState(models.TextChoices):  # type: ignore[misc]  # Django is untyped here
     QUEUED = "queued", "queued"
     RUNNING = "running", "running"
     COMPLETED = "completed", "completed"
@@ -26,7 +26,7 @@ class JobState(models.TextChoices):
 RESUMABLE_STATES = (JobState.RUNNING, JobState.FAILED)
 
 
-class Job(models.Model):
+class Job(models.Model):  # type: ignore[misc]
     kind = models.CharField(max_length=64)
     input_sha256 = models.CharField(max_length=64)
     input_name = models.CharField(max_length=255, blank=True, default="")
@@ -47,8 +47,8 @@ class Job(models.Model):
 
     class Meta:
         ordering = ("-id",)
-        indexes = [models.Index(fields=["kind", "input_sha256"], name="jobs_job_kind_input_idx")]
-        constraints = [
+        indexes = (models.Index(fields=["kind", "input_sha256"], name="jobs_job_kind_input_idx"),)
+        constraints = (
             models.CheckConstraint(
                 condition=Q(state__in=JobState.values), name="jobs_job_state_valid"
             ),
@@ -65,7 +65,7 @@ class Job(models.Model):
                 condition=Q(state=JobState.RUNNING),
                 name="jobs_job_one_running_per_kind",
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"job #{self.pk} {self.kind} {self.state}"

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class RegistryConfig(AppConfig):
+class RegistryConfig(AppConfig):  # type: ignore[misc]
     name = "jutaku.registry"
     label = "registry"
     default_auto_field = "django.db.models.BigAutoField"

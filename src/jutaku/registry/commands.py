@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.clikit import Refused, current_actor, requires
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(name="import")
@@ -96,7 +101,7 @@ _options = [
 ]
 
 
-def _with_options(fn):  # type: ignore[no-untyped-def]
+def _with_options(fn: F) -> F:
     for option in reversed(_options):
         fn = option(fn)
     return fn

@@ -1,0 +1,407 @@
+"""Strict, streaming CSV readers and writers for the interfaces of ``interfaces.md``.
+
+Reading (security checklist FILE-01, FILE-03, FILE-04, FILE-06):
+
+- bytes are decoded strictly (``errors='strict'``); any invalid byte sequence raises
+  ``FileRejected('R_ENCODING')``. With ``encoding=None`` the file is UTF-8 (a BOM is allowed) when the
+  whole file decodes as UTF-8, else CP932 (see ``docs/adr/0005-file-formats-as-data.md``);
+- memory stays constant whatever the file size: lines are read with a length cap, fields with a size
+  cap, and limits on bytes and rows are enforced while streaming;
+- the header must equal the layout's column names exactly (after the BOM); records are RFC 4180 with
+  CRLF or LF line ends; a NUL byte or broken quoting rejects the file (``R_CSV``);
+- ``Row.line_no`` is the record number as a spreadsheet shows it: the header is 1, the first data row 2.
+
+Because rows are yielded while the file is still being read, a late ``FileRejected`` can follow rows
+already yielded: importers call :func:`prescan` first (one streaming pass, nothing applied) or apply
+inside a transaction.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Final, Literal, NamedTuple
+
+from jutaku.formats.errors import FieldError, FileRejected
+from jutaku.formats.layouts import Layout
+from jutaku.formats.validate import DEFAULT_MAX_FIELD_CHARS, FORMULA_LEAD, SEP, compile_layout, escape_formula
+
+Encoding = Literal["utf-8", "cp932"]
+Source = str | os.PathLike[str] | IO[bytes]
+
+DEFAULT_MAX_BYTES: Final = 4 * 1024**3
+DEFAULT_MAX_ROWS: Final = 10_000_000
+_CHUNK: Final = 1 << 20
+_BOM: Final = "\ufeff"
+
+
+class Row(NamedTuple):
+    """One data row: its record number (header = 1), the cells by column name, the field errors."""
+
+    line_no: int
+    values: dict[str, str]
+    errors: tuple[FieldError, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What an importer needs to verify and record a file: SHA-256 of the bytes, size, data rows."""
+
+    sha256: str
+    size: int
+    rows: int
+    encoding: str
+
+
+class _Metered(io.RawIOBase):
+    """Counts and hashes every byte read from ``raw`` (after ``head``, bytes already taken from it);
+    rejects the file once it exceeds ``max_bytes``."""
+
+    def __init__(self, raw: IO[bytes], max_bytes: int, head: bytes = b"") -> None:
+        super().__init__()
+        self._raw = raw
+        self._max = max_bytes
+        self._head = head
+        self.size = 0
+        self.hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            data, self._head = self._head[: len(buffer)], self._head[len(buffer):]
+        else:
+            data = self._raw.read(len(buffer))
+        n = len(data)
+        self.size += n
+        if self.size > self._max:
+            raise FileRejected("R_SIZE", f"over {self._max} bytes")
+        buffer[:n] = data
+        self.hash.update(data)
+        return n
+
+
+def _open(source: Source) -> tuple[IO[bytes], bool]:
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb"), True
+    return source, False
+
+
+def _check_size(stream: IO[bytes], max_bytes: int) -> None:
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return  # not a file: the metered reader enforces the limit while reading
+    if size > max_bytes:
+        raise FileRejected("R_SIZE", f"{size} > {max_bytes} bytes")
+
+
+def _utf8_prefix(head: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(stream: IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Encoding:
+    """``utf-8`` if every byte from the current position decodes as UTF-8, else ``cp932``.
+
+    Reads in chunks (constant memory) and seeks back to where it started.
+    """
+    start = stream.tell()
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+    total = 0
+    result: Encoding = "utf-8"
+    try:
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileRejected("R_SIZE", f"over {max_bytes} bytes")
+            utf8.decode(chunk)
+        utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        result = "cp932"
+    stream.seek(start)
+    return result
+
+
+def _choose_encoding(stream: IO[bytes], max_bytes: int) -> tuple[Encoding, bytes]:
+    """The encoding and the bytes already consumed to choose it.
+
+    A stream that cannot be re-read (a decrypting media stream) is judged on its first MiB, which holds
+    the header and its Japanese column names; the rest is still decoded strictly in that encoding.
+    """
+    seekable = getattr(stream, "seekable", None)
+    if seekable is not None and seekable():
+        return detect_encoding(stream, max_bytes=max_bytes), b""
+    head = stream.read(_CHUNK)
+    return ("utf-8" if _utf8_prefix(head) else "cp932"), head
+
+
+def _lines(text: IO[str], limit: int) -> Iterator[str]:
+    """Physical lines, each at most ``limit`` characters (a longer one rejects the file); no NUL."""
+    readline = text.readline
+    while line := readline(limit):
+        if len(line) == limit and line[-1] not in "\r\n":
+            raise FileRejected("R_CSV", f"line longer than {limit} characters")
+        if "\x00" in line:
+            raise FileRejected("R_CSV", "NUL byte")
+        yield line
+
+
+class CsvReader:
+    """Iterator of :class:`Row`; a context manager that closes a file it opened itself.
+
+    After the last row, :meth:`file_info` gives the SHA-256 and size of the bytes read.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        layout: Layout,
+        *,
+        encoding: Encoding | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+        validate: bool = True,
+    ) -> None:
+        self.layout = layout
+        self._stream, self._owned = _open(source)
+        try:
+            _check_size(self._stream, max_bytes)
+            head = b""
+            if encoding is None:
+                encoding, head = _choose_encoding(self._stream, max_bytes)
+            self.encoding: Encoding = encoding
+            self._meter = _Metered(self._stream, max_bytes, head)
+            buffered = io.BufferedReader(self._meter, buffer_size=_CHUNK)
+            codec = "utf-8-sig" if self.encoding == "utf-8" else "cp932"
+            self._text = io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
+            if csv.field_size_limit() < max_field_chars:
+                csv.field_size_limit(max_field_chars)
+            line_cap = len(layout.columns) * (2 * max_field_chars + 3) + 2
+            self._records = csv.reader(_lines(self._text, line_cap), strict=True)
+        except BaseException:
+            self.close()
+            raise
+        self._validate = compile_layout(layout, max_field_chars=max_field_chars) if validate else None
+        self._max_rows = max_rows
+        self.line_no = 0
+        self._done = False
+        self._rows = self._generate()
+
+    def _generate(self) -> Iterator[Row]:
+        try:
+            header = next(self._records, None)
+            if header is None:
+                raise FileRejected("R_EMPTY")
+            self.line_no = 1
+            if tuple(header) != self.layout.header:
+                raise FileRejected("R_HEADER", f"expected the {len(self.layout.header)} columns of {self.layout.name}")
+            yield from self._data_rows()
+            self._done = True
+        except UnicodeDecodeError:
+            raise FileRejected("R_ENCODING", f"{self.encoding}, after record {self.line_no}") from None
+        except csv.Error:
+            raise FileRejected("R_CSV", f"record {self.line_no + 1}") from None
+        finally:
+            self.close()
+
+    def _data_rows(self) -> Iterator[Row]:
+        # The validator's fast path is inlined here: at hundreds of thousands of rows a second, each
+        # Python call per row counts. RowValidator.__call__ is the reference behaviour.
+        validator, header, limit = self._validate, self.layout.header, self._max_rows + 1
+        width = len(header)
+        fast = validator.fast.fullmatch if validator is not None else None
+        post = validator.post if validator is not None else ()
+        line_no = 1
+        for cells in self._records:
+            line_no += 1
+            self.line_no = line_no
+            if line_no > limit:
+                raise FileRejected("R_ROWS", f"over {self._max_rows} rows")
+            values = dict(zip(header, cells, strict=False))
+            if validator is None or (
+                len(cells) == width and fast(SEP.join(cells)) is not None  # type: ignore[misc]
+                and validator.post_ok(cells, post)
+            ):
+                yield Row(line_no, values, ())
+            else:
+                yield Row(line_no, values, validator(cells)[1])
+
+    @property
+    def rows(self) -> int:
+        """Data rows read so far."""
+        return max(self.line_no - 1, 0)
+
+    def __iter__(self) -> Iterator[Row]:
+        return self._rows
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    def file_info(self) -> FileInfo:
+        if not self._done:
+            raise RuntimeError("file_info() is known only after the last row")
+        return FileInfo(self._meter.hash.hexdigest(), self._meter.size, self.rows, self.encoding)
+
+    def close(self) -> None:
+        if self._owned:
+            self._stream.close()
+
+    def __del__(self) -> None:  # a reader dropped before its end still closes the file it opened
+        if getattr(self, "_owned", False):
+            self._stream.close()
+
+    def __enter__(self) -> CsvReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def read_csv(
+    source: Source,
+    layout: Layout,
+    *,
+    encoding: Encoding | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+) -> CsvReader:
+    """Stream the rows of ``source`` (a path or a binary stream) validated against ``layout``."""
+    return CsvReader(
+        source, layout, encoding=encoding, max_bytes=max_bytes, max_rows=max_rows, max_field_chars=max_field_chars
+    )
+
+
+def prescan(
+    source: Source,
+    layout: Layout,
+    encoding: Encoding | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+) -> FileInfo:
+    """Every whole-file check in one streaming pass, before anything is applied.
+
+    Encoding, CSV structure, header, size and row limits; returns SHA-256, size, data rows and the
+    encoding. Field errors are row outcomes, not file rejections, so they do not fail the prescan.
+    """
+    reader = CsvReader(
+        source, layout, encoding=encoding, max_bytes=max_bytes, max_rows=max_rows,
+        max_field_chars=max_field_chars, validate=False,
+    )
+    with reader:
+        for _ in reader:
+            pass
+        return reader.file_info()
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+class _Sink:
+    """Encodes strictly, hashes and writes what :mod:`csv` hands it (one row per call)."""
+
+    def __init__(self, file: IO[bytes], encoding: Encoding, *, bom: bool) -> None:
+        self._file = file
+        self._cp932 = encoding == "cp932"
+        self.hash = hashlib.sha256()
+        self.size = 0
+        if bom:
+            self._put(_BOM.encode("utf-8"))
+
+    def _put(self, data: bytes) -> None:
+        self.hash.update(data)
+        self.size += len(data)
+        self._file.write(data)
+
+    def write(self, text: str) -> int:
+        if self._cp932:
+            try:
+                data = text.encode("cp932")
+            except UnicodeEncodeError:
+                raise ValueError("a cell has characters that CP932 cannot encode") from None
+        else:
+            data = text.encode("utf-8")
+        self._put(data)
+        return len(text)
+
+
+def _cells(layout: Layout, row: Mapping[str, str], n: int) -> list[str]:
+    if len(row) != len(layout.header) or any(name not in row for name in layout.header):
+        raise ValueError(f"row {n}: the keys are not exactly the columns of {layout.name}")
+    cells = [row[name] for name in layout.header]
+    if not all(isinstance(v, str) for v in cells):
+        raise TypeError(f"row {n}: every value must be a str")
+    return cells
+
+
+def _interchange_check(layout: Layout, strict: bool) -> Callable[[list[str], int], list[str]]:
+    from jutaku.domain.japanese import is_formula_like
+    from jutaku.domain.my_number import is_valid
+
+    validator = compile_layout(layout, interchange=True)
+    numbers = [i for i, c in enumerate(layout.columns) if c.type == "my_number"]
+    export = layout.direction == "export"
+
+    def check(cells: list[str], n: int) -> list[str]:
+        if strict:
+            errors = validator(cells)[1]
+            if errors:
+                raise ValueError(f"row {n}: {errors[0].column} {errors[0].code}")
+            bad = [layout.columns[i].name for i in numbers if export and cells[i] and not is_valid(cells[i])]
+            if bad:
+                raise ValueError(f"row {n}: {bad[0]} is not a valid 個人番号")
+        elif any(v and (v[0] in FORMULA_LEAD or is_formula_like(v)) for v in cells):
+            raise ValueError(f"row {n}: a cell starts with a formula character")
+        return cells
+
+    return check
+
+
+def write_csv(
+    path: str | os.PathLike[str],
+    layout: Layout,
+    rows: Iterable[Mapping[str, str]],
+    *,
+    encoding: Encoding = "utf-8",
+    staff_facing: bool | None = None,
+    strict: bool = True,
+) -> FileInfo:
+    """Write ``rows`` as RFC 4180 CSV with CRLF line ends; SHA-256 and count are computed while writing.
+
+    Staff-facing files (``layout.staff_facing`` unless overridden) escape formula-like cells with ``'``
+    and start with a UTF-8 BOM so spreadsheets show Japanese correctly. Interchange files refuse such
+    cells and, when ``strict``, any row that would not pass the import validation (and, for exports,
+    any invalid 個人番号) with :class:`ValueError`; ``strict=False`` (test data for the simulator)
+    keeps only the formula refusal. On any error the partial file is removed.
+    """
+    staff = layout.staff_facing if staff_facing is None else staff_facing
+    check = None if staff else _interchange_check(layout, strict)
+    count = 0
+    try:
+        with open(path, "wb") as file:
+            sink = _Sink(file, encoding, bom=staff and encoding == "utf-8")
+            writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, strict=True)
+            writer.writerow(layout.header)
+            for count, row in enumerate(rows, 1):
+                cells = _cells(layout, row, count)
+                writer.writerow([escape_formula(v) for v in cells] if check is None else check(cells, count))
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    return FileInfo(sink.hash.hexdigest(), sink.size, count, encoding)

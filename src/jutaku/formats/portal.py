@@ -1,0 +1,221 @@
+"""マイナポータル申請管理 downloads: a ZIP of ``<受付番号>.xml`` applications plus attachments.
+
+Whole-archive rejection (``R_ZIP``, security checklist FILE-02) when the file is not a ZIP, is ZIP64,
+has more than ``max_entries`` entries (checked from the end-of-central-directory record *before* the
+central directory is parsed), duplicate names, unsafe names (absolute, ``..``, backslashes, drive
+letters, control characters), symbolic links, encrypted entries, compression other than stored or
+deflate, nested archives (by name or by magic bytes), a CRC error, or more decompressed bytes than
+``max_entry_bytes`` per entry or ``max_total_bytes`` in all. Decompressed bytes are *counted while
+reading*; the sizes in the headers are never trusted. Nothing is ever extracted to disk.
+
+XML is parsed only with :mod:`defusedxml` with DTDs, entities and external references forbidden
+(VAL-05); any such construct or malformed XML rejects the archive (``R_XML``). Element text is
+stripped of XML white space (pretty-printed files); CSV cells, by contrast, are never trimmed.
+A missing element, a bad value, a repeated element (``F_ELEMENT``) or an entry name that differs from
+the ``受付番号`` element (``F_ENTRY_NAME``) is an error of that row only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Final
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from jutaku.formats.csvio import FileInfo, Row
+from jutaku.formats.errors import FieldError, FileRejected
+from jutaku.formats.layouts import PORTAL, Layout
+from jutaku.formats.validate import compile_layout
+
+DEFAULT_MAX_TOTAL_BYTES: Final = 512 * 1024**2
+DEFAULT_MAX_ENTRIES: Final = 10_000
+DEFAULT_MAX_ENTRY_BYTES: Final = 32 * 1024**2
+_CHUNK: Final = 64 * 1024
+_EOCD: Final = struct.Struct("<4s4H2LH")
+_ARCHIVE_SUFFIXES: Final = (
+    ".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".tbz", ".xz", ".txz", ".lzh", ".lha", ".cab",
+    ".jar", ".zst", ".z", ".lz", ".lzma", ".arj", ".iso",
+)
+_ARCHIVE_MAGIC: Final = (
+    b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07",
+    b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"MSCF", b"\x1f\x9d", b"\x1f\xa0",
+)
+_XML_SPACE: Final = " \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
+
+
+def _check_end_record(file: IO[bytes], limits: Limits) -> None:
+    """Refuse oversize archives and entry counts from the end record, before zipfile reads anything."""
+    size = file.seek(0, os.SEEK_END)
+    if size > limits.max_total_bytes:
+        raise FileRejected("R_SIZE", f"over {limits.max_total_bytes} bytes")
+    tail_len = min(size, _EOCD.size + 0xFFFF)
+    file.seek(size - tail_len)
+    tail = file.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0 or len(tail) - pos < _EOCD.size:
+        raise FileRejected("R_ZIP", "not a ZIP archive")
+    _sig, _disk, _cd_disk, on_disk, total, cd_size, _offset, _comment = _EOCD.unpack_from(tail, pos)
+    if 0xFFFF in (on_disk, total) or cd_size == 0xFFFFFFFF:
+        raise FileRejected("R_ZIP", "ZIP64 archives are not accepted")
+    if total > limits.max_entries or on_disk != total or cd_size > limits.max_entries * 1024:
+        raise FileRejected("R_ZIP", f"more than {limits.max_entries} entries")
+    file.seek(0)
+
+
+def _unsafe_name(name: str) -> bool:
+    if not name or name[0] == "/" or "\\" in name or any(ord(ch) < 0x20 or ch == "\x7f" for ch in name):
+        return True
+    if len(name) >= 2 and name[1] == ":" and name[0].isascii() and name[0].isalpha():
+        return True
+    return any(part == ".." for part in name.split("/"))
+
+
+def _check_entry(info: zipfile.ZipInfo) -> None:
+    if _unsafe_name(info.filename) or _unsafe_name(info.orig_filename):
+        raise FileRejected("R_ZIP", "unsafe entry name")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise FileRejected("R_ZIP", "symbolic link entry")
+    if info.flag_bits & 0x1:
+        raise FileRejected("R_ZIP", "encrypted entry")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise FileRejected("R_ZIP", "unsupported compression")
+    if info.filename.lower().endswith(_ARCHIVE_SUFFIXES):
+        raise FileRejected("R_ZIP", "nested archive")
+
+
+def _entries(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        raise FileRejected("R_ZIP", f"more than {limits.max_entries} entries")
+    if len({info.filename for info in infos}) != len(infos):
+        raise FileRejected("R_ZIP", "duplicate entry names")
+    for info in infos:
+        _check_entry(info)
+    return infos
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, used: int, limits: Limits,
+                keep: bool) -> tuple[bytes, int]:
+    """Decompress one entry counting the real bytes; return its bytes (when ``keep``) and the new total."""
+    parts: list[bytes] = []
+    size = 0
+    with archive.open(info) as entry:
+        while chunk := entry.read(_CHUNK):
+            if size == 0 and chunk.startswith(_ARCHIVE_MAGIC):
+                raise FileRejected("R_ZIP", "nested archive")
+            size += len(chunk)
+            used += len(chunk)
+            if size > limits.max_entry_bytes or used > limits.max_total_bytes:
+                raise FileRejected("R_ZIP", "decompressed size over the limit")
+            if keep:
+                parts.append(chunk)
+    return b"".join(parts), used
+
+
+def _parse(data: bytes, root_tag: str) -> Element:
+    try:
+        root: Element = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (defusedxml.DefusedXmlException, ParseError, ValueError):
+        raise FileRejected("R_XML") from None
+    if root.tag != root_tag:
+        raise FileRejected("R_XML", "not an application document")
+    return root
+
+
+def _row(ordinal: int, stem: str, root: Element, layout: Layout) -> Row:
+    cells: list[str] = []
+    bad: list[FieldError] = []
+    for col in layout.columns:
+        found = root.findall(layout.extra[col.name])
+        if len(found) > 1 or (found and len(found[0])):
+            bad.append(FieldError.of(col.name, "F_ELEMENT"))
+            found = []
+        cells.append((found[0].text or "").strip(_XML_SPACE) if found else "")
+    values, errors = compile_layout(layout)(cells)
+    skip = {e.column for e in bad}
+    merged = [e for e in errors if e.column not in skip] + bad
+    number_column = layout.columns[0].name
+    if values.get(number_column) != stem:
+        merged.append(FieldError.of(number_column, "F_ENTRY_NAME"))
+    return Row(ordinal, values, tuple(merged))
+
+
+def _application_stem(name: str) -> str | None:
+    base = name.rsplit("/", 1)[-1]
+    return base[:-4] if base.lower().endswith(".xml") and len(base) > 4 else None
+
+
+def read_portal_zip(
+    path: str | os.PathLike[str],
+    *,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
+    layout: Layout = PORTAL,
+) -> Iterator[Row]:
+    """Yield one :class:`Row` per ``<受付番号>.xml`` entry; ``line_no`` is the entry's 1-based ordinal.
+
+    Raises ``FileRejected`` (``R_SIZE``, ``R_ZIP``, ``R_XML``) possibly after rows were yielded: run
+    :func:`prescan_portal` first to reject the whole archive before applying anything.
+    """
+    limits = Limits(max_total_bytes, max_entries, max_entry_bytes)
+    with open(path, "rb") as file:
+        _check_end_record(file, limits)
+        try:
+            archive = zipfile.ZipFile(file)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error):
+            raise FileRejected("R_ZIP", "not a ZIP archive") from None
+        with archive:
+            yield from _rows(archive, _entries(archive, limits), limits, layout)
+
+
+def _rows(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, layout: Layout) -> Iterator[Row]:
+    used = 0
+    for ordinal, info in enumerate(infos, 1):
+        if info.is_dir():
+            continue
+        stem = _application_stem(info.filename)
+        try:
+            data, used = _read_entry(archive, info, used, limits, keep=stem is not None)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+                RuntimeError, struct.error):
+            raise FileRejected("R_ZIP", f"entry {ordinal} is corrupt") from None
+        if stem is not None:
+            yield _row(ordinal, stem, _parse(data, layout.extra["root"]), layout)
+
+
+def prescan_portal(
+    path: str | os.PathLike[str],
+    *,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
+) -> FileInfo:
+    """Every whole-archive check (limits, names, XML well-formedness and defusal) before anything is
+    applied; returns the archive's SHA-256 and size and the number of applications."""
+    rows = sum(1 for _ in read_portal_zip(
+        path, max_total_bytes=max_total_bytes, max_entries=max_entries, max_entry_bytes=max_entry_bytes
+    ))
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return FileInfo(digest.hexdigest(), size, rows, "zip")

@@ -1,0 +1,69 @@
+"""Progress of a running job on stderr: a bar, items done, rows/s, elapsed and ETA.
+
+With an unknown total the bar pulses and the ETA shows ``-:--:--``. Nothing is drawn when stderr is
+not a terminal (logs stay clean) or when the caller turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+Advance = Callable[[int], None]
+
+
+class RateColumn(ProgressColumn):
+    """Items per second over rich's sliding window."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} rows/s" if speed else "- rows/s", style="progress.data.speed")
+
+
+def _ignore(_n: int) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def job_progress(
+    description: str,
+    *,
+    total: int | None,
+    completed: int = 0,
+    enabled: bool = True,
+    console: Console | None = None,
+) -> Iterator[Advance]:
+    """Yield ``advance(n)``; draws on ``console`` (stderr by default) when it is a terminal."""
+    console = console or Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield _ignore
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(description, total=total, completed=completed)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        yield advance

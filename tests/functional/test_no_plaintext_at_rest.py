@@ -1,0 +1,67 @@
+"""After a full run, the database at rest holds no My Number in plain text (CRY-01, issue 2).
+
+A child ``jutaku`` imports a synthetic world and registers its kit and portal numbers; then the raw
+SQLite files (database + WAL), or a ``pg_dump`` on the PostgreSQL tier, and every file the home wrote
+(rejection lists, manifests) are scanned: no valid 12-digit number in any written form (plain,
+hyphenated, full-width in UTF-8 or CP932), and none of the world's true numbers at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jutaku.domain import leakscan
+from jutaku.sim.world import WorldSpec, build_world
+from tests.conftest import run_jutaku
+
+pytestmark = pytest.mark.subprocess
+
+
+def database_bytes(env: dict[str, str]) -> bytes:
+    url = env.get("JUTAKU_DATABASE_URL")
+    if url:
+        return subprocess.run(["pg_dump", "--no-owner", url], capture_output=True, check=True, timeout=300).stdout
+    home = Path(env["JUTAKU_HOME"])
+    return b"".join(p.read_bytes() for p in sorted(home.glob("jutaku.sqlite3*")))
+
+
+def receipt_numbers(world: Path) -> set[str]:
+    """受付番号 of the world's files: 12-digit identifiers that may pass the check digit by chance."""
+    with (world / "answers.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return {row["受付番号"] for row in csv.DictReader(fh)}
+
+
+def unexplained(data: bytes, allowed: set[str]) -> list[leakscan.Finding]:
+    """Valid-looking numbers in ``data`` that are not one of the ``allowed`` non-number identifiers."""
+    return [f for f in leakscan.scan(data) if f.digits not in allowed]
+
+
+def test_no_plaintext_my_number_in_the_database_or_the_home(child_home: dict[str, str], tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    build_world(WorldSpec(persons=2000, seed=21), world)
+    run_jutaku(child_home, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
+    kit = run_jutaku(child_home, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
+    run_jutaku(child_home, "register", "portal", str(world / "portal.zip"), "--no-progress", check=True)
+    assert "OK\t" in kit.stdout
+
+    with (world / "truth" / "juki.csv").open(encoding="utf-8", newline="") as fh:
+        truth = [row["個人番号"] for row in csv.DictReader(fh)]
+    assert len(truth) >= 2000
+
+    dump = database_bytes(child_home)
+    assert b"registry_mynumberrecord" in dump or len(dump) > 100_000  # the scan looked at real content
+    receipts = receipt_numbers(world)
+    assert unexplained(dump, receipts) == []
+    assert leakscan.contains_any(dump, truth) == set()
+
+    home_files = [p for p in Path(child_home["JUTAKU_HOME"]).rglob("*")
+                  if p.is_file() and not p.name.startswith("jutaku.sqlite3") and "keys" not in p.parts]
+    assert any(p.name.startswith("rejections-") for p in home_files)
+    for path in home_files:
+        data = path.read_bytes()
+        assert unexplained(data, receipts) == [], path.name
+        assert leakscan.contains_any(data, truth) == set(), path.name

@@ -1,0 +1,134 @@
+"""Fixtures for the job runner tests.
+
+``_append_only_triggers`` (autouse) is the audit suite's fixture: the append-only triggers refuse the
+DELETE/TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test, so
+they are removed just before that flush. The runner commits per chunk, so its tests are transactional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from jutaku.accounts.actor import Actor
+from jutaku.accounts.permissions import Permission
+from jutaku.audit import triggers
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.jobs.runner import ChunkContext
+from tests.conftest import _with_db, pg_url
+
+ITEMS_TABLE = "jobs_test_item"
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    transactional = bool(marker.kwargs.get("transaction", False))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    triggers.install_on(connection)
+    yield
+    if transactional:
+        connection.close()  # a test may leave the connection in a failed transaction
+        triggers.uninstall_on(connection)
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor(username="clerk01", terminal="10.0.0.21", permissions=frozenset(Permission))
+
+
+@pytest.fixture
+def items_table(_append_only_triggers: None) -> Iterator[str]:
+    """A scratch table standing in for the data a real job writes (persons, numbers, ...)."""
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TABLE {ITEMS_TABLE} (idx BIGINT PRIMARY KEY, value VARCHAR(40) NOT NULL)")
+    yield ITEMS_TABLE
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {ITEMS_TABLE}")
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_items(n: int) -> list[str]:
+    """Synthetic input rows: no personal data."""
+    return [f"row-{i:06d}" for i in range(n)]
+
+
+def stored_items() -> list[tuple[int, str]]:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT idx, value FROM {ITEMS_TABLE} ORDER BY idx")
+        return [(int(a), str(b)) for a, b in cur.fetchall()]
+
+
+def audited_objects(event: AuditEvent = AuditEvent.PERSON_IMPORT) -> list[str]:
+    from jutaku.audit.models import AuditRecord
+
+    return list(AuditRecord.objects.filter(event=event.value).order_by("seq").values_list("object_ids", flat=True))
+
+
+def events_of(job_id: int) -> list[str]:
+    from jutaku.audit.models import AuditRecord
+
+    return list(AuditRecord.objects.filter(job_id=job_id).order_by("seq").values_list("event", flat=True))
+
+
+Handler = Callable[[list[tuple[int, str]], ChunkContext], Mapping[str, int]]
+
+
+def make_handler(*, fail_at: int | None = None, seen: list[int] | None = None) -> Handler:
+    """Insert each item and audit it, in the chunk's transaction; raise on the item ``fail_at``."""
+
+    def handler(chunk: list[tuple[int, str]], ctx: ChunkContext) -> Mapping[str, int]:
+        if seen is not None:
+            seen.extend(i for i, _ in chunk)
+        rows = [(i, item) for i, item in chunk if i % 7 != 3]
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {ITEMS_TABLE} (idx, value) VALUES (%s, %s)", rows)
+        record_many((AuditEntry(AuditEvent.PERSON_IMPORT, (f"{i:010d}",)) for i, _ in rows),
+                    actor=ctx.actor, job_id=ctx.job_id)
+        if fail_at is not None and any(i == fail_at for i, _ in chunk):
+            raise RuntimeError("synthetic failure in row-000123 (must not reach the job row)")
+        return {"ok": len(rows), "E07": len(chunk) - len(rows)}
+
+    return handler
+
+
+@pytest.fixture
+def second_child_home(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A second fresh, initialised home (and database) for a clean reference run."""
+    from tests.conftest import ROOT, run_jutaku
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_"))}
+    env["JUTAKU_HOME"] = str(tmp_path / "clean-home")
+    env["JUTAKU_MODE"] = "test"
+    env["PYTHONPATH"] = str(ROOT / "src")
+    url = pg_url()
+    dbname = None
+    if url:
+        import psycopg
+
+        dbname = f"jutaku_clean_{secrets.token_hex(6)}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["JUTAKU_DATABASE_URL"] = _with_db(url, dbname)
+    try:
+        run_jutaku(env, "init", check=True)
+        yield env
+    finally:
+        if url and dbname:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

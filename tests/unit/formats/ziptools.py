@@ -1,0 +1,65 @@
+"""Builders of hostile and benign ZIP archives for the portal tests (synthetic data only).
+
+``raw_zip`` writes the ZIP structures by hand so a test can lie in headers (sizes, flags, attributes)
+and build a 1 GB zip bomb in well under a second: the deflate stream of 1 GiB of zeros is one
+compressed 1 MiB block repeated (each block ends with a full flush, so the blocks are identical).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+LOCAL = struct.Struct("<4s5H3L2H")
+CENTRAL = struct.Struct("<4s6H3L5H2L")
+END = struct.Struct("<4s4H2LH")
+
+
+@dataclass
+class Entry:
+    name: str
+    data: bytes  # as stored (compressed when method == 8)
+    crc: int
+    size: int  # the real uncompressed size
+    method: int = 8
+    flags: int = 0x800  # UTF-8 names
+    external_attr: int = 0o100644 << 16
+    declared_size: int | None = None  # a lying header when set
+
+
+def deflated(name: str, content: bytes, **kwargs: object) -> Entry:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return Entry(name, c.compress(content) + c.flush(), zlib.crc32(content), len(content), **kwargs)  # type: ignore[arg-type]
+
+
+def zeros_bomb(name: str, gib: int = 1) -> Entry:
+    block = bytes(1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    blocks = 1024 * gib
+    data = first + again * (blocks - 1) + c.flush()
+    crc = 0
+    for _ in range(blocks):
+        crc = zlib.crc32(block, crc)
+    return Entry(name, data, crc, blocks << 20)
+
+
+def raw_zip(entries: list[Entry], *, declared_total: int | None = None) -> bytes:
+    out = bytearray()
+    central = bytearray()
+    for e in entries:
+        name = e.name.encode("utf-8")
+        size = e.size if e.declared_size is None else e.declared_size
+        offset = len(out)
+        out += LOCAL.pack(b"PK\x03\x04", 20, e.flags, e.method, 0, 0x21, e.crc, len(e.data), size, len(name), 0)
+        out += name + e.data
+        central += CENTRAL.pack(b"PK\x01\x02", (3 << 8) | 20, 20, e.flags, e.method, 0, 0x21, e.crc, len(e.data),
+                                size, len(name), 0, 0, 0, 0, e.external_attr, offset)
+        central += name
+    count = len(entries) & 0xFFFF if declared_total is None else declared_total
+    start = len(out)
+    out += central
+    out += END.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start, 0)
+    return bytes(out)
