@@ -36,7 +36,8 @@ def synthetic_rows(n: int, seed: int = 7) -> list[tuple[str, str, str, str]]:
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        number = my_number.from_body(f"{rng.randrange(10**11):011d}")
+        # A bijection of i onto 11-digit bodies: unique numbers, as in a real register.
+        number = my_number.from_body(f"{(i * 7_919_000_003 + 12_345) % 10**11:011d}")
         form = i % 4
         if form == 1:
             number = f"{number[:4]}-{number[4:8]}-{number[8:]}"
@@ -128,14 +129,29 @@ def main() -> None:
 
 def _crypto_steps(rows: list[tuple[str, str, str, str]], normalised: list[str],
                   step: Callable[[str, Callable[[], object]], None]) -> list[ceiling.Row]:
-    """Encryption + blind index through the project's crypto API, on a throw-away key ring."""
-    from jutaku.crypto import bench_support
+    """Encryption (a new per-person DEK, wrapped by the KEK) + blind index, through the project's API."""
+    from jutaku.crypto.blind_index import BlindIndexer
+    from jutaku.crypto.envelope import FieldCipher, MemoryDekStore
+    from jutaku.crypto.keyring import KeyRing, initialise_keys
 
     with tempfile.TemporaryDirectory() as keys:
-        sealer = bench_support.Sealer(Path(keys))
-        step("encrypt (per-person DEK) + blind index",
-             lambda: sealer.seal([(r[0], num) for r, num in zip(rows, normalised, strict=True)]))
-        return sealer.seal([(r[0], num) for r, num in zip(rows, normalised, strict=True)])
+        initialise_keys(Path(keys))
+        ring = KeyRing.load(Path(keys), production=False)
+        indexer = BlindIndexer(ring.index_key)
+        items = [(r[0], num.encode("ascii")) for r, num in zip(rows, normalised, strict=True)]
+
+        def seal() -> list[ceiling.Row]:
+            cipher = FieldCipher(ring, MemoryDekStore())  # fresh store: every person is new
+            out: list[ceiling.Row] = []
+            for start in range(0, len(items), 5000):
+                part = items[start:start + 5000]
+                tokens = cipher.encrypt_many("registry_mynumberrecord", "my_number", part)
+                indexes = indexer.compute_many(n.decode("ascii") for _, n in part)
+                out.extend((ref, tok, bi) for (ref, _), tok, bi in zip(part, tokens, indexes, strict=True))
+            return out
+
+        step("encrypt (new per-person DEK) + blind index", seal)
+        return seal()
 
 
 def render(report: dict[str, object]) -> str:

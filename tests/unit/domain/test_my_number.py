@@ -112,3 +112,14 @@ def test_overlong_input_is_never_valid() -> None:
     assert len(my_number.normalise(long_value)) == my_number.MAX_INPUT_LENGTH + 1
     with pytest.raises(InvalidMyNumber):
         my_number.validate(long_value)
+
+
+@given(st.text(alphabet="0123456789０１-x ", min_size=0, max_size=14))
+def test_fast_check_equals_stdnum_on_any_input(value: str) -> None:
+    assert my_number.is_valid(value) == my_number.is_valid_stdnum(value)
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1))
+def test_fast_check_equals_stdnum_on_every_twelve_digit_number(n: int) -> None:
+    value = f"{n:012d}"
+    assert my_number.is_valid(value) == my_number.is_valid_stdnum(value)
