@@ -60,6 +60,9 @@ def run_demo(*, persons: int, seed: int) -> None:
     report.step("初期化 (jutaku init)", init)
     report.step("模擬データ生成 (sim world)", lambda: _world(world, persons, seed))
     report.step("対象者取込 (import targets)", lambda: _targets(world, actor))
+    report.step("個人番号一括登録 キット (register kit)", lambda: _register(world, "kit", actor))
+    report.step("個人番号一括登録 ポータル (register portal)", lambda: _register(world, "portal", actor))
+    report.step("模擬データの正解との照合 (answer key)", lambda: _answer_key(world))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(actor))
     _print(report, cfg.home)
 
@@ -78,6 +81,35 @@ def _targets(world: Path, actor: Actor) -> str:
     result = import_targets(world / "targets.csv", actor=actor, progress=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
     return f"job {result.job.job_id}: {result.rows:,} rows — {counts}"
+
+
+def _register(world: Path, source: str, actor: Actor) -> str:
+    from jutaku.registry.registration import KINDS, register_numbers
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    path = world / ("kit.csv" if source == "kit" else "portal.zip")
+    result = register_numbers(path, source=source, actor=actor, progress=False)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
+    out, info = write_rejections(result.job.job_id, default_path(KINDS[source], result.job.job_id), actor=actor)
+    return f"job {result.job.job_id}: {counts}; 差戻リスト {out.name} ({info.rows:,} rows)"
+
+
+def _answer_key(world: Path) -> str:
+    """Compare the registration outcome counts with the simulator's independent answer key."""
+    import csv
+    from collections import Counter
+
+    from jutaku.jobs.models import Job
+
+    with (world / "answers.csv").open(encoding="utf-8-sig", newline="") as fh:
+        expected = Counter((row["ファイル"], row["期待結果"]) for row in csv.DictReader(fh))
+    got: Counter[tuple[str, str]] = Counter()
+    for kind, name in (("register-kit", "kit.csv"), ("register-portal", "portal.zip")):
+        job = Job.objects.filter(kind=kind).latest("id")
+        got.update({(name, code): n for code, n in job.counts.items()})
+    if got != expected:
+        raise click.ClickException(f"outcomes differ from the answer key: {sorted((got - expected).items())}")
+    return f"all {sum(expected.values()):,} rows agree with the answer key"
 
 
 def _verify(actor: Actor) -> str:
@@ -102,5 +134,5 @@ def _print(report: DemoReport, home: Path) -> None:
     table.add_column("秒", justify="right")
     for name, summary, seconds in report.steps:
         table.add_row(name, summary, f"{seconds:.1f}")
-    Console().print(table)
+    Console(width=max(Console().width, 110)).print(table)
     click.echo(f"demo home: {home}  (JUTAKU_HOME={home} jutaku ... to explore)")
