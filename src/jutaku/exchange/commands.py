@@ -21,10 +21,11 @@ def list_entries(limit: int) -> None:
     from jutaku.exchange.models import MediaLedgerEntry
 
     rows = MediaLedgerEntry.objects.order_by("-id")[:limit]
-    click.echo("日時\t利用者\t方向\t様式\tファイル\t件数\t暗号化\tSHA-256")
+    click.echo("日時\t利用者\t方向\t様式\tファイル\t件数\t暗号化\t結果\tSHA-256")
     for e in rows:
         click.echo(
             f"{e.at:%Y-%m-%d %H:%M:%S}\t{e.username}\t{e.get_direction_display()}\t{e.interface}\t"
             f"{e.file_name}\t{e.record_count if e.record_count is not None else '-'}\t"
-            f"{'あり' if e.encrypted else 'なし'}\t{e.sha256[:16]}…"
+            f"{'あり' if e.encrypted else 'なし'}\t{'正常' if e.outcome == 'ok' else '拒否 ' + e.outcome}\t"
+            f"{e.sha256[:16]}…"
         )

@@ -80,3 +80,15 @@ def record_media(
         },
     )
     return entry
+
+
+def record_refused(path: Path, interface: str, code: str, *, actor: Actor) -> None:
+    """Record a file that was read and refused whole (the ledger keeps every use of external media)."""
+    from django.db import transaction
+
+    try:
+        digest, size = sha256_of(path), path.stat().st_size
+    except OSError:
+        digest, size = "0" * 64, 0
+    with transaction.atomic():
+        record_media("read", MediaFile(path, interface, digest, size), actor=actor, outcome=code)

@@ -11,7 +11,6 @@ import click
 from jutaku.accounts.permissions import Permission
 from jutaku.clikit import Refused, current_actor, requires
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 

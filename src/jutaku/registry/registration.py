@@ -46,8 +46,9 @@ from jutaku.domain.registration import (
 )
 from jutaku.domain.wareki import parse_birth_date, parse_date, parse_timestamp
 from jutaku.exchange import inbound
-from jutaku.exchange.media import MediaFile, record_media
+from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
+from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import KIT, PORTAL, REGISTRATION_OUTCOME, Layout
 from jutaku.formats.portal import prescan_portal, read_portal_zip
 from jutaku.jobs.runner import ChunkContext, JobResult, run_job
@@ -250,12 +251,13 @@ def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = F
     Raises ``FileRejected`` when the file is refused whole (nothing applied) and the runner's
     ``JobRefused`` when another registration is running.
     """
-    if source == "kit":
-        src, media, rows = _kit_source(path, encoding)
-    elif source == "portal":
-        src, media, rows = _portal_source(path)
-    else:
+    if source not in KINDS:
         raise ValueError(f"unknown source {source!r}")
+    try:
+        src, media, rows = _kit_source(path, encoding) if source == "kit" else _portal_source(path)
+    except FileRejected as exc:
+        record_refused(path, source, exc.code, actor=actor)
+        raise
     with transaction.atomic():
         record_media("read", media, actor=actor)
     conflicts = find_conflicts(src)

@@ -26,8 +26,9 @@ from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain.japanese import kana_key
 from jutaku.domain.wareki import parse_birth_date, parse_date
 from jutaku.exchange import inbound
-from jutaku.exchange.media import MediaFile, record_media
+from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
+from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import TARGETS
 from jutaku.jobs.runner import ChunkContext, JobResult, run_job
 from jutaku.registry.models import ImportRejection, Person, StatusChange
@@ -153,7 +154,11 @@ class _Handler:
 def import_targets(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,
                    encoding: str | None = None) -> ImportResult:
     """Load a targets file. Raises ``FileRejected`` (nothing applied) when the file is bad as a whole."""
-    inb = inbound.inspect(path, TARGETS, encoding=encoding)
+    try:
+        inb = inbound.inspect(path, TARGETS, encoding=encoding)
+    except FileRejected as exc:
+        record_refused(path, TARGETS.name, exc.code, actor=actor)
+        raise
     with transaction.atomic():
         record_media("read", MediaFile(path, TARGETS.name, inb.info.sha256, inb.info.size, inb.info.rows,
                                        inb.encrypted, inb.key_id), actor=actor)
