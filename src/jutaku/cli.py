@@ -1,11 +1,19 @@
 """The `jutaku` command. It parses, resolves the actor and calls services; nothing more.
 
 Command groups live beside their package (``jutaku.<package>.commands``) and are attached here.
+An unexpected error fails closed (REL-05): the open transaction is rolled back by the service, the
+user sees a generic message with an incident id, and the traceback goes to a private log file in the
+home (mode 0600), never to the terminal, where it could show data.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import secrets
+import sys
+import traceback
+from datetime import UTC, datetime
 
 import click
 
@@ -21,6 +29,7 @@ COMMANDS = [
     ("jutaku.exchange.commands", "media"),
     ("jutaku.sim.commands", "sim"),
 ]
+EXIT_INTERNAL = 1
 
 
 def build() -> click.Group:
@@ -34,8 +43,31 @@ def build() -> click.Group:
     return jutaku
 
 
+def _log_incident(exc: BaseException) -> str:
+    from jutaku import config
+
+    incident = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    logs = config.get().home / "logs"
+    try:
+        logs.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(logs / f"incident-{incident}.log", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        pass
+    return incident
+
+
 def main() -> None:
     from jutaku.bootstrap import setup_django
 
     setup_django()
-    build()(prog_name="jutaku")
+    try:
+        build()(prog_name="jutaku", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        incident = _log_incident(exc)
+        click.echo(f"内部エラーが発生しました。処理は中止され、変更は取り消されました (incident {incident}, "
+                   f"{type(exc).__name__}). Internal error: the operation was aborted.", err=True)
+        sys.exit(EXIT_INTERNAL)

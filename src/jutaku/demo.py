@@ -60,6 +60,7 @@ def run_demo(*, persons: int, seed: int) -> None:
     report.step("初期化 (jutaku init)", init)
     report.step("模擬データ生成 (sim world)", lambda: _world(world, persons, seed))
     report.step("対象者取込 (import targets)", lambda: _targets(world, actor))
+    report.step("手続取込 (import procedures)", lambda: _procedures(world, actor))
     report.step("個人番号一括登録 キット (register kit)", lambda: _register(world, "kit", actor))
     report.step("個人番号一括登録 ポータル (register portal)", lambda: _register(world, "portal", actor))
     report.step("模擬データの正解との照合 (answer key)", lambda: _answer_key(world))
@@ -81,6 +82,16 @@ def _targets(world: Path, actor: Actor) -> str:
     result = import_targets(world / "targets.csv", actor=actor, progress=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
     return f"job {result.job.job_id}: {result.rows:,} rows — {counts}"
+
+
+def _procedures(world: Path, actor: Actor) -> str:
+    from jutaku.registry.models import Person
+    from jutaku.registry.procedures import import_procedures
+
+    result = import_procedures(world / "procedures.csv", actor=actor, progress=False)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
+    flagged = Person.objects.filter(non_disclosure=True).count()
+    return f"job {result.job.job_id}: {result.rows:,} rows — {counts}; 不開示 {flagged:,} persons"
 
 
 def _register(world: Path, source: str, actor: Actor) -> str:

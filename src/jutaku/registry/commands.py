@@ -25,37 +25,66 @@ def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
         click.echo(f"{code}\t{counts[code]}\t{labels.get(code, '')}")
 
 
-@import_group.command(name="targets")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report outcomes, change nothing.")
-@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
-@click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
-              help="Where to write the rejection list (default: the home's output folder).")
-@click.option("--no-progress", is_flag=True)
-@requires(Permission.REGISTRY_IMPORT)
-def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
             no_progress: bool) -> None:
-    """Load residents and applicants (対象者抽出): upsert by 個人ID, keep status history."""
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
+    from jutaku.registry import procedures, targets
     from jutaku.registry.rejections import default_path, write_rejections
-    from jutaku.registry.targets import KIND, OUTCOMES, import_targets
 
+    module = targets if kind == "targets" else procedures
+    service = targets.import_targets if kind == "targets" else procedures.import_procedures
     actor = current_actor()
     try:
-        result = import_targets(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
-    except FileRejected as exc:
-        raise Refused(str(exc)) from exc
-    except JobRefused as exc:
+        result = service(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
+    except (FileRejected, JobRefused) as exc:
         raise Refused(str(exc)) from exc
     job = result.job
     if job.duplicate:
         click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
     click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
-    echo_counts(job.counts, OUTCOMES)
+    echo_counts(job.counts, module.OUTCOMES)
     if not dry_run and not job.duplicate and any(c.startswith("E") for c in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
+        out, info = write_rejections(job.job_id, rejections_path or default_path(module.KIND, job.job_id),
+                                     actor=actor)
         click.echo(f"差戻リスト: {out} ({info.rows} rows)")
+
+
+_import_options = [
+    click.argument("file", type=click.Path(path_type=Path)),
+    click.option("--dry-run", is_flag=True, help="Report outcomes, change nothing."),
+    click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect."),
+    click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
+                 help="Where to write the rejection list (default: the home's output folder)."),
+    click.option("--no-progress", is_flag=True),
+]
+
+
+def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(fn: F) -> F:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+@import_group.command(name="targets")
+@_with(_import_options)
+@requires(Permission.REGISTRY_IMPORT)
+def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+            no_progress: bool) -> None:
+    """Load residents and applicants (対象者抽出): upsert by 個人ID, keep status history."""
+    _import("targets", file, dry_run, encoding, rejections_path, no_progress)
+
+
+@import_group.command(name="procedures")
+@_with(_import_options)
+@requires(Permission.REGISTRY_IMPORT)
+def procedures_cmd(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+                   no_progress: bool) -> None:
+    """Load filed procedures (手続抽出) with consent and non-disclosure wishes."""
+    _import("procedures", file, dry_run, encoding, rejections_path, no_progress)
 
 
 @click.group(name="register")
@@ -92,7 +121,8 @@ def _register(source: str, file: Path, dry_run: bool, encoding: str | None, reje
         click.echo(f"差戻リスト: {out} ({info.rows} rows)")
 
 
-_options = [
+_register_options = [
+    click.argument("file", type=click.Path(path_type=Path)),
     click.option("--dry-run", is_flag=True, help="Report the outcomes, change nothing."),
     click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
                  help="Where to write the rejection list (default: the home's output folder)."),
@@ -100,15 +130,8 @@ _options = [
 ]
 
 
-def _with_options(fn: F) -> F:
-    for option in reversed(_options):
-        fn = option(fn)
-    return fn
-
-
 @register_group.command(name="kit")
-@click.argument("file", type=click.Path(path_type=Path))
-@_with_options
+@_with(_register_options)
 @click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
 @requires(Permission.NUMBERS_REGISTER)
 def register_kit(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool,
@@ -118,8 +141,7 @@ def register_kit(file: Path, dry_run: bool, rejections_path: Path | None, no_pro
 
 
 @register_group.command(name="portal")
-@click.argument("file", type=click.Path(path_type=Path))
-@_with_options
+@_with(_register_options)
 @requires(Permission.NUMBERS_REGISTER)
 def register_portal(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool) -> None:
     """Register My Numbers from a Mynaportal download (ZIP of LoGo-form XML)."""

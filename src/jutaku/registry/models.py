@@ -41,6 +41,10 @@ class Person(models.Model):
     status_date = models.DateField(null=True)
     updated_at = models.DateTimeField()
     updated_job = models.BigIntegerField(null=True)
+    #: 不開示 (DV etc.): once set it holds for every later inquiry until a supervisor clears it; an import
+    #: never clears it (interfaces.md, procedures).
+    non_disclosure = models.BooleanField(default=False, db_default=False)
+    non_disclosure_since = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [
@@ -122,4 +126,30 @@ class ImportRejection(models.Model):
         ordering = ["job_id", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["job_id", "line_no"], name="import_rejection_once_per_line"),
+        ]
+
+
+class Filing(models.Model):
+    """One filed procedure for one covered person (都住システム 手続抽出, one row per filing × person).
+
+    Inquiries (issue 5) are permitted only for persons who filed, and business information only with
+    ``consent``. A ``non_disclosure_wish`` also sets the person's sticky :attr:`Person.non_disclosure`.
+    """
+
+    receipt_no = models.CharField(max_length=20)
+    procedure_code = models.CharField(max_length=16, db_index=True)
+    fiscal_year = models.IntegerField()
+    received_date = models.DateField()
+    applicant = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="filings_made")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="filings")
+    consent = models.BooleanField()
+    non_disclosure_wish = models.BooleanField()
+    job_id = models.BigIntegerField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["receipt_no", "person"], name="filing_once_per_receipt_and_person"),
+            models.CheckConstraint(condition=models.Q(fiscal_year__gte=2000) & models.Q(fiscal_year__lte=2100),
+                                   name="filing_fiscal_year_range"),
         ]

@@ -1,0 +1,162 @@
+"""Import of the housing system's filed procedures (都住システム 手続抽出, interface ``procedures``).
+
+One row per (filing, covered person). Upsert by (受付番号, 対象者個人ID). A 不開示希望 of ``1`` sets the
+person's non-disclosure flag, which no later import clears (interfaces.md). Row outcomes:
+
+- ``OK`` new filing, ``U01`` filing updated (consent or wish changed), ``I01`` no change,
+- ``E00`` malformed row, ``E02`` 申請者 or 対象者 is not a known person,
+- ``E06`` the same (受付番号, 対象者) appears more than once in the file (every such row rejected),
+- ``E08`` 手続コード is not a procedure of the legal allow-list (deny by default).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from django.db import transaction
+
+from jutaku.accounts.actor import Actor
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.dbutil import adapter, bulk_insert, bulk_update
+from jutaku.domain.wareki import parse_date
+from jutaku.exchange import inbound
+from jutaku.exchange.media import MediaFile, record_media, record_refused
+from jutaku.formats.csvio import Row
+from jutaku.formats.errors import FileRejected
+from jutaku.formats.layouts import PROCEDURES
+from jutaku.jobs.runner import ChunkContext, run_job
+from jutaku.registry.models import Filing, ImportRejection, Person
+from jutaku.registry.targets import ImportResult
+
+KIND = "import-procedures"
+OUTCOMES = {
+    "OK": "新規登録",
+    "U01": "更新",
+    "I01": "変更なし",
+    "E00": "項目の形式が不正です",
+    "E02": "申請者または対象者の個人IDが対象者に存在しません",
+    "E06": "ファイル内で受付番号と対象者の組が重複しています",
+    "E08": "手続コードが情報連携の許可リストにありません",
+}
+_FIELDS = ("procedure_code", "fiscal_year", "received_date", "applicant", "consent", "non_disclosure_wish")
+
+
+@cache
+def permitted_procedure_codes() -> frozenset[str]:
+    """手続コード of the packaged legal allow-list (replaced by the reviewed table in the inquiries issue)."""
+    text = resources.files("jutaku.data").joinpath("allowlist.csv").read_text(encoding="utf-8")
+    return frozenset(row["procedure_code"] for row in csv.DictReader(text.splitlines()))
+
+
+def _key(values: dict[str, str]) -> tuple[str, str]:
+    return values.get("受付番号", ""), values.get("対象者個人ID", "")
+
+
+def _duplicates(inb: inbound.Inbound) -> set[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    dupes: set[tuple[str, str]] = set()
+    with inb.rows() as reader:
+        for row in reader:
+            key = _key(row.values)
+            if key in seen:
+                dupes.add(key)
+            seen.add(key)
+    return dupes
+
+
+class _Handler:
+    def __init__(self, duplicates: set[tuple[str, str]]) -> None:
+        self.duplicates = duplicates
+        self.codes = permitted_procedure_codes()
+        self.adapt_date = adapter(Filing, "received_date")
+        self.adapt_time = adapter(Filing, "updated_at")
+
+    def _early(self, row: Row, persons: dict[str, int]) -> str | None:
+        v = row.values
+        if row.errors:
+            return "E00"
+        if v["申請者個人ID"] not in persons or v["対象者個人ID"] not in persons:
+            return "E02"
+        if _key(v) in self.duplicates:
+            return "E06"
+        if v["手続コード"] not in self.codes:
+            return "E08"
+        return None
+
+    def __call__(self, chunk: list[tuple[int, Row]], ctx: ChunkContext) -> Counter[str]:
+        ids = {r.values.get(k, "") for _, r in chunk for k in ("申請者個人ID", "対象者個人ID")}
+        persons = dict(Person.objects.filter(person_id__in=ids).values_list("person_id", "pk"))
+        existing = {(receipt, pid): (pk, values) for pk, receipt, pid, *values in Filing.objects.filter(
+            receipt_no__in={r.values.get("受付番号", "") for _, r in chunk}).values_list(
+            "pk", "receipt_no", "person__person_id", *_FIELDS)}
+        moment = datetime.now(UTC)
+        now = self.adapt_time(moment)
+        counts: Counter[str] = Counter()
+        new, changed, rejected, audit, wishes = [], [], [], [], set()
+        for _, row in chunk:
+            v = row.values
+            code = self._early(row, persons)
+            if code is None:
+                fields = (v["手続コード"], int(v["年度"]), parse_date(v["受付日"]), persons[v["申請者個人ID"]],
+                          v["照会同意"] == "1", v["不開示希望"] == "1")
+                old = existing.get(_key(v))
+                adapted = (*fields[:2], self.adapt_date(fields[2]), *fields[3:])
+                if old is None:
+                    code = "OK"
+                    new.append((v["受付番号"], persons[v["対象者個人ID"]], *adapted, ctx.job_id, now))
+                elif tuple(old[1]) != fields:
+                    code = "U01"
+                    changed.append((*adapted, ctx.job_id, now, old[0]))
+                else:
+                    code = "I01"
+                if fields[5]:
+                    wishes.add(persons[v["対象者個人ID"]])
+                # No 受付番号 in the audit detail: a 12-digit receipt may pass the My Number check by chance.
+                audit.append(AuditEntry(AuditEvent.PERSON_IMPORT, [v["対象者個人ID"]], code,
+                                        {"procedure": v["手続コード"]}))
+            else:
+                rejected.append((ctx.job_id, row.line_no, v.get("受付番号", "")[:20],
+                                 _safe_id(v.get("対象者個人ID", "")), code, OUTCOMES[code]))
+                audit.append(AuditEntry(AuditEvent.PERSON_REJECT, [f"line:{row.line_no}"], code))
+            counts[code] += 1
+        bulk_insert(Filing, ("receipt_no", "person", *_FIELDS, "job_id", "updated_at"), new)
+        bulk_update(Filing, "id", (*_FIELDS, "job_id", "updated_at"), changed)
+        bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), rejected)
+        _set_non_disclosure(wishes, moment)
+        record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
+        return counts
+
+
+def _safe_id(value: str) -> str:
+    return value if len(value) == 10 and value.isascii() and value.isdigit() else ""
+
+
+def _set_non_disclosure(person_pks: set[int], now: datetime) -> None:
+    """Set, never clear: a wish once made holds until a supervisor clears it."""
+    if person_pks:
+        Person.objects.filter(pk__in=person_pks, non_disclosure=False).update(non_disclosure=True,
+                                                                              non_disclosure_since=now)
+
+
+def import_procedures(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,
+                      encoding: str | None = None) -> ImportResult:
+    """Load a procedures file. Raises ``FileRejected`` (nothing applied) when the file is bad as a whole."""
+    try:
+        inb = inbound.inspect(path, PROCEDURES, encoding=encoding)
+    except FileRejected as exc:
+        record_refused(path, PROCEDURES.name, exc.code, actor=actor)
+        raise
+    with transaction.atomic():
+        record_media("read", MediaFile(path, PROCEDURES.name, inb.info.sha256, inb.info.size, inb.info.rows,
+                                       inb.encrypted, inb.key_id), actor=actor)
+    duplicates = _duplicates(inb)
+    with inb.rows() as reader:
+        result = run_job(KIND, items=reader, input_sha256=inb.info.sha256, input_name=path.name, actor=actor,
+                         handler=_Handler(duplicates), total=inb.info.rows, dry_run=dry_run, progress=progress)
+    return ImportResult(job=result, file_sha256=inb.info.sha256, rows=inb.info.rows)
