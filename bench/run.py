@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "reports")
+    ap.add_argument("--skip-registration", action="store_true")
     args = ap.parse_args()
     n = args.rows
     print(f"generating {n:,} synthetic rows ...", flush=True)
@@ -82,7 +83,7 @@ def main() -> None:
 
     step("normalise My Number (width, hyphens)", lambda: [my_number.normalise(r[1]) for r in rows])
     normalised = [my_number.normalise(r[1]) for r in rows]
-    step("validate check digit (stdnum)", lambda: [my_number.is_valid(x) for x in normalised])
+    step("validate check digit (第5条)", lambda: [my_number.is_valid(x) for x in normalised])
 
     try:
         from jutaku.domain.japanese import kana_key, kanji_key
@@ -113,6 +114,21 @@ def main() -> None:
         ceilings["postgres"] = f"skipped: {type(exc).__name__}"
         print(f"  PostgreSQL ceiling SKIPPED ({type(exc).__name__})")
 
+    registration: dict[str, object] = {}
+    if not args.skip_registration:
+        from bench.registration import bench_registration
+
+        print(f"registration of {n:,} kit rows against {n:,} persons ...", flush=True)
+        pg_ok = isinstance(ceilings.get("postgres_copy_unique_index_audit"), float)
+        with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as work:
+            registration = bench_registration(n, Path(work), args.pg_url if pg_ok else None)
+        for db, key in (("sqlite", "sqlite_executemany_unique_index_audit"),
+                        ("postgres", "postgres_copy_unique_index_audit")):
+            if db in registration and isinstance(ceilings.get(key), float):
+                share = registration[db]["register_rows_per_s"] / ceilings[key]  # type: ignore[index]
+                registration[db]["share_of_ceiling"] = share  # type: ignore[index]
+                print(f"  {db}: {share:.0%} of the raw-insert ceiling")
+
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": n,
@@ -120,6 +136,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "steps": results,
         "ceilings_persons_per_s": ceilings,
+        "registration": registration,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "foundation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -171,6 +188,17 @@ def render(report: dict[str, object]) -> str:
               "|---|---:|"]
     for name, v in report["ceilings_persons_per_s"].items():  # type: ignore[attr-defined]
         lines.append(f"| {name} | {v:,.0f} |" if isinstance(v, float) else f"| {name} | {v} |")
+    reg = report.get("registration") or {}
+    if reg:
+        lines += ["", "## Registration (jutaku register kit, whole process incl. start-up)",
+                  f"World build: {reg.get('world_s')} s.", "",
+                  "| database | targets rows/s | register rows/s | share of ceiling | peak MiB (register) |",
+                  "|---|---:|---:|---:|---:|"]
+        for db in ("sqlite", "postgres"):
+            if db in reg:
+                r = reg[db]
+                lines.append(f"| {db} | {r['targets_rows_per_s']:,.0f} | {r['register_rows_per_s']:,.0f} | "
+                             f"{r.get('share_of_ceiling', 0):.0%} | {r['register_peak_mib']:,.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
 
 
 def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-            no_progress: bool) -> None:
+            no_progress: bool, chunk_size: int) -> None:
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
     from jutaku.registry import procedures, targets
@@ -36,7 +36,8 @@ def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejectio
     service = targets.import_targets if kind == "targets" else procedures.import_procedures
     actor = current_actor()
     try:
-        result = service(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
+        result = service(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding,
+                         chunk_size=chunk_size)
     except (FileRejected, JobRefused) as exc:
         raise Refused(str(exc)) from exc
     job = result.job
@@ -57,6 +58,8 @@ _import_options = [
     click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
                  help="Where to write the rejection list (default: the home's output folder)."),
     click.option("--no-progress", is_flag=True),
+    click.option("--chunk-size", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+                 help="Rows per committed chunk."),
 ]
 
 
@@ -73,18 +76,18 @@ def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
 @_with(_import_options)
 @requires(Permission.REGISTRY_IMPORT)
 def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-            no_progress: bool) -> None:
+            no_progress: bool, chunk_size: int) -> None:
     """Load residents and applicants (対象者抽出): upsert by 個人ID, keep status history."""
-    _import("targets", file, dry_run, encoding, rejections_path, no_progress)
+    _import("targets", file, dry_run, encoding, rejections_path, no_progress, chunk_size)
 
 
 @import_group.command(name="procedures")
 @_with(_import_options)
 @requires(Permission.REGISTRY_IMPORT)
 def procedures_cmd(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-                   no_progress: bool) -> None:
+                   no_progress: bool, chunk_size: int) -> None:
     """Load filed procedures (手続抽出) with consent and non-disclosure wishes."""
-    _import("procedures", file, dry_run, encoding, rejections_path, no_progress)
+    _import("procedures", file, dry_run, encoding, rejections_path, no_progress, chunk_size)
 
 
 @click.group(name="register")
@@ -93,7 +96,7 @@ def register_group() -> None:
 
 
 def _register(source: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-              no_progress: bool) -> None:
+              no_progress: bool, chunk_size: int = 5000) -> None:
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
     from jutaku.registry.registration import KINDS, register_numbers
@@ -102,7 +105,7 @@ def _register(source: str, file: Path, dry_run: bool, encoding: str | None, reje
     actor = current_actor()
     try:
         result = register_numbers(file, source=source, actor=actor, dry_run=dry_run, progress=not no_progress,
-                                  encoding=encoding)
+                                  encoding=encoding, chunk_size=chunk_size)
     except (FileRejected, JobRefused) as exc:
         raise Refused(str(exc)) from exc
     job = result.job
@@ -127,6 +130,8 @@ _register_options = [
     click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
                  help="Where to write the rejection list (default: the home's output folder)."),
     click.option("--no-progress", is_flag=True),
+    click.option("--chunk-size", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+                 help="Rows per committed chunk."),
 ]
 
 
@@ -134,15 +139,16 @@ _register_options = [
 @_with(_register_options)
 @click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
 @requires(Permission.NUMBERS_REGISTER)
-def register_kit(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool,
+def register_kit(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool, chunk_size: int,
                  encoding: str | None) -> None:
     """Register My Numbers from the collection contractor's kit file (個人番号届出データ)."""
-    _register("kit", file, dry_run, encoding, rejections_path, no_progress)
+    _register("kit", file, dry_run, encoding, rejections_path, no_progress, chunk_size)
 
 
 @register_group.command(name="portal")
 @_with(_register_options)
 @requires(Permission.NUMBERS_REGISTER)
-def register_portal(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool) -> None:
+def register_portal(file: Path, dry_run: bool, rejections_path: Path | None, no_progress: bool,
+                    chunk_size: int) -> None:
     """Register My Numbers from a Mynaportal download (ZIP of LoGo-form XML)."""
-    _register("portal", file, dry_run, None, rejections_path, no_progress)
+    _register("portal", file, dry_run, None, rejections_path, no_progress, chunk_size)

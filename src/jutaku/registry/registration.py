@@ -245,7 +245,7 @@ def _portal_source(path: Path) -> tuple[_Source, MediaFile, int]:
 
 
 def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = False, progress: bool = True,
-                     encoding: str | None = None) -> RegistrationResult:
+                     encoding: str | None = None, chunk_size: int = 5000) -> RegistrationResult:
     """Register the My Numbers of a kit CSV (``source="kit"``) or a portal ZIP (``source="portal"``).
 
     Raises ``FileRejected`` when the file is refused whole (nothing applied) and the runner's
@@ -263,5 +263,6 @@ def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = F
     conflicts = find_conflicts(src)
     with src.open_rows() as items:
         result = run_job(KINDS[source], items=items, input_sha256=media.sha256, input_name=path.name, actor=actor,
-                         handler=_Handler(src, conflicts), total=rows, dry_run=dry_run, progress=progress)
+                         handler=_Handler(src, conflicts), total=rows, dry_run=dry_run, progress=progress,
+                         chunk_size=chunk_size)
     return RegistrationResult(job=result, file_sha256=media.sha256, rows=rows, source=source)

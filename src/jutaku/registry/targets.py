@@ -152,7 +152,7 @@ class _Handler:
 
 
 def import_targets(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,
-                   encoding: str | None = None) -> ImportResult:
+                   encoding: str | None = None, chunk_size: int = 5000) -> ImportResult:
     """Load a targets file. Raises ``FileRejected`` (nothing applied) when the file is bad as a whole."""
     try:
         inb = inbound.inspect(path, TARGETS, encoding=encoding)
@@ -165,5 +165,6 @@ def import_targets(path: Path, *, actor: Actor, dry_run: bool = False, progress:
     duplicates = _duplicates(inb)
     with inb.rows() as reader:
         result = run_job(KIND, items=reader, input_sha256=inb.info.sha256, input_name=path.name, actor=actor,
-                         handler=_Handler(duplicates), total=inb.info.rows, dry_run=dry_run, progress=progress)
+                         handler=_Handler(duplicates), total=inb.info.rows, dry_run=dry_run, progress=progress,
+                         chunk_size=chunk_size)
     return ImportResult(job=result, file_sha256=inb.info.sha256, rows=inb.info.rows)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Final
 
 from jutaku.domain.my_number import normalise
-from jutaku.formats.layouts import KIT, PORTAL, Layout
+from jutaku.formats.layouts import KIT, PORTAL, Column, Layout
 from jutaku.sim.dates import parse_birth, parse_yyyymmdd, valid_timestamp
 from jutaku.sim.faults import O_ROW, fast_check_digit
 
@@ -93,39 +93,53 @@ def layout_for(file: str) -> Layout:
     return PORTAL if file.endswith(".zip") else KIT
 
 
+Check = Callable[[str], bool]  # True when the (non-empty) value is bad
+
+
+def _column_check(col: Column) -> Check:
+    width, exact, kind = col.width, col.exact, col.type
+
+    def too_long(value: str) -> bool:
+        return width is not None and (len(value) > width or (exact and len(value) != width))
+
+    if kind == "my_number":
+        return lambda value: False  # judged by E01
+    if kind == "digits":
+        return lambda value: too_long(value) or not (value.isascii() and value.isdigit())
+    if kind == "code":
+        allowed = frozenset(col.codes or ())
+        return lambda value: value not in allowed
+    if kind == "date":
+        return lambda value: parse_yyyymmdd(value) is None
+    if kind == "birth_date":
+        return lambda value: parse_birth(value) is None
+    if kind == "timestamp":
+        return lambda value: not valid_timestamp(value)
+    return lambda value: too_long(value) or value.startswith(_FORMULA) or _CONTROL.search(value) is not None
+
+
+_CHECKS: dict[str, tuple[tuple[str, bool, Check], ...]] = {}
+
+
+def _checks(layout: Layout) -> tuple[tuple[str, bool, Check], ...]:
+    checks = _CHECKS.get(layout.name)
+    if checks is None:
+        checks = _CHECKS[layout.name] = tuple((c.name, c.required, _column_check(c)) for c in layout.columns)
+    return checks
+
+
 def is_malformed(row: Mapping[str, str], layout: Layout) -> bool:
     """``E00``: a row that does not fit its layout (the 個人番号 itself is judged by ``E01``)."""
-    for col in layout.columns:
-        value = row.get(col.name) or ""
-        if not value:
-            if col.required:
-                return True
-            continue
-        kind = col.type
-        if kind == "my_number":
-            continue
-        if col.width is not None and (len(value) > col.width or (col.exact and len(value) != col.width)):
-            return True
-        if kind == "digits":
-            bad = not (value.isascii() and value.isdigit())
-        elif kind == "code":
-            bad = col.codes is not None and value not in col.codes
-        elif kind == "date":
-            bad = parse_yyyymmdd(value) is None
-        elif kind == "birth_date":
-            bad = parse_birth(value) is None
-        elif kind == "timestamp":
-            bad = not valid_timestamp(value)
-        else:
-            bad = value.startswith(_FORMULA) or _CONTROL.search(value) is not None
-        if bad:
+    for name, required, bad in _checks(layout):
+        value = row.get(name) or ""
+        if (required if not value else bad(value)):
             return True
     return False
 
 
 def number_ok(raw: str) -> str | None:
     """The normalised number when it is 12 digits with a valid check digit, else ``None``."""
-    number = normalise(raw)
+    number = raw if len(raw) == 12 and raw.isascii() and raw.isdigit() else normalise(raw)
     if len(number) != 12 or not number.isascii() or not number.isdigit():
         return None
     return number if fast_check_digit(number[:11]) == number[11] else None

@@ -22,6 +22,7 @@ from jutaku.sim.population import Population
 KIT_IDX: Final = {name: i for i, name in enumerate(KIT.header)}
 PORTAL_IDX: Final = {name: i for i, name in enumerate(PORTAL.header)}
 PORTAL_PROCEDURE: Final = "都営住宅 個人番号届出"
+JST: Final = dt.timezone(dt.timedelta(hours=9), "JST")
 WAREKI_SHARE: Final = 0.1  # kit rows whose birth date is written 和暦
 STANDARD_KANJI_SHARE: Final = 0.5  # kit rows of variant-kanji persons written with the standard form
 
@@ -126,7 +127,7 @@ class _Maker:
         for seq, (row, _) in enumerate(kit, 1):
             row[0] = f"K{year}{seq:08d}"
             row[KIT_IDX["受付日"]] = ymd(start + dt.timedelta(days=seq * 90 // (len(kit) + 1)))
-        begin = dt.datetime(year, 4, 1, 8, 30)  # naive JST wall clock: the file carries local time
+        begin = dt.datetime(year, 4, 1, 8, 30, tzinfo=JST)  # the file carries JST wall-clock time
         step_ms = 60 * 86_400_000 // (len(portal) + 1)
         for seq, (row, _) in enumerate(portal, 1):
             at = begin + dt.timedelta(milliseconds=seq * step_ms + rng.randrange(step_ms))

@@ -88,23 +88,24 @@ class _Builder:
         self.places = [(ward, prefix, town, t) for ward, prefix, towns in PLACES for t, town in enumerate(towns)]
 
     def _date_between(self, start: dt.date, end: dt.date) -> dt.date:
-        return start + dt.timedelta(days=self.rng.randrange(max(1, (end - start).days)))
+        return start + dt.timedelta(days=int(self.rng.random() * max(1, (end - start).days)))
 
     def _birth(self, age: int) -> dt.date:
         year = self.today.year - max(0, age) - 1
-        return dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
+        return dt.date(year, 1, 1) + dt.timedelta(days=int(self.rng.random() * 365))
 
     def _address(self, applicant: bool) -> tuple[str, str, str]:
         rng = self.rng
-        ward, prefix, town, t = self.places[rng.randrange(len(self.places))]
-        chome = rng.randint(1, 5)
-        ban, go = rng.randint(1, 30), rng.randint(1, 20)
-        room = rng.randint(1, 14) * 100 + rng.randint(1, 12)
+        r = rng.random
+        ward, prefix, town, t = self.places[int(r() * len(self.places))]
+        chome = 1 + int(r() * 5)
+        ban, go = 1 + int(r() * 30), 1 + int(r() * 20)
+        room = (1 + int(r() * 14)) * 100 + 1 + int(r() * 12)
         postal = f"{prefix:03d}{(t + 1) * 100 + chome * 10:04d}"
         street = f"東京都{ward}{town}{KANJI_DIGITS[chome]}丁目{ban}番{go}号"
         if applicant:
             return f"{street} {room}号室", postal, f"B{prefix:03d}{t:02d}-{room:04d}"
-        bldg = rng.randint(1, 12)
+        bldg = 1 + int(r() * 12)
         address = f"{street} 都営{town}{KANJI_DIGITS[chome]}丁目アパート{bldg}号棟{room}号室"
         return address, postal, f"{prefix:03d}{t:02d}{chome}-{bldg:02d}-{room:04d}"
 
@@ -161,22 +162,25 @@ class _Builder:
 
     def _person(self, role: str, head_age: int, head_sex: str, sur: int, variant: bool) -> None:
         rng, pop = self.rng, self.pop
+        r = rng.random
+        other_sex = "1" if r() < 0.5 else "2"
         if role == "01":
             age, sex = head_age, head_sex
         elif role == "02":
-            age, sex = max(18, head_age + rng.randint(-6, 6)), "1" if head_sex == "2" else "2"
+            age, sex = max(18, head_age - 6 + int(r() * 13)), "1" if head_sex == "2" else "2"
         elif role == "03":
-            age, sex = max(0, head_age - rng.randint(20, 42)), rng.choice("12")
+            age, sex = max(0, head_age - 20 - int(r() * 23)), other_sex
         elif role == "04":
-            age, sex = min(105, head_age + rng.randint(22, 35)), rng.choice("12")
+            age, sex = min(105, head_age + 22 + int(r() * 14)), other_sex
         else:
-            age, sex = max(0, head_age + rng.randint(-15, 15)), rng.choice("12")
+            age, sex = max(0, head_age - 15 + int(r() * 31)), other_sex
         own_sur = sur
         if (role == "05" and rng.random() < 0.5) or (role == "02" and rng.random() < 0.05):
             own_sur = rng.choices(range(len(SURNAMES)), cum_weights=self.sur_cum)[0]
             variant = False
         kanji, s_kana, _, alt = SURNAMES[own_sur]
-        given = rng.choice(MALE_GIVEN if sex == "1" else FEMALE_GIVEN)
+        table = MALE_GIVEN if sex == "1" else FEMALE_GIVEN
+        given = table[int(r() * len(table))]
         pop.zokugara.append(role)
         pop.name.append(f"{alt if variant and alt else kanji} {given[0]}")
         pop.kana.append(f"{s_kana} {given[1]}")

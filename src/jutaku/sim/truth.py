@@ -149,7 +149,7 @@ def _household(
                         (pid, "2" if ended else "1", ymd(since), ended))  # fmt: skip
         if rng.random() < (0.15 if age >= 65 else 0.03):
             files.write("disability_physical", (pid, "1", rng.randint(1, 6), ymd(_issued(rng, today))))
-        if 15 <= age and rng.random() < 0.02:
+        if age >= 15 and rng.random() < 0.02:
             expires = today + dt.timedelta(days=rng.randrange(1, 730))
             files.write("disability_mental", (pid, "1", rng.randint(1, 3), ymd(expires)))
         if rng.random() < 0.01:

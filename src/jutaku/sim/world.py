@@ -20,7 +20,7 @@ import random
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -31,7 +31,7 @@ from jutaku.formats.layouts import HOUSING, KIT, PORTAL, PROCEDURES, TARGETS
 from jutaku.sim.answers import FILE_COLUMN, KIT_FILE, PORTAL_FILE, TargetPerson, expected_outcomes
 from jutaku.sim.faults import FaultRates
 from jutaku.sim.notifications import Notifications, build_notifications
-from jutaku.sim.population import Population, build_population
+from jutaku.sim.population import FIRST_PERSON_ID, Population, build_population
 from jutaku.sim.truth import write_truth
 
 GENERATOR_VERSION: Final = 1
@@ -58,7 +58,7 @@ class WorldSpec:
     def __post_init__(self) -> None:
         if self.persons < 1:
             raise ValueError("persons must be at least 1")
-        if not (0 <= self.kit_share and 0 <= self.portal_share and self.kit_share + self.portal_share <= 1):
+        if not (self.kit_share >= 0 and self.portal_share >= 0 and self.kit_share + self.portal_share <= 1):
             raise ValueError("kit and portal shares must be within 0..1 together")
 
     def rng(self, part: str) -> random.Random:
@@ -87,10 +87,19 @@ def write_targets(pop: Population, path: Path) -> None:
         w.writerows(pop.targets_row(i) for i in range(len(pop)))
 
 
-def write_procedures(spec: WorldSpec, pop: Population, path: Path) -> tuple[int, frozenset[str]]:
-    """Filed procedures; returns (rows, 個人ID of the persons who asked for 不開示)."""
-    rng, codes, year = spec.rng("procedures"), procedure_codes(), spec.year
+def non_disclosure_households(spec: WorldSpec, pop: Population) -> frozenset[str]:
+    """個人ID of the members of households that asked for 不開示 (DV), drawn from their own stream."""
+    rng = spec.rng("non_disclosure")
     hidden: set[str] = set()
+    for start, end in pop.households:
+        if rng.random() < spec.non_disclosure_rate:
+            hidden.update(Population.person_id(i) for i in range(start, end))
+    return frozenset(hidden)
+
+
+def write_procedures(spec: WorldSpec, pop: Population, path: Path, hidden: frozenset[str]) -> int:
+    """Filed procedures (one row per filing and person covered); returns the row count."""
+    rng, codes, year = spec.rng("procedures"), procedure_codes(), spec.year
     rows = 0
     seq = 0
     with _open_csv(path) as fh:
@@ -104,7 +113,6 @@ def write_procedures(spec: WorldSpec, pop: Population, path: Path) -> tuple[int,
             filings = [APPLICATION] if pop.kubun[start] == "2" else [INCOME_DECLARATION]
             if pop.kubun[start] == "1" and rng.random() < 0.03:
                 filings.append(RENT_REDUCTION)
-            dv = rng.random() < spec.non_disclosure_rate
             applicant = Population.person_id(covered[0])
             for name in filings:
                 seq += 1
@@ -112,12 +120,10 @@ def write_procedures(spec: WorldSpec, pop: Population, path: Path) -> tuple[int,
                 for i in covered:
                     pid = Population.person_id(i)
                     consent = "1" if rng.random() < spec.consent_rate else "0"
-                    if dv:
-                        hidden.add(pid)
                     w.writerow((f"P{year}{seq:08d}", names[name], year, received, applicant, pid, consent,
-                                "1" if dv else "0"))  # fmt: skip
+                                "1" if pid in hidden else "0"))  # fmt: skip
                     rows += 1
-    return rows, frozenset(hidden)
+    return rows
 
 
 def write_kit(notes: Notifications, path: Path) -> None:
@@ -172,12 +178,31 @@ def processing_rows(notes: Notifications) -> Iterator[dict[str, str]]:
         yield item
 
 
+class PopulationTargets(Mapping[str, TargetPerson]):
+    """The register as the answer key sees it, read straight from the population columns."""
+
+    def __init__(self, pop: Population) -> None:
+        self.pop = pop
+
+    def _index(self, person_id: str) -> int:
+        i = int(person_id) - FIRST_PERSON_ID if len(person_id) == 10 and person_id.isdigit() else -1
+        if not 0 <= i < len(self.pop):
+            raise KeyError(person_id)
+        return i
+
+    def __getitem__(self, person_id: str) -> TargetPerson:
+        i, pop = self._index(person_id), self.pop
+        return TargetPerson(pop.kana[i], pop.birth[i], pop.sex[i], pop.status[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return (Population.person_id(i) for i in range(len(self.pop)))
+
+    def __len__(self) -> int:
+        return len(self.pop)
+
+
 def write_answers(pop: Population, notes: Notifications, path: Path) -> list[str]:
-    targets = {
-        Population.person_id(i): TargetPerson(pop.kana[i], pop.birth[i], pop.sex[i], pop.status[i])
-        for i in range(len(pop))
-    }
-    codes = expected_outcomes(targets, processing_rows(notes))
+    codes = expected_outcomes(PopulationTargets(pop), processing_rows(notes))
     with _open_csv(path) as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(ANSWERS_HEADER)
@@ -195,6 +220,19 @@ def sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _write_register_and_truth(
+    spec: WorldSpec, pop: Population, out: Path, hidden: frozenset[str]
+) -> tuple[int, dict[str, int]]:
+    write_targets(pop, out / "targets.csv")
+    procedure_rows = write_procedures(spec, pop, out / "procedures.csv", hidden)
+    return procedure_rows, (write_truth(pop, spec.rng("truth"), out / "truth") if spec.truth else {})
+
+
+def _write_notifications(notes: Notifications, out: Path) -> None:
+    write_kit(notes, out / "kit.csv")
+    write_portal(notes, out / "portal.zip")
 
 
 PARALLEL_FROM: Final = 50_000  # persons; smaller worlds are written in one process
@@ -257,18 +295,15 @@ def build_world(spec: WorldSpec, out: Path, *, parallel: bool | None = None) -> 
         pop = build_population(
             spec.rng("population"), spec.persons, year=spec.year, spare=spec.persons // 10 + 100
         )
-        if spec.truth:
-            parts.run("truth", write_truth, pop, spec.rng("truth"), out / "truth")
-        write_targets(pop, out / "targets.csv")
-        procedure_rows, hidden = write_procedures(spec, pop, out / "procedures.csv")
+        hidden = non_disclosure_households(spec, pop)
+        parts.run("register", _write_register_and_truth, spec, pop, out, hidden)
         notes = build_notifications(
             pop, spec.rng("notifications"), spec.rates,
             kit_share=spec.kit_share, portal_share=spec.portal_share, non_disclosure_ids=hidden,
         )  # fmt: skip
-        parts.run("portal", write_portal, notes, out / "portal.zip")
-        write_kit(notes, out / "kit.csv")
+        parts.run("notifications", _write_notifications, notes, out)
         codes = write_answers(pop, notes, out / "answers.csv")
-        truth_rows = parts.join().get("truth") or {}
+        procedure_rows, truth_rows = parts.join()["register"]
     finally:
         if gc_was_enabled:
             gc.enable()
