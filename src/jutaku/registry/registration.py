@@ -233,13 +233,19 @@ def _kit_source(path: Path, encoding: str | None) -> tuple[_Source, MediaFile, i
     return _Source("kit", KIT, path, inb.rows), media, inb.info.rows
 
 
+#: One download can hold a whole year's applications; each entry is a small XML document.
+PORTAL_MAX_ENTRIES = 1_000_000
+PORTAL_MAX_BYTES = 2 << 30
+
+
 def _portal_rows(path: Path) -> Iterator[Row]:
     # Applications are processed in 受付番号 order, whatever the order of the archive's entries.
-    yield from sorted(read_portal_zip(path), key=lambda r: r.values.get("受付番号", ""))
+    rows = read_portal_zip(path, max_entries=PORTAL_MAX_ENTRIES, max_total_bytes=PORTAL_MAX_BYTES)
+    yield from sorted(rows, key=lambda r: r.values.get("受付番号", ""))
 
 
 def _portal_source(path: Path) -> tuple[_Source, MediaFile, int]:
-    info = prescan_portal(path)
+    info = prescan_portal(path, max_entries=PORTAL_MAX_ENTRIES, max_total_bytes=PORTAL_MAX_BYTES)
     media = MediaFile(path, PORTAL.name, info.sha256, info.size, info.rows)
     return _Source("portal", PORTAL, path, lambda: nullcontext(_portal_rows(path))), media, info.rows
 
