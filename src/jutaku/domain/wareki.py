@@ -161,6 +161,8 @@ def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     """
     if len(text) > MAX_INPUT_LENGTH:
         raise InvalidDate("生年月日が長すぎます")
+    if today is None and _is_digits(text, _DATE_LENGTH):
+        return parse_date(text)  # the common case, without the NFKC pass
     value = "".join(unicodedata.normalize("NFKC", text).split())
     if not value:
         raise InvalidDate("生年月日が空です")

@@ -26,10 +26,12 @@ Advance = Callable[[int], None]
 
 
 class RateColumn(ProgressColumn):
-    """Items per second over rich's sliding window."""
+    """Items per second over rich's sliding window (items skipped on resume do not count)."""
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
+        if speed is None and task.elapsed:  # finished without a sample window: average of this session
+            speed = (task.completed - task.fields.get("initial", 0)) / task.elapsed
         return Text(f"{speed:,.0f} rows/s" if speed else "- rows/s", style="progress.data.speed")
 
 
@@ -61,9 +63,11 @@ def job_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task(description, total=total, completed=completed)
+        task = bar.add_task(description, total=total, completed=completed, initial=completed)
 
         def advance(n: int) -> None:
             bar.advance(task, n)
 
         yield advance
+        if total is None:  # the stream has ended: the total is now known, stop pulsing
+            bar.update(task, total=bar.tasks[0].completed)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Generic, TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from jutaku.accounts.actor import Actor
@@ -151,6 +151,14 @@ def _check_sha256(value: str) -> None:
 
 
 def _record_refusal(spec: dict[str, Any], actor: Actor, options: dict[str, Any], exc: JobRefused) -> None:
+    """Record the refusal; if even that fails (database busy or down) the run is still refused."""
+    try:
+        _write_refusal(spec, actor, options, exc)
+    except DatabaseError:
+        log.exception("could not record the refusal of a '%s' job", spec["kind"])
+
+
+def _write_refusal(spec: dict[str, Any], actor: Actor, options: dict[str, Any], exc: JobRefused) -> None:
     now = timezone.now()
     with transaction.atomic():
         job = Job.objects.create(

@@ -32,7 +32,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert
+from jutaku.dbutil import adapter, bulk_insert, select_in
 from jutaku.domain import my_number
 from jutaku.domain.japanese import kana_key
 from jutaku.domain.registration import (
@@ -87,48 +87,78 @@ def to_notification(row: Row) -> Notification:
                         parse_birth_date(v["生年月日"]), v["性別"])
 
 
+_PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id IN ({in})"
+_OWNERS_SQL = ("SELECT m.blind_index, p.person_id FROM registry_mynumberrecord m "
+               "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index IN ({in})")
+_HELD_SQL = "SELECT person_id, blind_index FROM registry_mynumberrecord WHERE person_id IN ({in})"
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def known_persons(person_ids: Iterable[str]) -> dict[str, tuple[int, KnownPerson]]:
-    """The register's identity data for these persons, in one query (``SELECT … IN``)."""
-    rows = Person.objects.filter(person_id__in=list(set(person_ids))).values_list(
-        "pk", "person_id", "kana_key", "birth_date", "sex", "status")
-    return {pid: (pk, KnownPerson(key, birth, sex, status == Person.Status.CURRENT))
+    """The register's identity data for these persons (one ``SELECT … IN`` per 5,000)."""
+    rows = select_in(_PERSONS_SQL, sorted(set(person_ids)))
+    current = str(Person.Status.CURRENT)
+    return {pid: (pk, KnownPerson(key, _as_date(birth), sex, status == current))
             for pk, pid, key, birth, sex, status in rows}
 
 
+class ConflictFinder:
+    """The conflict pre-pass (module docstring, step 2): ``visit`` every row, then :meth:`resolve`.
+
+    ``visit`` may see unvalidated rows (it keeps a superset of the candidates); :meth:`resolve` reads
+    the candidates again, validated, and identifies them exactly.
+    """
+
+    _MANY = -1
+
+    def __init__(self) -> None:
+        self.partner_of_person: dict[int, int] = {}
+        self.partner_of_number: dict[int, int] = {}
+
+    def visit(self, row: Row) -> None:
+        number = my_number.normalise(row.values.get("個人番号", ""))
+        pid = row.values.get("個人ID", "")
+        if len(pid) > 10 or not pid.isascii() or not pid.isdigit() or not my_number.is_valid(number):
+            return
+        p, n = int(pid), int(number)
+        if self.partner_of_person.setdefault(p, n) != n:
+            self.partner_of_person[p] = self._MANY
+        if self.partner_of_number.setdefault(n, p) != p:
+            self.partner_of_number[n] = self._MANY
+
+    def resolve(self, source: _Source) -> set[int]:
+        many = self._MANY
+        persons = {p for p, n in self.partner_of_person.items() if n == many}
+        numbers = {n for n, p in self.partner_of_number.items() if p == many}
+        self.partner_of_person.clear()
+        self.partner_of_number.clear()
+        if not persons and not numbers:
+            return set()
+        notes: list[Notification] = []
+        with source.open_rows() as rows:
+            for row in rows:
+                pid = row.values.get("個人ID", "")
+                number = my_number.normalise(row.values.get("個人番号", ""))
+                if pid.isdigit() and number.isdigit() and (int(pid) in persons or int(number) in numbers):
+                    note = to_notification(row)
+                    if note.number is not None:
+                        notes.append(note)
+        known = known_persons(n.person_id for n in notes)
+        identified = [(n.line_no, n.person_id, n.number) for n in notes
+                      if identify(n, known.get(n.person_id, (0, None))[1]) is None and n.number is not None]
+        return conflicting_lines(identified)
+
+
 def find_conflicts(source: _Source) -> set[int]:
-    """Line numbers of rows in an in-file conflict (``E06``); see the module docstring, step 2."""
-    partner_of_person: dict[int, int] = {}
-    partner_of_number: dict[int, int] = {}
-    many = -1
+    """Both passes of the conflict pre-pass over ``source`` (for sources not scanned by ``inspect``)."""
+    finder = ConflictFinder()
     with source.open_rows() as rows:
         for row in rows:
-            if row.errors:
-                continue
-            number = my_number.normalise(row.values.get("個人番号", ""))
-            pid = row.values.get("個人ID", "")
-            if not my_number.is_valid(number) or not pid.isdigit():
-                continue
-            p, n = int(pid), int(number)
-            if partner_of_person.setdefault(p, n) != n:
-                partner_of_person[p] = many
-            if partner_of_number.setdefault(n, p) != p:
-                partner_of_number[n] = many
-    candidates_p = {p for p, n in partner_of_person.items() if n == many}
-    candidates_n = {n for n, p in partner_of_number.items() if p == many}
-    del partner_of_person, partner_of_number
-    if not candidates_p and not candidates_n:
-        return set()
-    notes: list[Notification] = []
-    with source.open_rows() as rows:
-        for row in rows:
-            note = to_notification(row)
-            if note.number is not None and note.person_id.isdigit() and (
-                    int(note.person_id) in candidates_p or int(note.number) in candidates_n):
-                notes.append(note)
-    persons = known_persons(n.person_id for n in notes)
-    identified = [(n.line_no, n.person_id, n.number) for n in notes
-                  if identify(n, persons.get(n.person_id, (0, None))[1]) is None and n.number is not None]
-    return conflicting_lines(identified)
+            finder.visit(row)
+    return finder.resolve(source)
 
 
 class _Handler:
@@ -148,10 +178,9 @@ class _Handler:
         index = {n.number: bi for (_, n), bi in zip(
             (x for x in notes if x[1].number is not None),
             self.indexer.compute_many(n.number for _, n in notes if n.number is not None), strict=True)}
-        owners = dict((bytes(bi), pid) for bi, pid in MyNumberRecord.objects.filter(
-            blind_index__in=list(index.values())).values_list("blind_index", "person__person_id"))
-        held = dict((pid, bytes(bi)) for pid, bi in MyNumberRecord.objects.filter(
-            person__person_id__in=list(persons)).values_list("person__person_id", "blind_index"))
+        owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, list(index.values()))}
+        pk_to_pid = {pk: pid for pid, (pk, _) in persons.items()}
+        held = {pk_to_pid[pk]: bytes(bi) for pk, bi in select_in(_HELD_SQL, list(pk_to_pid))}
         counts: Counter[str] = Counter()
         accepted: list[tuple[Row, Notification, bytes]] = []
         rejected: list[tuple[Row, Notification, Outcome]] = []
@@ -227,8 +256,8 @@ def _received(source: str, row: Row) -> date | None:
     return parse_timestamp(row.values["受付日時"]).date()
 
 
-def _kit_source(path: Path, encoding: str | None) -> tuple[_Source, MediaFile, int]:
-    inb = inbound.inspect(path, KIT, encoding=encoding)
+def _kit_source(path: Path, encoding: str | None, finder: ConflictFinder) -> tuple[_Source, MediaFile, int]:
+    inb = inbound.inspect(path, KIT, encoding=encoding, visit=finder.visit)
     media = MediaFile(path, KIT.name, inb.info.sha256, inb.info.size, inb.info.rows, inb.encrypted, inb.key_id)
     return _Source("kit", KIT, path, inb.rows), media, inb.info.rows
 
@@ -259,14 +288,15 @@ def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = F
     """
     if source not in KINDS:
         raise ValueError(f"unknown source {source!r}")
+    finder = ConflictFinder()
     try:
-        src, media, rows = _kit_source(path, encoding) if source == "kit" else _portal_source(path)
+        src, media, rows = _kit_source(path, encoding, finder) if source == "kit" else _portal_source(path)
     except FileRejected as exc:
         record_refused(path, source, exc.code, actor=actor)
         raise
     with transaction.atomic():
         record_media("read", media, actor=actor)
-    conflicts = find_conflicts(src)
+    conflicts = finder.resolve(src) if source == "kit" else find_conflicts(src)
     with src.open_rows() as items:
         result = run_job(KINDS[source], items=items, input_sha256=media.sha256, input_name=path.name, actor=actor,
                          handler=_Handler(src, conflicts), total=rows, dry_run=dry_run, progress=progress,

@@ -1,8 +1,7 @@
 """Fixtures for the job runner tests.
 
-``_append_only_triggers`` (autouse) is the audit suite's fixture: the append-only triggers refuse the
-DELETE/TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test, so
-they are removed just before that flush. The runner commits per chunk, so its tests are transactional.
+The runner commits per chunk, so its database tests are transactional; ``tests/conftest.py``'s autouse
+``_append_only_triggers`` lifts the audit triggers just before pytest-django's flush.
 """
 
 from __future__ import annotations
@@ -18,28 +17,12 @@ from django.db import connection
 
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.permissions import Permission
-from jutaku.audit import triggers
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.jobs.runner import ChunkContext
 from tests.conftest import _with_db, pg_url
 
 ITEMS_TABLE = "jobs_test_item"
-
-
-@pytest.fixture(autouse=True)
-def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None:
-        yield
-        return
-    transactional = bool(marker.kwargs.get("transaction", False))
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    triggers.install_on(connection)
-    yield
-    if transactional:
-        connection.close()  # a test may leave the connection in a failed transaction
-        triggers.uninstall_on(connection)
 
 
 @pytest.fixture

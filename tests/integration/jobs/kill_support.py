@@ -3,11 +3,12 @@
 Run with the environment of a child home (``JUTAKU_HOME``, ``PYTHONPATH=src``, and
 ``JUTAKU_DATABASE_URL`` on the PostgreSQL tier)::
 
-    python tests/integration/jobs/kill_support.py run --items 20000 --chunk 500 --sleep 0.05
+    python tests/integration/jobs/kill_support.py run --items 20000 --chunk 500 --sleep 0.05 --pause 0.05
     python tests/integration/jobs/kill_support.py dump
 
 ``run`` applies a synthetic input: one PERSON_IMPORT audit record per item (object ``0000000042``) in
-chunks, sleeping a little per chunk so that the job can be killed in the middle. It prints the result
+chunks, sleeping a little inside each chunk (``--sleep``) and between chunks (``--pause``: lets other
+processes write on SQLite) so that the job can be killed in the middle. It prints the result
 as JSON and exits 0, or 2 when the run is refused (another run holds the lock). ``dump`` prints the
 audited objects in chain order, the jobs of the kind and the audit verification as JSON.
 """
@@ -25,8 +26,11 @@ from typing import Any
 KIND = "test.kill"
 
 
-def synthetic_items(n: int) -> Iterator[str]:
+def synthetic_items(n: int, *, chunk: int, pause: float) -> Iterator[str]:
+    """The input stream; it pauses before each chunk, outside any transaction (SQLite has one writer)."""
     for i in range(n):
+        if pause and i % chunk == 0:
+            time.sleep(pause)
         yield f"synthetic-{i:06d}"
 
 
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     sha = hashlib.sha256(f"synthetic kill-test input {args.items}".encode()).hexdigest()
     try:
-        result = run_job(KIND, items=synthetic_items(args.items), input_sha256=sha, input_name="kill-test.csv",
+        result = run_job(KIND, items=synthetic_items(args.items, chunk=args.chunk, pause=args.pause), input_sha256=sha, input_name="kill-test.csv",
                          actor=SYSTEM, handler=handler, chunk_size=args.chunk, total=args.items,
                          dry_run=args.dry_run, progress=False)
     except JobRefused as exc:
@@ -78,7 +82,8 @@ def main(argv: list[str]) -> int:
     p_run = sub.add_parser("run")
     p_run.add_argument("--items", type=int, default=20_000)
     p_run.add_argument("--chunk", type=int, default=500)
-    p_run.add_argument("--sleep", type=float, default=0.05)
+    p_run.add_argument("--sleep", type=float, default=0.05, help="seconds inside each chunk's transaction")
+    p_run.add_argument("--pause", type=float, default=0.0, help="seconds between chunks, outside transactions")
     p_run.add_argument("--dry-run", action="store_true")
     sub.add_parser("dump")
     args = parser.parse_args(argv)

@@ -31,9 +31,11 @@ def support(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
                           text=True, timeout=300)
 
 
-def start(env: dict[str, str], sleep: float) -> subprocess.Popen[str]:
+def start(env: dict[str, str]) -> subprocess.Popen[str]:
+    """A slow run: 40 chunks of 0.05 s inside the transaction and 0.05 s between chunks."""
     return subprocess.Popen(
-        [sys.executable, str(SUPPORT), "run", "--items", str(ITEMS), "--chunk", str(CHUNK), "--sleep", str(sleep)],
+        [sys.executable, str(SUPPORT), "run", "--items", str(ITEMS), "--chunk", str(CHUNK), "--sleep", "0.05",
+         "--pause", "0.05"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -81,7 +83,7 @@ def finish(env: dict[str, str]) -> dict[str, Any]:
 
 
 def test_a_killed_job_resumes_to_exactly_the_clean_result(child_home, second_child_home):
-    victim = start(child_home, sleep=0.1)
+    victim = start(child_home)
     try:
         at_kill = wait_for_cursor(child_home, victim, minimum=3 * CHUNK)
         victim.send_signal(signal.SIGKILL)
@@ -109,7 +111,7 @@ def test_a_killed_job_resumes_to_exactly_the_clean_result(child_home, second_chi
 
 
 def test_a_second_process_is_refused_while_the_first_runs_and_not_after_it_is_killed(child_home):
-    first = start(child_home, sleep=0.1)
+    first = start(child_home)
     try:
         wait_for_cursor(child_home, first, minimum=CHUNK)
         second = support(child_home, "run", "--items", str(ITEMS), "--chunk", str(CHUNK), "--sleep", "0")

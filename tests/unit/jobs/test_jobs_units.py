@@ -79,9 +79,9 @@ def test_progress_shows_a_bar_the_count_the_rate_and_the_eta_when_the_total_is_k
     assert "rows/s" in text and "ETA" in text
 
 
-def test_progress_works_with_an_unknown_total():
+def test_progress_works_with_an_unknown_total_and_shows_it_once_the_stream_ends():
     text = render(None)
-    assert "5/?" in text and "rows/s" in text
+    assert "5/5" in text and "rows/s" in text
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal():
