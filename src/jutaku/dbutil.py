@@ -30,10 +30,16 @@ def adapter(model: type[models.Model], field: str) -> Callable[[Any], Any]:
 
 
 def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    """INSERT ``rows`` (tuples in ``fields`` order) with one ``executemany``."""
+    """INSERT ``rows`` (tuples in ``fields`` order): ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
     if not rows:
         return 0
     cols = _columns(model, fields)
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(rows)
     sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(cols)}) "  # noqa: S608 - identifiers from model metadata; values are bound
            f"VALUES ({', '.join(['%s'] * len(cols))})")
     with connection.cursor() as cur:
