@@ -36,12 +36,13 @@ def system_outcomes(job_id: int, rows: list[dict[str, str]], *, key: str) -> dic
     return out
 
 
-@pytest.mark.parametrize("seed", [3, 11, 2026])
-def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "workers"), [(3, 1), (11, 0), (2026, 1)])
+def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: int) -> None:
+    """``workers`` 1 prepares kit rows in a second process, 0 in this one: both must agree with the key."""
     world = tmp_path / "world"
     build_world(WorldSpec(persons=1500, seed=seed), world)
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
-    kit = register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False)
+    kit = register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=workers)
     portal = register_numbers(world / "portal.zip", source="portal", actor=SYSTEM, progress=False)
 
     with (world / "answers.csv").open(encoding="utf-8-sig", newline="") as fh:
@@ -61,6 +62,14 @@ def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int) -> None:
     assert portal.job.counts == dict(Counter(a["期待結果"] for a in portal_rows))
     assert {"OK", "E01", "E03", "E06"} <= set(kit.job.counts) and {"E04", "E05"} <= set(portal.job.counts)
     assert verify().ok
+    # Every stored number decrypts to a valid My Number under its person's key.
+    from jutaku.crypto.envelope import FieldCipher
+    from jutaku.domain import my_number
+
+    stored = list(MyNumberRecord.objects.values_list("person__person_id", "ciphertext")[:200])
+    plain = FieldCipher().decrypt_many("registry_mynumberrecord", "my_number",
+                                      [(pid, bytes(tok)) for pid, tok in stored])
+    assert all(my_number.is_valid(p.decode("ascii")) for p in plain)
 
 
 def test_rerunning_the_same_file_is_a_reported_no_op(tmp_path: Path) -> None:

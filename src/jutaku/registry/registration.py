@@ -20,21 +20,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.db import transaction
 
+from jutaku import config
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import get_indexer
-from jutaku.crypto.envelope import FieldCipher
+from jutaku.crypto.envelope import FieldCipher, MemoryDekStore
+from jutaku.crypto.keyring import get_keyring
 from jutaku.dbutil import adapter, bulk_insert, select_in
 from jutaku.domain import my_number
-from jutaku.domain.japanese import kana_key
 from jutaku.domain.registration import (
     Held,
     KnownPerson,
@@ -44,7 +45,6 @@ from jutaku.domain.registration import (
     decide,
     identify,
 )
-from jutaku.domain.wareki import parse_birth_date, parse_date, parse_timestamp
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
@@ -53,9 +53,16 @@ from jutaku.formats.layouts import KIT, PORTAL, REGISTRATION_OUTCOME, Layout
 from jutaku.formats.portal import prescan_portal, read_portal_zip
 from jutaku.jobs.runner import ChunkContext, JobResult, run_job
 from jutaku.registry.models import ImportRejection, MyNumberRecord, Person
+from jutaku.registry.pipeline import (
+    CIPHER_COLUMN,
+    CIPHER_TABLE,
+    Prepared,
+    PreparedStream,
+    WorkerSpec,
+    prepare_chunk,
+    to_notification,
+)
 
-CIPHER_TABLE = "registry_mynumberrecord"
-CIPHER_COLUMN = "my_number"
 KINDS = {"kit": "register-kit", "portal": "register-portal"}
 
 
@@ -75,16 +82,6 @@ class _Source:
     layout: Layout
     path: Path
     open_rows: Callable[[], AbstractContextManager[Iterable[Row]]]
-
-
-def to_notification(row: Row) -> Notification:
-    v = row.values
-    number = my_number.normalise(v.get("個人番号", ""))
-    valid = number if my_number.is_valid(number) else None
-    if row.errors:
-        return Notification(row.line_no, v.get("個人ID", ""), valid, "", None, "", malformed=True)
-    return Notification(row.line_no, v["個人ID"], valid, kana_key(v["氏名カナ"]),
-                        parse_birth_date(v["生年月日"]), v["性別"])
 
 
 _PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id IN ({in})"
@@ -162,69 +159,90 @@ def find_conflicts(source: _Source) -> set[int]:
 
 
 class _Handler:
-    """Applies one chunk: decide every row, store the OK numbers, record rejections and audit."""
+    """Applies one chunk of prepared rows: decide, store the OK numbers, record rejections and audit."""
 
-    def __init__(self, source: _Source, conflicts: set[int]) -> None:
-        self.source = source
+    def __init__(self, source_name: str, conflicts: set[int]) -> None:
+        self.source_name = source_name
         self.conflicts = conflicts
-        self.indexer = get_indexer()
         self.cipher = FieldCipher()
         self.adapt_date = adapter(MyNumberRecord, "received_date")
         self.adapt_time = adapter(MyNumberRecord, "registered_at")
 
-    def __call__(self, chunk: list[tuple[int, Row]], ctx: ChunkContext) -> Counter[str]:
-        notes = [(row, to_notification(row)) for _, row in chunk]
-        persons = known_persons(n.person_id for _, n in notes)
-        index = {n.number: bi for (_, n), bi in zip(
-            (x for x in notes if x[1].number is not None),
-            self.indexer.compute_many(n.number for _, n in notes if n.number is not None), strict=True)}
-        owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, list(index.values()))}
+    def __call__(self, chunk: list[tuple[int, Prepared]], ctx: ChunkContext) -> Counter[str]:
+        preps = [p for _, p in chunk]
+        persons = known_persons(p.note.person_id for p in preps)
+        owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, [p.blind_index for p in preps if p.blind_index])}
         pk_to_pid = {pk: pid for pid, (pk, _) in persons.items()}
         held = {pk_to_pid[pk]: bytes(bi) for pk, bi in select_in(_HELD_SQL, list(pk_to_pid))}
         counts: Counter[str] = Counter()
-        accepted: list[tuple[Row, Notification, bytes]] = []
-        rejected: list[tuple[Row, Notification, Outcome]] = []
+        accepted: list[Prepared] = []
+        rejected: list[tuple[Prepared, Outcome]] = []
         audit: list[AuditEntry] = []
-        for row, note in notes:
-            bi = index.get(note.number) if note.number else None
+        detail = {"source": self.source_name}
+        for prep in preps:
+            note, bi = prep.note, prep.blind_index
             mine = held.get(note.person_id)
             state = Held.NOTHING if mine is None else (Held.SAME if mine == bi else Held.OTHER)
             outcome = decide(note, persons.get(note.person_id, (0, None))[1], owner=owners.get(bi) if bi else None,
                              held=state, in_conflict=note.line_no in self.conflicts)
             counts[outcome.value] += 1
-            if outcome is Outcome.OK:
-                assert bi is not None  # noqa: S101 - OK implies a valid number
-                accepted.append((row, note, bi))
+            if outcome is Outcome.OK and bi is not None:
+                accepted.append(prep)
                 owners[bi], held[note.person_id] = note.person_id, bi
-                audit.append(AuditEntry(AuditEvent.NUMBER_STORE, [note.person_id], outcome.value,
-                                        {"source": self.source.name}))
+                audit.append(AuditEntry(AuditEvent.NUMBER_STORE, [note.person_id], outcome.value, detail))
             else:
                 if outcome is not Outcome.ALREADY_REGISTERED:
-                    rejected.append((row, note, outcome))
+                    rejected.append((prep, outcome))
                 event = AuditEvent.NUMBER_STORE if outcome is Outcome.ALREADY_REGISTERED else AuditEvent.PERSON_REJECT
-                audit.append(AuditEntry(event, [_object_id(note)], outcome.value, {"source": self.source.name}))
+                audit.append(AuditEntry(event, [_object_id(note)], outcome.value, detail))
         self._store(accepted, persons, ctx.job_id)
         self._reject(rejected, ctx.job_id)
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
         return counts
 
-    def _store(self, accepted: list[tuple[Row, Notification, bytes]],
-               persons: dict[str, tuple[int, KnownPerson]], job_id: int) -> None:
+    def _tokens(self, accepted: list[Prepared]) -> list[bytes]:
+        """The prepared ciphertexts, with their new data keys stored; re-encrypted where a key exists."""
+        store = self.cipher.cache.store
+        existing = store.fetch([p.note.person_id for p in accepted])
+        redo = [p for p in accepted if p.token is None or p.note.person_id in existing]
+        fresh = [p.wrapped for p in accepted if p.token is not None and p.wrapped is not None
+                 and p.note.person_id not in existing]
+        store.insert(fresh, on_commit=lambda: None)
+        again = dict(zip((p.note.line_no for p in redo), self.cipher.encrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [
+            (p.note.person_id, (p.note.number or "").encode("ascii")) for p in redo]), strict=True))
+        return [again.get(p.note.line_no, p.token or b"") for p in accepted]
+
+    def _store(self, accepted: list[Prepared], persons: dict[str, tuple[int, KnownPerson]], job_id: int) -> None:
         if not accepted:
             return
-        tokens = self.cipher.encrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [
-            (note.person_id, (note.number or "").encode("ascii")) for _, note, _ in accepted])
+        tokens = self._tokens(accepted)
         now = self.adapt_time(datetime.now(UTC))
         bulk_insert(MyNumberRecord, ("person", "ciphertext", "blind_index", "source", "receipt_no", "id_document",
                                      "received_date", "job_id", "registered_at"), [
-            (persons[note.person_id][0], token, bi, self.source.name, row.values.get("受付番号", "")[:20],
-             _id_document(self.source.name, row), self.adapt_date(_received(self.source.name, row)), job_id, now)
-            for (row, note, bi), token in zip(accepted, tokens, strict=True)])
+            (persons[p.note.person_id][0], token, p.blind_index, self.source_name, p.receipt_no, p.id_document,
+             self.adapt_date(p.received), job_id, now)
+            for p, token in zip(accepted, tokens, strict=True)])
 
-    def _reject(self, rejected: list[tuple[Row, Notification, Outcome]], job_id: int) -> None:
+    def _reject(self, rejected: list[tuple[Prepared, Outcome]], job_id: int) -> None:
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
-            (job_id, row.line_no, row.values.get("受付番号", "")[:20], _safe_person_id(note.person_id),
-             outcome.value, _reason(row, outcome)) for row, note, outcome in rejected])
+            (job_id, p.note.line_no, p.receipt_no, _safe_person_id(p.note.person_id), outcome.value,
+             _reason(p.error_columns, outcome)) for p, outcome in rejected])
+
+
+def prepare_in_process(rows: Iterable[Row], source_name: str, chunk_size: int) -> Iterator[Prepared]:
+    """The preparation stage in this process (portal files, or ``workers=0``)."""
+    ring = get_keyring()
+    store = MemoryDekStore()
+    cipher = FieldCipher(ring, store)
+    indexer = get_indexer()
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield from prepare_chunk(chunk, cipher, store, indexer, source_name)
+            chunk = []
+    if chunk:
+        yield from prepare_chunk(chunk, cipher, store, indexer, source_name)
 
 
 def _safe_person_id(value: str) -> str:
@@ -237,23 +255,11 @@ def _object_id(note: Notification) -> str:
     return pid or f"line:{note.line_no}"
 
 
-def _reason(row: Row, outcome: Outcome) -> str:
+def _reason(error_columns: tuple[str, ...], outcome: Outcome) -> str:
     text = REGISTRATION_OUTCOME[outcome.value]
-    if outcome is Outcome.MALFORMED and row.errors:
-        text += "（" + "、".join(sorted({e.column for e in row.errors})) + "）"
+    if outcome is Outcome.MALFORMED and error_columns:
+        text += "（" + "、".join(error_columns) + "）"
     return text[:400]
-
-
-def _id_document(source: str, row: Row) -> str:
-    if source == "kit":
-        return row.values.get("本人確認書類", "")
-    return row.values.get("本人確認方法", "")[:20]
-
-
-def _received(source: str, row: Row) -> date | None:
-    if source == "kit":
-        return parse_date(row.values["受付日"])
-    return parse_timestamp(row.values["受付日時"]).date()
 
 
 def _kit_source(path: Path, encoding: str | None, finder: ConflictFinder) -> tuple[_Source, MediaFile, int]:
@@ -279,10 +285,25 @@ def _portal_source(path: Path) -> tuple[_Source, MediaFile, int]:
     return _Source("portal", PORTAL, path, lambda: nullcontext(_portal_rows(path))), media, info.rows
 
 
+@contextmanager
+def _prepared(src: _Source, encoding: str | None, chunk_size: int, workers: int) -> Iterator[Iterable[Prepared]]:
+    """The prepared rows of ``src``: from a second process for kit files when ``workers``, else in process."""
+    if src.name == "kit" and workers > 0:
+        cfg = config.get()
+        spec = WorkerSpec(src.path, encoding, cfg.keys_dir, cfg.is_production, chunk_size)
+        with PreparedStream(spec) as stream:
+            yield stream
+        return
+    with src.open_rows() as rows:
+        yield prepare_in_process(rows, src.name, chunk_size)
+
+
 def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = False, progress: bool = True,
-                     encoding: str | None = None, chunk_size: int = 5000) -> RegistrationResult:
+                     encoding: str | None = None, chunk_size: int = 5000, workers: int = 1) -> RegistrationResult:
     """Register the My Numbers of a kit CSV (``source="kit"``) or a portal ZIP (``source="portal"``).
 
+    ``workers=1`` prepares kit rows in a second process (parse, validate, blind index, encryption);
+    ``0`` keeps everything in this process. Outcomes and stored data are the same either way.
     Raises ``FileRejected`` when the file is refused whole (nothing applied) and the runner's
     ``JobRefused`` when another registration is running.
     """
@@ -297,8 +318,8 @@ def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = F
     with transaction.atomic():
         record_media("read", media, actor=actor)
     conflicts = finder.resolve(src) if source == "kit" else find_conflicts(src)
-    with src.open_rows() as items:
+    with _prepared(src, encoding, chunk_size, workers) as items:
         result = run_job(KINDS[source], items=items, input_sha256=media.sha256, input_name=path.name, actor=actor,
-                         handler=_Handler(src, conflicts), total=rows, dry_run=dry_run, progress=progress,
+                         handler=_Handler(src.name, conflicts), total=rows, dry_run=dry_run, progress=progress,
                          chunk_size=chunk_size)
     return RegistrationResult(job=result, file_sha256=media.sha256, rows=rows, source=source)
