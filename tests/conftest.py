@@ -2,7 +2,11 @@
 
 - ``pg_tier``: true when this run targets PostgreSQL (JUTAKU_DATABASE_URL set).
 - ``child_home``: a fresh, initialised Jutaku home (and a fresh PostgreSQL database on the PG tier) for
-  tests that run the ``jutaku`` command in a child process; yields the environment to run it with.
+  tests that run the ``jutaku`` command in a child process; yields the environment to run it with. Its
+  ``$HOME`` is a temporary folder holding a live session of a test-only operator with the roles
+  registrar, inquirer, supervisor, auditor and operations (:data:`OPERATOR_ROLES`).
+- :func:`login_as`: a copy of such an environment with its own ``$HOME`` and a session of a new user
+  holding exactly the given roles (permission tests).
 - ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
   TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
   (re)installed for every database test and lifted only just before that flush.
@@ -83,7 +87,7 @@ def run_jutaku(env: dict[str, str], *args: str, input: str | None = None, timeou
 @pytest.fixture
 def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for a child `jutaku` on a fresh home (and fresh PostgreSQL database), not yet initialised."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_", "SSH_"))}
     env["JUTAKU_HOME"] = str(tmp_path / "home")
     env["JUTAKU_MODE"] = "test"
     env["PYTHONPATH"] = str(ROOT / "src")
@@ -106,8 +110,31 @@ def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+OPERATOR_ROLES = ("registrar", "inquirer", "supervisor", "auditor", "operations")
+SESSION_SUPPORT = ROOT / "tests" / "integration" / "accounts" / "session_support.py"
+
+
+def login_as(env: dict[str, str], *roles: str, username: str | None = None) -> dict[str, str]:
+    """A copy of ``env`` with a fresh ``$HOME`` and a live session of a new user holding ``roles``.
+
+    The new environment's ``JUTAKU_TEST_TOTP_SECRET`` is that user's TOTP seed (base32).
+    """
+    name = username or "as." + "-".join(r[:3] for r in roles)
+    home = Path(env["JUTAKU_HOME"]).parent / f"user-{secrets.token_hex(4)}"
+    home.mkdir(mode=0o700)
+    new = {**env, "HOME": str(home)}
+    new.pop("SSH_CLIENT", None)
+    new.pop("SSH_CONNECTION", None)
+    proc = subprocess.run([sys.executable, str(SESSION_SUPPORT), name, ",".join(roles)], env=new, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(f"login_as {roles} failed\n{proc.stdout}\n{proc.stderr}")
+    new["JUTAKU_TEST_TOTP_SECRET"] = proc.stdout.strip()
+    return new
+
+
 @pytest.fixture
 def child_home(child_env: dict[str, str]) -> dict[str, str]:
-    """An initialised home for a child `jutaku`."""
+    """An initialised home for a child `jutaku`, with a signed-in test operator (see the module docstring)."""
     run_jutaku(child_env, "init", check=True)
-    return child_env
+    return login_as(child_env, *OPERATOR_ROLES, username="op.multi")

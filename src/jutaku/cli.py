@@ -21,6 +21,11 @@ import click
 COMMANDS = [
     ("jutaku.system_commands", "init"),
     ("jutaku.system_commands", "demo"),
+    ("jutaku.accounts.commands", "login"),
+    ("jutaku.accounts.commands", "logout"),
+    ("jutaku.accounts.commands", "users"),
+    ("jutaku.accounts.admin_commands", "terminals"),
+    ("jutaku.accounts.admin_commands", "approvals"),
     ("jutaku.registry.commands", "import_group"),
     ("jutaku.registry.commands", "register_group"),
     ("jutaku.audit.commands", "audit"),

@@ -1,15 +1,24 @@
-"""Shared plumbing for `jutaku` commands: permission declaration, actor, coded exits.
+"""Shared plumbing for `jutaku` commands: permission declaration, session, actor, coded exits.
 
 Every command is declared with :func:`requires`, which names exactly one :class:`Permission`.
-The architecture test walks the command tree and fails on any command without one.
+The architecture test walks the command tree and fails on any command without one. Before the
+command runs, :func:`requires` checks (ADR 0007):
+
+1. the home is initialised (except :data:`NO_HOME`: init, demo, sim);
+2. the source address is a registered terminal (NET-01; ``$SSH_CONNECTION``/``$SSH_CLIENT`` for a
+   remote shell, else the console ``127.0.0.1``), else exit 3 and an ACCESS_DENIED record;
+3. a live session (the token file of :mod:`jutaku.accounts.tokenfile`), except :data:`NO_SESSION`
+   (login, logout), else exit 3 "ログインしてください";
+4. the session's user has the permission, else exit 3 and an ACCESS_DENIED record.
 
 Exit codes: 0 the job ran (rows may have been rejected); 2 the input or installation was refused
-whole; 3 the actor lacks the permission or has no session.
+whole; 3 the actor lacks the permission, the terminal or a session.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +33,8 @@ EXIT_DENIED = 3
 
 #: Permissions whose commands run without an initialised home (they create it or touch no database).
 NO_HOME = frozenset({Permission.SYSTEM_INIT, Permission.SIM_RUN})
+#: Permissions whose commands run without a session (they open or close one).
+NO_SESSION = NO_HOME | {Permission.SESSION_SELF}
 
 
 class Refused(click.ClickException):
@@ -35,6 +46,13 @@ class Refused(click.ClickException):
         return f"拒否 (refused): {self.message}"
 
 
+class LoginRequired(click.ClickException):
+    exit_code = EXIT_DENIED
+
+    def format_message(self) -> str:
+        return self.message
+
+
 class Denied(click.ClickException):
     exit_code = EXIT_DENIED
 
@@ -43,7 +61,7 @@ class Denied(click.ClickException):
 
 
 def requires(permission: Permission) -> Callable[[F], F]:
-    """Declare the command's permission; check the home, the actor and the permission before it runs.
+    """Declare the command's permission; check home, terminal, session and permission before it runs.
 
     The resolved actor is placed in ``click.get_current_context().obj["actor"]``.
     """
@@ -51,18 +69,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from jutaku import config
-            from jutaku.accounts.actor import resolve_cli_actor
-
-            cfg = config.get()
-            if permission not in NO_HOME:
-                try:
-                    cfg.require_initialised()
-                except config.ConfigurationError as exc:
-                    raise Refused(str(exc)) from exc
-            actor = resolve_cli_actor()
-            if not actor.can(permission):
-                raise Denied(f"{actor.username} lacks {permission.value}")
+            actor = resolve_actor(permission)
             ctx = click.get_current_context()
             ctx.ensure_object(dict)
             ctx.obj["actor"] = actor
@@ -72,6 +79,65 @@ def requires(permission: Permission) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def resolve_actor(permission: Permission, environ: Any = None) -> Any:
+    """The actor for a command needing ``permission``, or raise Refused / LoginRequired / Denied."""
+    from jutaku import config
+    from jutaku.accounts import network
+    from jutaku.accounts.actor import Actor, os_actor
+
+    env = os.environ if environ is None else environ
+    cfg = config.get()
+    terminal = network.cli_source(env)
+    if permission in NO_HOME:
+        return os_actor(terminal, frozenset({permission}))
+    try:
+        cfg.require_initialised()
+    except config.ConfigurationError as exc:
+        raise Refused(str(exc)) from exc
+    _check_terminal(terminal)
+    if permission in NO_SESSION:
+        return Actor(username="anonymous", terminal=terminal, permissions=frozenset({permission}))
+    actor = _session_actor(cfg, terminal, env)
+    if not actor.can(permission):
+        _audit_denied(actor, permission)
+        raise Denied(f"{actor.username} には {permission.value} の権限がありません")
+    return actor
+
+
+def _command_path() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else "-"
+
+
+def _check_terminal(terminal: str) -> None:
+    from jutaku.accounts import terminals
+
+    if not terminals.is_allowed(terminal):
+        terminals.refuse(terminal, username=None, what=_command_path())
+        raise Denied(f"{terminals.REFUSED} ({terminal})")
+
+
+def _session_actor(cfg: Any, terminal: str, env: Any) -> Any:
+    from jutaku.accounts import sessions, tokenfile
+
+    token = tokenfile.read(tokenfile.path_for(cfg.home, env))
+    try:
+        return sessions.resolve(token, terminal=terminal, production=cfg.is_production)
+    except sessions.NoSession as exc:
+        raise LoginRequired(str(exc)) from exc
+
+
+def _audit_denied(actor: Any, permission: Permission) -> None:
+    from django.db import transaction
+
+    from jutaku.audit.events import AuditEvent
+    from jutaku.audit.service import record
+
+    with transaction.atomic():
+        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
+               detail={"permission": permission.value, "command": _command_path()[:200]})
 
 
 def current_actor() -> Any:

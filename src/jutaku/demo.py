@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jutaku import config
-from jutaku.accounts.actor import Actor, resolve_cli_actor
+from jutaku.accounts.actor import Actor
 from jutaku.clikit import Refused
 
 
@@ -49,22 +49,28 @@ def run_demo(*, persons: int, seed: int) -> None:
 
     cfg = config.get()
     _fresh_home(cfg)
-    actor = resolve_cli_actor()
     report = DemoReport()
     world = cfg.home / "world"
+    actors: dict[str, Actor] = {}
 
     def init() -> str:
+        from jutaku.accounts.bootstrap import register_console
+        from jutaku.accounts.demo import create_demo_users
+
         initialise_home(cfg.home, mode=cfg.mode)
-        return f"home {cfg.home}, keys 0600, schema migrated"
+        register_console(actor=Actor("os:demo", "127.0.0.1"))
+        actors.update(create_demo_users(cfg))
+        return f"home {cfg.home}, keys 0600, schema migrated, {len(actors)} demo users → credentials.txt"
 
     report.step("初期化 (jutaku init)", init)
+    actor, auditor = actors["registrar"], actors["auditor"]
     report.step("模擬データ生成 (sim world)", lambda: _world(world, persons, seed))
     report.step("対象者取込 (import targets)", lambda: _targets(world, actor))
     report.step("手続取込 (import procedures)", lambda: _procedures(world, actor))
     report.step("個人番号一括登録 キット (register kit)", lambda: _register(world, "kit", actor))
     report.step("個人番号一括登録 ポータル (register portal)", lambda: _register(world, "portal", actor))
     report.step("模擬データの正解との照合 (answer key)", lambda: _answer_key(world))
-    report.step("監査証跡の検証 (audit verify)", lambda: _verify(actor))
+    report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
     _print(report, cfg.home)
 
 

@@ -95,7 +95,34 @@ def database_settings(cfg: _config.Config) -> dict[str, object]:
 DATABASES = {"default": database_settings(CONFIG)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Accounts and sessions (ADR 0007; checklist AUTH-01..10) ---------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+# Argon2id, Django's parameters (m = 100 MiB, t = 2, p = 8): above ASVS's m >= 19 MiB, t >= 2 (AUTH-06).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+# Length and a bundled list of common passwords; no composition rules, no forced rotation (AUTH-06).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "full_name", "staff_id")}},
+]
+JUTAKU_PASSWORD_MAX_LENGTH = 256
+# TOTP (AUTH-03): 30 s steps, +-1 step, no drift learning (a learnt drift would widen the window).
+OTP_TOTP_ISSUER = "Jutaku"
+OTP_TOTP_SYNC = False
+JUTAKU_TOTP_TOLERANCE = 1
+# Lockout after this many consecutive failures; a security_admin unlocks (AUTH-04).
+JUTAKU_LOGIN_MAX_FAILURES = 5
+# Per terminal: at most this many failures in the window, then every attempt is refused (AUTH-04).
+JUTAKU_TERMINAL_MAX_FAILURES = 20
+JUTAKU_TERMINAL_FAILURE_WINDOW_MINUTES = 15
+# Server-side sessions (AUTH-07).
+JUTAKU_SESSION_IDLE_MINUTES = 30
+JUTAKU_SESSION_ABSOLUTE_HOURS = 10
+# Web: only these proxies' X-Forwarded-For is believed (NET-01); empty means none.
+JUTAKU_TRUSTED_PROXIES: list[str] = []
+# Access review: accounts idle longer than this are flagged (AUTH-10).
+JUTAKU_REVIEW_IDLE_DAYS = 90
 
 LANGUAGE_CODE = "ja"
 TIME_ZONE = "Asia/Tokyo"
@@ -106,6 +133,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = str(CONFIG.home / "static")
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = JUTAKU_SESSION_ABSOLUTE_HOURS * 3600
+SESSION_COOKIE_NAME = "__Host-jutaku-session" if CONFIG.is_production else "jutaku-session"
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = CONFIG.is_production

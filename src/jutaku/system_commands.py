@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -47,17 +47,58 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
 
 
 @click.command()
+@click.option("--admin", "admin", default=None, help="最初のセキュリティ管理者の利用者名（利用者がいない時のみ）")
+@click.option("--full-name", default=None, help="その氏名")
+@click.option("--staff-id", default=None, help="その職員番号")
+@click.option("--org", "organisation", default="bureau", show_default=True,
+              type=click.Choice(["bureau", "kosha", "subcontractor", "vendor"]))
+@click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="終了日（既定: 1年後）")
+@click.option("--qr-svg", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @requires(Permission.SYSTEM_INIT)
-def init() -> None:
-    """Create the home (JUTAKU_HOME): keys (0600), secret, database schema."""
+def init(admin: str | None, full_name: str | None, staff_id: str | None, organisation: str, end: datetime | None,
+         qr_svg: Path | None) -> None:
+    """Create the home (JUTAKU_HOME): keys (0600), secret, database schema, console terminals, first admin."""
     from jutaku import config
+    from jutaku.accounts import bootstrap
+    from jutaku.clikit import current_actor
 
     cfg = config.get()
     created = initialise_home(cfg.home, mode=cfg.mode)
+    created += bootstrap.register_console(actor=current_actor())
     click.echo(f"Jutaku home: {cfg.home}")
     for item in created:
         click.echo(f"  created {item}")
     click.echo("database schema up to date")
+    if admin is not None:
+        _first_admin(admin, full_name, staff_id, organisation, end, qr_svg)
+    elif not bootstrap.has_users():
+        click.echo("利用者がいません。最初のセキュリティ管理者を作成してください: "
+                   "jutaku init --admin 利用者名 --full-name 氏名 --staff-id 職員番号")
+
+
+def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organisation: str,
+                 end: datetime | None, qr_svg: Path | None) -> None:
+    from django.utils import timezone
+
+    from jutaku.accounts import bootstrap
+    from jutaku.accounts.commands import read_new_password, show_enrolment
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.accounts.passwords import POLICY_TEXT
+    from jutaku.clikit import Refused, current_actor
+
+    if not full_name or not staff_id:
+        raise Refused("--admin には --full-name と --staff-id が必要です")
+    click.echo(POLICY_TEXT, err=True)
+    today = timezone.localdate()
+    end_date = end.date() if end else today + timedelta(days=365)
+    try:
+        created = bootstrap.create_first_admin(admin, read_new_password(), full_name=full_name, staff_id=staff_id,
+                                               organisation=organisation, start_date=today, end_date=end_date,
+                                               actor=current_actor())
+    except AccountsError as exc:
+        raise Refused(str(exc)) from None
+    click.echo(f"セキュリティ管理者 {admin} を作成しました（終了日 {end_date}）。")
+    show_enrolment(created.enrolment, qr_svg)
 
 
 @click.command()

@@ -28,3 +28,34 @@ def test_every_command_declares_a_permission() -> None:
 def test_the_command_tree_is_not_empty() -> None:
     # Guards the test above against passing on an empty tree.
     assert len(list(walk(build()))) >= 2
+
+
+def test_every_command_permission_is_held_by_some_role_except_setup_and_simulator() -> None:
+    """A permission no role holds would make its command unusable (or tempt a bypass)."""
+    from jutaku.accounts.permissions import reachable
+    from jutaku.clikit import NO_HOME
+
+    unreachable = [path for path, cmd in walk(build())
+                   if cmd.callback.__jutaku_permission__ not in reachable() | NO_HOME]  # type: ignore[union-attr]
+    assert unreachable == []
+
+
+def test_only_setup_simulator_login_and_logout_run_without_a_session() -> None:
+    from jutaku.clikit import NO_SESSION
+
+    free = sorted(path for path, cmd in walk(build()) if cmd.callback.__jutaku_permission__ in NO_SESSION)  # type: ignore[union-attr]
+    assert [p for p in free if not p.startswith("jutaku sim ")] == [
+        "jutaku demo", "jutaku init", "jutaku login", "jutaku logout"]
+
+
+def test_no_code_outside_accounts_compares_role_names() -> None:
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "jutaku"
+    names = "registrar|inquirer|supervisor|security_admin|auditor|operations"
+    pattern = re.compile(rf"\bRole\.[A-Z_]+|\.roles\b|(==|!=|\bin)\s*[\"']({names})[\"']|[\"']({names})[\"']\s*(==|!=|in\b)")
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
+                 if "accounts" not in p.relative_to(src).parts and "migrations" not in p.parts
+                 and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from jutaku.sim.world import WorldSpec, build_world
-from tests.conftest import JUTAKU, ROOT, run_jutaku
+from tests.conftest import JUTAKU, OPERATOR_ROLES, ROOT, login_as, run_jutaku
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
 
@@ -72,7 +72,7 @@ def test_sigkill_mid_registration_then_resume_equals_a_clean_run(child_home: dic
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     killed_at = cursor(child_home)
-    total = sum(1 for _ in (world / "kit.csv").open(encoding="utf-8")) - 1
+    total = len((world / "kit.csv").read_text(encoding="utf-8").splitlines()) - 1
     assert 0 < killed_at < total
 
     resumed = run_jutaku(child_home, *args, check=True)
@@ -93,6 +93,7 @@ def test_sigkill_mid_registration_then_resume_equals_a_clean_run(child_home: dic
         request.addfinalizer(lambda: _drop(base, clean_db))
         clean_env["JUTAKU_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + clean_db
     run_jutaku(clean_env, "init", check=True)
+    clean_env = login_as(clean_env, *OPERATOR_ROLES)
     run_jutaku(clean_env, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
     run_jutaku(clean_env, *args, check=True)
 

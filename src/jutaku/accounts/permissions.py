@@ -1,12 +1,16 @@
-"""The closed set of permissions. Every CLI command and every view declares exactly one.
+"""The closed set of permissions and the one table that maps roles to them (AUTHZ-01, ADR 0007).
 
-Roles map to permissions in :data:`ROLE_PERMISSIONS` (the accounts issue fills in roles and users);
-code never compares role names, it asks for a permission.
+Every CLI command and every view declares exactly one :class:`Permission`; a user's permissions are
+the union of their roles' rows in :data:`ROLE_PERMISSIONS`. Code never compares role names: it asks
+``actor.can(Permission.X)``. Values may be added, never renamed (audit records and tests refer to them).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from types import MappingProxyType
+from typing import Final
 
 
 class Permission(enum.StrEnum):
@@ -14,16 +18,121 @@ class Permission(enum.StrEnum):
     SYSTEM_INIT = "system:init"
     KEYS_ROTATE = "keys:rotate"
     JOBS_VIEW = "jobs:view"
+    HEALTH_VIEW = "health:view"
+    BACKUP_RUN = "backup:run"
     # Audit
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"
+    AUDIT_REPORT = "audit:report"
     # Synthetic data (never touches the database)
     SIM_RUN = "sim:run"
+    # One's own session (sign in, sign out): every role
+    SESSION_SELF = "session:self"
+    # Accounts and access control (no personal data)
+    USERS_MANAGE = "users:manage"
+    TERMINALS_MANAGE = "terminals:manage"
+    ACCESS_REVIEW = "access:review"
+    APPROVALS_VIEW = "approvals:view"
+    APPROVALS_DECIDE = "approvals:decide"
+    # Statistics without identifying individuals
+    STATS_VIEW = "stats:view"
+    # The media ledger: file names, counts, users (no personal data)
+    MEDIA_LEDGER_VIEW = "media:view"
     # Personal data
     REGISTRY_IMPORT = "registry:import"
+    PERSONS_VIEW = "persons:view"
+    REJECTIONS_VIEW = "rejections:view"
     NUMBERS_REGISTER = "numbers:register"
-    MEDIA_LEDGER_VIEW = "media:view"
+    NUMBERS_CHANGE = "numbers:change"
+    NUMBERS_UNMASK = "numbers:unmask"
+    NON_DISCLOSURE_SET = "non_disclosure:set"
+    LINKAGE_RUN = "linkage:run"
+    INQUIRY_CREATE = "inquiry:create"
+    INQUIRY_IMPORT = "inquiry:import"
+    JUKI_CREATE = "juki:create"
+    JUKI_IMPORT = "juki:import"
+    EXPORT_BUSINESS = "export:business"
+    EXPORT_APPROVE = "export:approve"
+    DELETION_REQUEST = "deletion:request"
+    DELETION_APPROVE = "deletion:approve"
+    DELETION_RUN = "deletion:run"
+    REQUESTS_HANDLE = "requests:handle"  # 開示・訂正・利用停止請求
 
 
 #: Permissions that give access to personal data; never granted to security_admin, auditor, operations.
-PERSONAL_DATA = frozenset({Permission.REGISTRY_IMPORT, Permission.NUMBERS_REGISTER})
+PERSONAL_DATA: Final = frozenset({
+    Permission.REGISTRY_IMPORT, Permission.PERSONS_VIEW, Permission.REJECTIONS_VIEW,
+    Permission.NUMBERS_REGISTER, Permission.NUMBERS_CHANGE, Permission.NUMBERS_UNMASK,
+    Permission.NON_DISCLOSURE_SET, Permission.LINKAGE_RUN, Permission.INQUIRY_CREATE,
+    Permission.INQUIRY_IMPORT, Permission.JUKI_CREATE, Permission.JUKI_IMPORT,
+    Permission.EXPORT_BUSINESS, Permission.EXPORT_APPROVE, Permission.DELETION_REQUEST,
+    Permission.DELETION_APPROVE, Permission.DELETION_RUN, Permission.REQUESTS_HANDLE,
+})
+
+
+class Role(enum.StrEnum):
+    REGISTRAR = "registrar"  # 番号登録担当
+    INQUIRER = "inquirer"  # 照会担当
+    SUPERVISOR = "supervisor"  # 責任者
+    SECURITY_ADMIN = "security_admin"  # セキュリティ管理者
+    AUDITOR = "auditor"  # 監査担当
+    OPERATIONS = "operations"  # 運用保守
+
+
+ROLE_LABELS: Final = MappingProxyType({
+    Role.REGISTRAR: "番号登録担当", Role.INQUIRER: "照会担当", Role.SUPERVISOR: "責任者",
+    Role.SECURITY_ADMIN: "セキュリティ管理者", Role.AUDITOR: "監査担当", Role.OPERATIONS: "運用保守",
+})
+
+_P = Permission
+_COMMON: Final = frozenset({_P.SESSION_SELF})
+
+#: THE table. System set-up (SYSTEM_INIT) and the simulator (SIM_RUN) belong to no role: they run
+#: without a session on a home that has no users yet, or on no database at all.
+ROLE_PERMISSIONS: Final = MappingProxyType({
+    Role.REGISTRAR: _COMMON | {
+        _P.REGISTRY_IMPORT, _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.NUMBERS_REGISTER, _P.NUMBERS_CHANGE,
+        _P.DELETION_REQUEST, _P.DELETION_RUN, _P.REQUESTS_HANDLE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
+        _P.APPROVALS_VIEW,
+    },
+    Role.INQUIRER: _COMMON | {
+        _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.LINKAGE_RUN, _P.INQUIRY_CREATE, _P.INQUIRY_IMPORT,
+        _P.JUKI_CREATE, _P.JUKI_IMPORT, _P.EXPORT_BUSINESS, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
+        _P.APPROVALS_VIEW,
+    },
+    Role.SUPERVISOR: _COMMON | {
+        _P.PERSONS_VIEW, _P.NUMBERS_UNMASK, _P.NON_DISCLOSURE_SET, _P.EXPORT_APPROVE, _P.DELETION_APPROVE,
+        _P.STATS_VIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
+    },
+    Role.SECURITY_ADMIN: _COMMON | {
+        _P.USERS_MANAGE, _P.TERMINALS_MANAGE, _P.ACCESS_REVIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE,
+    },
+    Role.AUDITOR: _COMMON | {
+        _P.AUDIT_VERIFY, _P.AUDIT_SEARCH, _P.AUDIT_REPORT, _P.ACCESS_REVIEW, _P.JOBS_VIEW,
+        _P.MEDIA_LEDGER_VIEW, _P.STATS_VIEW,
+    },
+    Role.OPERATIONS: _COMMON | {_P.KEYS_ROTATE, _P.BACKUP_RUN, _P.HEALTH_VIEW, _P.JOBS_VIEW},
+})
+
+#: Roles that must be held alone (separation of duties, AUTHZ-06): application admin, audit admin and
+#: key custodian are different people, and none of them also handles personal data.
+EXCLUSIVE_ROLES: Final = frozenset({Role.SECURITY_ADMIN, Role.AUDITOR, Role.OPERATIONS})
+
+#: Granting one of these needs a second security_admin's approval (dual control, AUTHZ-06).
+DUAL_CONTROL_ROLES: Final = frozenset({Role.SECURITY_ADMIN, Role.SUPERVISOR})
+
+
+def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
+    """The union of the permissions of ``roles`` (unknown role names grant nothing)."""
+    granted: set[Permission] = set()
+    for name in roles:
+        try:
+            granted |= ROLE_PERMISSIONS[Role(name)]
+        except ValueError:
+            continue
+    return frozenset(granted)
+
+
+def reachable() -> frozenset[Permission]:
+    """Every permission some role holds."""
+    return permissions_of(Role)

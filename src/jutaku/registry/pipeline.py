@@ -14,11 +14,12 @@ inherited database connections). Its work on rows that end up rejected is wasted
 from __future__ import annotations
 
 import multiprocessing as mp
-import traceback
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from queue import Empty, Full
 from typing import Any
 
 from jutaku.crypto.blind_index import BlindIndexer
@@ -125,7 +126,18 @@ def from_wire(w: Wire) -> Prepared:
     return Prepared(note, w[7], w[8], w[9], w[10], w[11], w[12], WrappedDek(*w[13]) if w[13] else None)
 
 
-def _worker(spec: WorkerSpec, queue: Any) -> None:
+def _put(queue: Any, item: tuple[str, Any], parent: int) -> None:
+    """Put with back-pressure, but give up when the main process is gone (it was killed)."""
+    while True:
+        try:
+            queue.put(item, timeout=1.0)
+            return
+        except Full:
+            if os.getppid() != parent:
+                os._exit(3)
+
+
+def _worker(spec: WorkerSpec, queue: Any, parent: int) -> None:
     try:
         from jutaku.formats.csvio import read_csv
         from jutaku.formats.layouts import KIT
@@ -144,13 +156,13 @@ def _worker(spec: WorkerSpec, queue: Any) -> None:
             for row in reader:
                 chunk.append(row)
                 if len(chunk) >= spec.chunk_size:
-                    queue.put(("rows", [to_wire(p) for p in prepare_chunk(chunk, cipher, store, indexer)]))
+                    _put(queue, ("rows", [to_wire(p) for p in prepare_chunk(chunk, cipher, store, indexer)]), parent)
                     chunk = []
             if chunk:
-                queue.put(("rows", [to_wire(p) for p in prepare_chunk(chunk, cipher, store, indexer)]))
-        queue.put(("end", None))
-    except BaseException as exc:
-        queue.put(("error", f"{type(exc).__name__}: {traceback.format_exc(limit=3)[-1500:]}"))
+                _put(queue, ("rows", [to_wire(p) for p in prepare_chunk(chunk, cipher, store, indexer)]), parent)
+        _put(queue, ("end", None), parent)
+    except BaseException as exc:  # reported to the main process, which fails the job (class name only:
+        _put(queue, ("error", type(exc).__name__), parent)  # exception text may quote the input)
 
 
 class PreparedStream:
@@ -159,7 +171,7 @@ class PreparedStream:
     def __init__(self, spec: WorkerSpec) -> None:
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue(maxsize=QUEUE_DEPTH)
-        self.process = ctx.Process(target=_worker, args=(spec, self.queue), daemon=True,
+        self.process = ctx.Process(target=_worker, args=(spec, self.queue, os.getpid()), daemon=True,
                                    name="jutaku-registration-prepare")
 
     def __enter__(self) -> Iterator[Prepared]:
@@ -168,7 +180,12 @@ class PreparedStream:
 
     def _rows(self) -> Iterator[Prepared]:
         while True:
-            kind, payload = self.queue.get()
+            try:
+                kind, payload = self.queue.get(timeout=1.0)
+            except Empty:
+                if not self.process.is_alive():
+                    raise WorkerFailed(f"the preparation process ended (exit code {self.process.exitcode})") from None
+                continue
             if kind == "rows":
                 yield from map(from_wire, payload)
             elif kind == "end":

@@ -1,0 +1,99 @@
+"""`jutaku terminals ...` and `jutaku approvals ...` (security_admin, supervisor)."""
+
+from __future__ import annotations
+
+import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, current_actor, requires
+
+
+def _call(fn: object, *args: object, **kwargs: object) -> object:
+    from jutaku.accounts.errors import AccessDenied, AccountsError
+    from jutaku.clikit import Denied
+
+    try:
+        return fn(*args, **kwargs)  # type: ignore[operator]
+    except AccessDenied as exc:
+        raise Denied(str(exc)) from None
+    except AccountsError as exc:
+        raise Refused(str(exc)) from None
+
+
+@click.group(name="terminals")
+def terminals() -> None:
+    """利用を許可する端末（IPアドレス・ネットワーク）の管理。"""
+
+
+@terminals.command(name="add")
+@click.argument("name")
+@click.argument("address")
+@requires(Permission.TERMINALS_MANAGE)
+def add(name: str, address: str) -> None:
+    """端末を登録する（例: jutaku terminals add kanri-01 10.1.2.31 / 10.1.2.0/24）。"""
+    from jutaku.accounts import terminals as svc
+
+    terminal = _call(svc.add, name, address, actor=current_actor())
+    click.echo(f"端末 {name} を登録しました: {terminal.network}")  # type: ignore[attr-defined]
+
+
+@terminals.command(name="remove")
+@click.argument("name")
+@requires(Permission.TERMINALS_MANAGE)
+def remove(name: str) -> None:
+    """端末の登録を無効にする（記録は残る）。"""
+    from jutaku.accounts import terminals as svc
+
+    _call(svc.remove, name, actor=current_actor())
+    click.echo(f"端末 {name} を無効にしました。")
+
+
+@terminals.command(name="list")
+@requires(Permission.TERMINALS_MANAGE)
+def list_terminals() -> None:
+    """登録端末の一覧。"""
+    from jutaku.accounts.models import Terminal
+
+    click.echo("端末名\tアドレス\t状態\t登録者")
+    for t in Terminal.objects.order_by("name"):
+        click.echo(f"{t.name}\t{t.network}\t{'有効' if t.active else '無効'}\t{t.created_by}")
+
+
+@click.group(name="approvals")
+def approvals() -> None:
+    """二者承認（依頼の一覧・承認・却下）。"""
+
+
+@approvals.command(name="list")
+@requires(Permission.APPROVALS_VIEW)
+def list_approvals() -> None:
+    """承認待ちの依頼。"""
+    from django.utils import timezone
+
+    from jutaku.accounts import approvals as svc
+
+    click.echo("番号\t種類\t依頼者\t依頼日時\t理由\t内容")
+    for a in _call(svc.pending, actor=current_actor()):  # type: ignore[attr-defined]
+        click.echo(f"{a.pk}\t{a.kind}\t{a.requested_by}\t{timezone.localtime(a.requested_at):%Y-%m-%d %H:%M}\t{a.reason}\t{a.payload}")
+
+
+@approvals.command(name="approve")
+@click.argument("approval_id", type=int)
+@requires(Permission.APPROVALS_DECIDE)
+def approve(approval_id: int) -> None:
+    """承認する（依頼者本人は不可）。"""
+    from jutaku.accounts import approvals as svc
+
+    approval = _call(svc.approve, approval_id, actor=current_actor())
+    click.echo(f"承認依頼 #{approval_id} を承認しました（{approval.get_state_display()}）。")  # type: ignore[attr-defined]
+
+
+@approvals.command(name="reject")
+@click.argument("approval_id", type=int)
+@requires(Permission.APPROVALS_DECIDE)
+def reject(approval_id: int) -> None:
+    """却下する。"""
+    from jutaku.accounts import approvals as svc
+
+    _call(svc.reject, approval_id, actor=current_actor())
+    click.echo(f"承認依頼 #{approval_id} を却下しました。")

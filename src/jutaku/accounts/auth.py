@@ -1,0 +1,105 @@
+"""Sign-in (AUTH-02..05, AUTH-10): password + TOTP, lockout, terminal throttle, no enumeration.
+
+:func:`login` is the one entry point for every pathway (CLI now, web later). Every failure raises
+:class:`AuthFailed` with the same message, after the same work (an Argon2 check is run even for an
+unknown user), whatever the cause: unknown user, wrong password or code, disabled, locked, expired,
+not yet started, or a throttled terminal. The cause goes only to the audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jutaku.accounts import passwords, sessions, terminals, totp
+from jutaku.accounts.actor import Actor, anonymous
+from jutaku.accounts.models import LoginFailure, User
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+
+FAILED = ("サインインできませんでした。利用者名・パスワード・ワンタイムコードを確認してください。"
+          "続けて失敗するとアカウントはロックされます（解除はセキュリティ管理者へ）。")
+#: Outcomes that count towards the lockout (the credentials themselves were wrong).
+_COUNTED = frozenset({"password", "otp"})
+
+
+class AuthFailed(Exception):
+    """Sign-in refused. ``str()`` is always :data:`FAILED`; ``reason`` is for tests and audit only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(FAILED)
+        self.reason = reason
+
+
+def login(username: str, password: str, code: str, *, terminal: str, production: bool, kind: str = "cli",
+          now: datetime | None = None) -> sessions.OpenedSession:
+    """Authenticate and open a session, or raise :class:`AuthFailed` (its record is committed first)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        reason = _check(user, password, code, terminal=terminal, production=production, now=now)
+        if reason is None:
+            assert user is not None  # noqa: S101 - _check returns a reason for a missing user
+            return _succeed(user, terminal=terminal, kind=kind, now=now)
+        _fail(user, username, reason, terminal=terminal, now=now)
+    raise AuthFailed(reason)
+
+
+def _check(user: User | None, password: str, code: str, *, terminal: str, production: bool,
+           now: datetime) -> str | None:
+    """The reason to refuse, or None. Always spends one password check."""
+    if user is None:
+        passwords.burn(password)
+        return "unknown_user"
+    password_ok = passwords.verify(password, user.password)
+    if not terminals.is_allowed(terminal):
+        return "terminal"
+    if _terminal_throttled(terminal, now):
+        return "terminal_throttled"
+    state = sessions.account_state(user, timezone.localdate(now), production=production)
+    if state is not None:
+        return state
+    if not password_ok:
+        return "password"
+    if not totp.verify(user, code):
+        return "otp"
+    return None
+
+
+def _terminal_throttled(terminal: str, now: datetime) -> bool:
+    since = now - timedelta(minutes=settings.JUTAKU_TERMINAL_FAILURE_WINDOW_MINUTES)
+    recent = LoginFailure.objects.filter(terminal=terminal, at__gte=since).count()
+    return bool(recent >= settings.JUTAKU_TERMINAL_MAX_FAILURES)
+
+
+def _succeed(user: User, *, terminal: str, kind: str, now: datetime) -> sessions.OpenedSession:
+    user.failed_logins = 0
+    user.last_login = now
+    user.save(update_fields=["failed_logins", "last_login"])
+    opened = sessions.open_session(user, terminal=terminal, kind=kind, now=now)
+    record(AuditEvent.AUTH_LOGIN, actor=opened.actor, objects=[f"user:{user.pk}"], detail={"kind": kind})
+    return opened
+
+
+def _fail(user: User | None, attempted: str, reason: str, *, terminal: str, now: datetime) -> None:
+    LoginFailure.objects.create(terminal=terminal, at=now)
+    if user is None:
+        digest = hashlib.sha256(attempted.encode("utf-8", "replace")).hexdigest()[:16]
+        record(AuditEvent.AUTH_LOGIN_FAILED, actor=anonymous(terminal), outcome=reason,
+               detail={"attempted_sha256": digest})
+        return
+    actor = Actor(user.username, terminal)
+    if reason in _COUNTED:
+        user.failed_logins += 1
+    record(AuditEvent.AUTH_LOGIN_FAILED, actor=actor, objects=[f"user:{user.pk}"], outcome=reason,
+           detail={"failures": user.failed_logins})
+    if reason in _COUNTED and user.failed_logins >= settings.JUTAKU_LOGIN_MAX_FAILURES:
+        user.locked_at = now
+        sessions.revoke_all(user, reason="locked", now=now)
+        record(AuditEvent.AUTH_LOCKED, actor=actor, objects=[f"user:{user.pk}"], outcome="locked",
+               detail={"failures": user.failed_logins})
+    user.save(update_fields=["failed_logins", "locked_at"])

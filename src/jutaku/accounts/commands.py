@@ -1,0 +1,213 @@
+"""`jutaku login`, `jutaku logout` and `jutaku users ...`: they parse, then call the accounts services.
+
+Secrets are read from the terminal without echo (getpass) or, when stdin is not a terminal, one per
+line from stdin (password, then one-time code). Messages are Japanese.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from jutaku.accounts.admin_commands import _call
+from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
+from jutaku.clikit import LoginRequired, Refused, current_actor, requires
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def read_secrets(*prompts: str) -> list[str]:
+    """One value per prompt: getpass on a terminal, else one stdin line each (no echo either way)."""
+    if sys.stdin.isatty():
+        return [getpass.getpass(p) for p in prompts]
+    values = []
+    for _ in prompts:
+        line = sys.stdin.readline()
+        values.append(line.rstrip("\r\n"))
+    return values
+
+
+def read_new_password() -> str:
+    if sys.stdin.isatty():
+        first, again = read_secrets("初期パスワード: ", "もう一度: ")
+        if first != again:
+            raise Refused("パスワードが一致しません")
+        return first
+    return read_secrets("初期パスワード: ")[0]
+
+
+def show_enrolment(enrolment: object, qr_svg: Path | None) -> None:
+    from jutaku.accounts.totp import Enrolment
+
+    assert isinstance(enrolment, Enrolment)  # noqa: S101
+    click.echo("ワンタイムコード（TOTP）の登録: 認証アプリで次のQRコードを読み取るか、URIを入力してください。")
+    click.echo(enrolment.ascii_qr())
+    click.echo(f"otpauth URI: {enrolment.uri}")
+    if qr_svg is not None:
+        click.echo(f"QRコード（SVG, 0600）: {enrolment.write_svg(qr_svg)}")
+    click.echo("この表示は本人にだけ渡し、控えを残さないでください。")
+
+
+@click.command()
+@click.option("--user", "username", required=True, help="利用者名")
+@requires(Permission.SESSION_SELF)
+def login(username: str) -> None:
+    """サインイン: パスワードとワンタイムコードを入力し、この端末のセッションを開始する。"""
+    from jutaku import config
+    from jutaku.accounts import auth, sessions, tokenfile
+
+    cfg = config.get()
+    actor = current_actor()
+    password, code = read_secrets("パスワード: ", "ワンタイムコード: ")
+    path = tokenfile.path_for(cfg.home, os.environ)
+    old = tokenfile.read(path)
+    if old:
+        sessions.revoke(old, actor=actor, reason="relogin")
+        tokenfile.remove(path)
+    try:
+        opened = auth.login(username, password, code, terminal=actor.terminal, production=cfg.is_production)
+    except auth.AuthFailed as exc:
+        raise LoginRequired(str(exc)) from None
+    tokenfile.write(path, opened.token)
+    from django.conf import settings
+    from django.utils import timezone
+
+    until = timezone.localtime(opened.expires_at).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"{username} としてサインインしました（端末 {actor.terminal}）。"
+               f"{settings.JUTAKU_SESSION_IDLE_MINUTES}分操作がないか {until} を過ぎると終了します。")
+
+
+@click.command()
+@requires(Permission.SESSION_SELF)
+def logout() -> None:
+    """サインアウト: この端末のセッションを終了する。"""
+    from jutaku import config
+    from jutaku.accounts import sessions, tokenfile
+
+    path = tokenfile.path_for(config.get().home, os.environ)
+    token = tokenfile.read(path)
+    ended = sessions.revoke(token, actor=current_actor()) if token else False
+    tokenfile.remove(path)
+    click.echo("サインアウトしました。" if ended else "有効なセッションはありませんでした。")
+
+
+@click.group(name="users")
+def users() -> None:
+    """利用者の管理（security_admin）。"""
+
+
+@users.command(name="create")
+@click.argument("username")
+@click.option("--full-name", required=True, help="氏名（職員・従事者の記録どおり）")
+@click.option("--staff-id", required=True, help="職員番号／委託先の従事者番号")
+@click.option("--org", "organisation", required=True,
+              type=click.Choice(["bureau", "kosha", "subcontractor", "vendor"]), help="所属")
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE)
+@click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="開始日（既定: 今日）")
+@click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="終了日（任期・契約の終わり）")
+@click.option("--reason", default="新規利用者", show_default=True)
+@click.option("--qr-svg", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@requires(Permission.USERS_MANAGE)
+def create(username: str, full_name: str, staff_id: str, organisation: str, roles: tuple[str, ...],
+           start: object, end: object, reason: str, qr_svg: Path | None) -> None:
+    """利用者を作成する（初期パスワードは端末または標準入力から）。"""
+    from django.utils import timezone
+
+    from jutaku.accounts.passwords import POLICY_TEXT
+    from jutaku.accounts.users import Created, NewUser, create_user
+
+    click.echo(POLICY_TEXT, err=True)
+    password = read_new_password()
+    new = NewUser(username=username, full_name=full_name, staff_id=staff_id, organisation=organisation,
+                  start_date=_day(start) or timezone.localdate(), end_date=_day(end) or date.max, roles=roles)
+    created = _call(create_user, new, password, actor=current_actor(), reason=reason)
+    assert isinstance(created, Created)  # noqa: S101
+    click.echo(f"利用者 {username} を作成しました（役割: {', '.join(created.user.roles) or 'なし'}）。")
+    if created.approval is not None:
+        click.echo(f"役割 {', '.join(created.approval.payload['add'])} は二者承認待ちです（承認依頼 "
+                   f"#{created.approval.pk}、別のセキュリティ管理者が jutaku approvals approve で承認）。")
+    show_enrolment(created.enrolment, qr_svg)
+
+
+def _day(value: object) -> date | None:
+    return value.date() if hasattr(value, "date") else None
+
+
+def _simple(name: str, service: str, done: str) -> None:
+    @users.command(name=name)
+    @click.argument("username")
+    @click.option("--reason", default="-", help="理由（監査証跡に残る）")
+    @requires(Permission.USERS_MANAGE)
+    def command(username: str, reason: str) -> None:
+        from jutaku.accounts import users as svc
+
+        _call(getattr(svc, service), username, actor=current_actor(), reason=reason)
+        click.echo(done.format(username=username))
+
+    command.__doc__ = done.format(username="利用者")
+
+
+_simple("disable", "disable", "{username} を無効にしました（全セッション終了）。")
+_simple("enable", "enable", "{username} を有効にしました。")
+_simple("unlock", "unlock", "{username} のロックを解除しました。")
+
+
+@users.command(name="roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="付与後の役割（全部）")
+@click.option("--reason", required=True, help="理由（承認依頼と監査証跡に残る）")
+@requires(Permission.USERS_MANAGE)
+def roles_command(username: str, roles: tuple[str, ...], reason: str) -> None:
+    """役割を変更する（security_admin・supervisor の付与は二者承認）。"""
+    from jutaku.accounts.users import set_roles
+
+    approval = _call(set_roles, username, roles, actor=current_actor(), reason=reason)
+    click.echo(f"{username} の役割を変更しました。")
+    if approval is not None:
+        click.echo(f"二者承認待ち: 承認依頼 #{approval.pk}（{', '.join(approval.payload['add'])}）")  # type: ignore[attr-defined]
+
+
+@users.command(name="reset-mfa")
+@click.argument("username")
+@click.option("--reason", default="-")
+@click.option("--qr-svg", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@requires(Permission.USERS_MANAGE)
+def reset_mfa(username: str, reason: str, qr_svg: Path | None) -> None:
+    """ワンタイムコードを再登録する（旧コードは無効、全セッション終了）。"""
+    from jutaku.accounts.users import reset_mfa as svc
+
+    enrolment = _call(svc, username, actor=current_actor(), reason=reason)
+    click.echo(f"{username} のワンタイムコードを再登録しました。")
+    show_enrolment(enrolment, qr_svg)
+
+
+@users.command(name="list")
+@requires(Permission.USERS_MANAGE)
+def list_command() -> None:
+    """利用者の一覧。"""
+    from jutaku.accounts.users import list_users
+
+    click.echo("利用者\t氏名\t所属\t役割\t開始日\t終了日\t状態")
+    for u in list_users(actor=current_actor()):
+        state = "無効" if u.disabled else ("ロック" if u.locked_at else "有効")
+        labels = ",".join(ROLE_LABELS[Role(r)] for r in u.roles)
+        click.echo(f"{u.username}\t{u.full_name}\t{u.get_organisation_display()}\t{labels}\t{u.start_date}\t"
+                   f"{u.end_date}\t{state}")
+
+
+@users.command(name="review")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV の出力先")
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML 報告書の出力先（既定: CSV と同じ名前の .html）")
+@requires(Permission.ACCESS_REVIEW)
+def review(out: Path, html: Path | None) -> None:
+    """年次アクセス権限確認（利用者×所属×役割×最終サインイン×終了日）を CSV と HTML で出力する。"""
+    from jutaku.accounts.review import write_review
+
+    result = write_review(out, html or out.with_suffix(".html"), actor=current_actor())
+    click.echo(f"アクセス権限確認: {result.rows} 件（要確認 {result.flagged} 件）→ {result.csv_path}, {result.html_path}")

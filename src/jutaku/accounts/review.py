@@ -1,0 +1,90 @@
+"""The annual access review (AUTH-10; PIA: IDs and rights reviewed at least once a year).
+
+One row per account: user × organisation × roles × last sign-in × end date, with flags for accounts
+idle more than ``JUTAKU_REVIEW_IDLE_DAYS`` (90), past their end date, and contractor accounts. Written
+as a staff-facing CSV (formula cells escaped by :func:`jutaku.formats.csvio.write_csv`) and a Japanese
+HTML report with a reviewer sign-off box. Audited (ACCESS_REVIEW).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from jutaku.accounts.actor import Actor
+from jutaku.accounts.errors import require
+from jutaku.accounts.models import CONTRACTORS, User
+from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+from jutaku.formats.csvio import write_csv
+from jutaku.formats.layouts import Column, Layout
+
+REVIEW = Layout(
+    "access-review", "アクセス権限確認", "export",
+    tuple(Column(name, "text", required=False) for name in (
+        "利用者", "氏名", "所属", "委託先", "役割", "最終サインイン", "開始日", "終了日", "状態", "要確認")),
+    staff_facing=True, description="Staff accounts only; never contains resident data.",
+)
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    rows: int
+    flagged: int
+    csv_path: Path
+    html_path: Path
+
+
+def flags(user: User, now: datetime) -> list[str]:
+    """Why the reviewer should look at this account (empty: nothing special)."""
+    out = []
+    today = timezone.localdate(now)
+    idle_since = user.last_login or user.created_at
+    if not user.disabled and now - idle_since > timedelta(days=settings.JUTAKU_REVIEW_IDLE_DAYS):
+        out.append(f"{settings.JUTAKU_REVIEW_IDLE_DAYS}日超未使用")
+    if today > user.end_date:
+        out.append("終了日経過")
+    if user.organisation in CONTRACTORS:
+        out.append("委託先")
+    if user.locked_at is not None:
+        out.append("ロック中")
+    return out
+
+
+def rows(now: datetime) -> list[dict[str, str]]:
+    result = []
+    for user in User.objects.prefetch_related("role_grants").order_by("organisation", "username"):
+        last = timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M") if user.last_login else "なし"
+        result.append({
+            "利用者": user.username, "氏名": user.full_name, "所属": user.get_organisation_display(),
+            "委託先": "はい" if user.organisation in CONTRACTORS else "いいえ",
+            "役割": "・".join(ROLE_LABELS[Role(r)] for r in user.roles),
+            "最終サインイン": last, "開始日": str(user.start_date), "終了日": str(user.end_date),
+            "状態": "無効" if user.disabled else "有効", "要確認": "・".join(flags(user, now)),
+        })
+    return result
+
+
+def write_review(csv_path: Path, html_path: Path, *, actor: Actor, now: datetime | None = None) -> ReviewResult:
+    require(actor, Permission.ACCESS_REVIEW)
+    now = now or timezone.now()
+    table = rows(now)
+    info = write_csv(csv_path, REVIEW, table)
+    html = render_to_string("accounts/review.html", {
+        "rows": table, "header": REVIEW.header, "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+        "generated_by": actor.username, "idle_days": settings.JUTAKU_REVIEW_IDLE_DAYS,
+        "flagged": sum(1 for r in table if r["要確認"]),
+    })
+    html_path.write_text(html, encoding="utf-8")
+    flagged = sum(1 for r in table if r["要確認"])
+    with transaction.atomic():
+        record(AuditEvent.ACCESS_REVIEW, actor=actor, objects=[f"sha256:{info.sha256[:32]}"],
+               detail={"rows": len(table), "flagged": flagged})
+    return ReviewResult(rows=len(table), flagged=flagged, csv_path=csv_path, html_path=html_path)

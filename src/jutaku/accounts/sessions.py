@@ -1,0 +1,136 @@
+"""Server-side sessions (AUTH-07), shared by the CLI and the web.
+
+A session is a 256-bit random token held by the client (CLI: a 0600 file, :mod:`.tokenfile`; web: a
+cookie); the database stores only its SHA-256. Every use checks: not revoked, same terminal, idle and
+absolute timeouts (settings ``JUTAKU_SESSION_IDLE_MINUTES`` / ``JUTAKU_SESSION_ABSOLUTE_HOURS``), and
+that the account may still sign in (not disabled, locked or past its end date). A session that fails
+a check is revoked at once and audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jutaku.accounts.actor import Actor
+from jutaku.accounts.models import AuthSession, User
+from jutaku.accounts.permissions import permissions_of
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+
+LOGIN_REQUIRED = "ログインしてください（jutaku login --user 利用者名）。"
+
+
+class NoSession(Exception):
+    """No live session: the caller must sign in again. The message is the same whatever the cause."""
+
+    def __init__(self, reason: str = "none") -> None:
+        super().__init__(LOGIN_REQUIRED)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    token: str
+    actor: Actor
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"OpenedSession(actor={self.actor.username!r}, expires_at={self.expires_at!r})"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def account_state(user: User, today: date, *, production: bool) -> str | None:
+    """Why ``user`` may not sign in or keep a session now, or None when they may."""
+    if user.disabled:
+        return "disabled"
+    if user.locked_at is not None:
+        return "locked"
+    if today > user.end_date:
+        return "expired"
+    if today < user.start_date:
+        return "not_started"
+    if user.demo and production:
+        return "demo_in_production"
+    return None
+
+
+def actor_for(user: User, terminal: str) -> Actor:
+    return Actor(username=user.username, terminal=terminal, permissions=permissions_of(user.roles))
+
+
+def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime | None = None) -> OpenedSession:
+    """Create a session for a user who has just authenticated (call inside the login transaction)."""
+    now = now or timezone.now()
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=settings.JUTAKU_SESSION_ABSOLUTE_HOURS)
+    AuthSession.objects.create(token_hash=token_hash(token), user=user, kind=kind, terminal=terminal,
+                               created_at=now, last_seen_at=now, expires_at=expires)
+    return OpenedSession(token=token, actor=actor_for(user, terminal), expires_at=expires)
+
+
+def resolve(token: str | None, *, terminal: str, production: bool, now: datetime | None = None) -> Actor:
+    """The actor of a live session, or raise :class:`NoSession` (after revoking a dead one)."""
+    if not token:
+        raise NoSession("none")
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = (AuthSession.objects.select_for_update().select_related("user")
+                   .filter(token_hash=token_hash(token), revoked_at__isnull=True).first())
+        if session is None:
+            raise NoSession("unknown")
+        reason = _dead(session, terminal, now, production)
+        if reason is None:
+            session.last_seen_at = now
+            session.save(update_fields=["last_seen_at"])
+            return actor_for(session.user, terminal)
+        _end(session, reason, now, terminal)
+    raise NoSession(reason)
+
+
+def _dead(session: AuthSession, terminal: str, now: datetime, production: bool) -> str | None:
+    if session.terminal != terminal:
+        return "terminal_changed"
+    if now >= session.expires_at:
+        return "absolute_timeout"
+    if now - session.last_seen_at > timedelta(minutes=settings.JUTAKU_SESSION_IDLE_MINUTES):
+        return "idle_timeout"
+    return account_state(session.user, timezone.localdate(now), production=production)
+
+
+def _end(session: AuthSession, reason: str, now: datetime, terminal: str) -> None:
+    session.revoked_at, session.revoked_reason = now, reason[:32]
+    session.save(update_fields=["revoked_at", "revoked_reason"])
+    record(AuditEvent.AUTH_SESSION_END, actor=Actor(session.user.username, terminal),
+           objects=[f"session:{session.pk}"], outcome=reason)
+
+
+def revoke(token: str, *, actor: Actor, reason: str = "logout") -> bool:
+    """End one session (logout). True when a live session was revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = (AuthSession.objects.select_for_update().select_related("user")
+                   .filter(token_hash=token_hash(token), revoked_at__isnull=True).first())
+        if session is None:
+            return False
+        session.revoked_at, session.revoked_reason = now, reason
+        session.save(update_fields=["revoked_at", "revoked_reason"])
+        record(AuditEvent.AUTH_LOGOUT, actor=Actor(session.user.username, actor.terminal),
+               objects=[f"session:{session.pk}"])
+    return True
+
+
+def revoke_all(user: Any, *, reason: str, now: datetime | None = None) -> int:
+    """End every live session of ``user`` (disable, lock, role change). Call inside a transaction."""
+    return int(AuthSession.objects.filter(user=user, revoked_at__isnull=True)
+               .update(revoked_at=now or timezone.now(), revoked_reason=reason[:32]))
