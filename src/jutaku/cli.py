@@ -28,6 +28,7 @@ COMMANDS = [
     ("jutaku.accounts.admin_commands", "approvals"),
     ("jutaku.registry.commands", "import_group"),
     ("jutaku.registry.commands", "register_group"),
+    ("jutaku.registry.commands", "numbers_group"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -32,6 +32,7 @@ class AuditEvent(enum.StrEnum):
     NUMBER_STORE = "number:store"
     NUMBER_READ = "number:read"
     NUMBER_SEARCH = "number:search"
+    NUMBER_CHANGE = "number:change"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

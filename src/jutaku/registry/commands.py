@@ -152,3 +152,38 @@ def register_portal(file: Path, dry_run: bool, rejections_path: Path | None, no_
                     chunk_size: int) -> None:
     """Register My Numbers from a Mynaportal download (ZIP of LoGo-form XML)."""
     _register("portal", file, dry_run, None, rejections_path, no_progress, chunk_size)
+
+
+@click.group(name="numbers")
+def numbers_group() -> None:
+    """Registered My Numbers: the change-notification path (個人番号変更届)."""
+
+
+@numbers_group.command(name="change")
+@click.argument("person_id")
+@click.option("--reason", required=True, help="Why the number changes (変更理由). Never put a number here.")
+@click.option("--receipt-no", default="", help="受付番号 of the change notification.")
+@click.option("--id-document", default="", type=click.Choice(["", "1", "2", "3"]), help="本人確認書類.")
+@requires(Permission.NUMBERS_CHANGE)
+def change_cmd(person_id: str, reason: str, receipt_no: str, id_document: str) -> None:
+    """Replace a person's registered number (supervisor). The new number is read from the terminal
+    (hidden) or, when stdin is not a terminal, from its first line: never from the command line,
+    where it would stay in the shell history and the process list."""
+    import sys
+
+    from jutaku.domain.my_number import mask, normalise
+    from jutaku.registry.numbers import NumberChangeRefused, change_number
+
+    if sys.stdin.isatty():
+        new_number = click.prompt("新しい個人番号", hide_input=True)
+    else:
+        new_number = sys.stdin.readline().strip()
+    try:
+        result = change_number(person_id, new_number, actor=current_actor(), reason=reason,
+                               receipt_no=receipt_no, id_document=id_document)
+    except NumberChangeRefused as exc:
+        raise Refused(str(exc)) from exc
+    if result.changed:
+        click.echo(f"個人ID {person_id}: 個人番号を変更しました ({mask(normalise(new_number))})")
+    else:
+        click.echo(f"個人ID {person_id}: 同一の個人番号が登録済みです（変更なし） (I01)")
