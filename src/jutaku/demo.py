@@ -152,4 +152,7 @@ def _print(report: DemoReport, home: Path) -> None:
     for name, summary, seconds in report.steps:
         table.add_row(name, summary, f"{seconds:.1f}")
     Console(width=max(Console().width, 110)).print(table)
-    click.echo(f"demo home: {home}  (JUTAKU_HOME={home} jutaku ... to explore)")
+    click.echo(f"demo home: {home}")
+    click.echo(f"demo users (ROLE USERNAME PASSWORD TOTP_SECRET): {home / 'credentials.txt'}")
+    click.echo(f"sign in:   JUTAKU_HOME={home} JUTAKU_MODE=demo .venv/bin/jutaku login --user <USERNAME>")
+    click.echo("           (password, then the current TOTP code of the user's secret, e.g. from an authenticator app)")
