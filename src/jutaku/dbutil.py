@@ -60,17 +60,23 @@ def bulk_update(model: type[models.Model], key: str, fields: Sequence[str], rows
 
 
 def select_in(sql: str, values: Sequence[Any], *, step: int = 5000) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (with one ``{in}`` placeholder for the IN list) over ``values`` in slices of ``step``.
+    """Run ``sql`` (``… WHERE column {in}``) over ``values`` in slices of ``step``.
 
     The batch paths' lookups: one query per chunk instead of one per row, without the ORM's per-value
-    preparation (≈ 15 µs a value for a 5,000-value ``__in`` filter here).
+    preparation (≈ 15 µs a value for a 5,000-value ``__in`` filter here). ``{in}`` becomes
+    ``= ANY(%s)`` with one array parameter on PostgreSQL (no 5,000-parameter statement to parse and
+    plan) and ``IN (%s, …)`` on SQLite.
     """
     out: list[tuple[Any, ...]] = []
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cur:
         for start in range(0, len(values), step):
             part = list(values[start:start + step])
             if not part:
                 continue
-            cur.execute(sql.format(**{"in": ", ".join(["%s"] * len(part))}), part)
+            if postgres:
+                cur.execute(sql.format(**{"in": "= ANY(%s)"}), [part])
+            else:
+                cur.execute(sql.format(**{"in": "IN (" + ", ".join(["%s"] * len(part)) + ")"}), part)
             out.extend(cur.fetchall())
     return out

@@ -34,12 +34,12 @@ class DbDekStore:
         out: dict[str, WrappedDek] = {}
         with conn.cursor() as cur:
             for start in range(0, len(person_refs), step):
-                part = person_refs[start:start + step]
-                cur.execute(
-                    f"SELECT person_ref, kek_version, dek_version, wrapped_dek FROM {TABLE} "  # noqa: S608
-                    f"WHERE person_ref IN ({', '.join(['%s'] * len(part))})",
-                    list(part),
-                )
+                part = list(person_refs[start:start + step])
+                select = f"SELECT person_ref, kek_version, dek_version, wrapped_dek FROM {TABLE} WHERE person_ref "  # noqa: S608
+                if conn.vendor == "postgresql":  # one array parameter: nothing to parse per value
+                    cur.execute(select + "= ANY(%s)", [part])
+                else:
+                    cur.execute(select + f"IN ({', '.join(['%s'] * len(part))})", part)
                 for ref, kek_version, dek_version, wrapped in cur.fetchall():
                     out[ref] = WrappedDek(ref, int(kek_version), int(dek_version), bytes(wrapped))
         return out

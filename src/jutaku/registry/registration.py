@@ -84,10 +84,10 @@ class _Source:
     open_rows: Callable[[], AbstractContextManager[Iterable[Row]]]
 
 
-_PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id IN ({in})"
+_PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id {in}"
 _OWNERS_SQL = ("SELECT m.blind_index, p.person_id FROM registry_mynumberrecord m "
-               "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index IN ({in})")
-_HELD_SQL = "SELECT person_id, blind_index FROM registry_mynumberrecord WHERE person_id IN ({in})"
+               "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index {in}")
+_HELD_SQL = "SELECT person_id, blind_index FROM registry_mynumberrecord WHERE person_id {in}"
 
 
 def _as_date(value: date | str) -> date:
