@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,23 @@ def run_jutaku(env: dict[str, str], *args: str, input: str | None = None, timeou
     if check and proc.returncode != 0:
         raise AssertionError(f"jutaku {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def child_query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
+    """Read the database of a child home directly (read-only on SQLite)."""
+    url = env.get("JUTAKU_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{Path(env['JUTAKU_HOME']) / 'jutaku.sqlite3'}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
 
 
 @pytest.fixture

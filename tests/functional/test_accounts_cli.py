@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
@@ -14,24 +13,11 @@ from typing import Any
 import pyotp
 import pytest
 
+from tests.conftest import child_query as query
 from tests.conftest import login_as, run_jutaku
 
 pytestmark = pytest.mark.subprocess
 PASSWORD = "first admin synthetic passphrase"
-
-
-def query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    url = env.get("JUTAKU_DATABASE_URL")
-    if url:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            return [tuple(r) for r in conn.execute(sql).fetchall()]
-    conn = sqlite3.connect(f"file:{Path(env['JUTAKU_HOME']) / 'jutaku.sqlite3'}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

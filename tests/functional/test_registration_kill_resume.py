@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -14,22 +13,9 @@ import pytest
 
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import JUTAKU, OPERATOR_ROLES, ROOT, login_as, run_jutaku
+from tests.conftest import child_query as query
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
-
-
-def query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    url = env.get("JUTAKU_DATABASE_URL")
-    if url:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            return [tuple(r) for r in conn.execute(sql).fetchall()]
-    conn = sqlite3.connect(f"file:{Path(env['JUTAKU_HOME']) / 'jutaku.sqlite3'}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def state(env: dict[str, str]) -> dict[str, Any]:

@@ -13,26 +13,22 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-from django.db import transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain.wareki import parse_date
-from jutaku.exchange import inbound
-from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
-from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import PROCEDURES
-from jutaku.jobs.runner import ChunkContext, run_job
+from jutaku.jobs.runner import ChunkContext
+from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import Filing, ImportRejection, Person
-from jutaku.registry.targets import ImportResult
 
 KIND = "import-procedures"
 OUTCOMES = {
@@ -58,20 +54,8 @@ def _key(values: dict[str, str]) -> tuple[str, str]:
     return values.get("受付番号", ""), values.get("対象者個人ID", "")
 
 
-def _duplicates(inb: inbound.Inbound) -> set[tuple[str, str]]:
-    seen: set[tuple[str, str]] = set()
-    dupes: set[tuple[str, str]] = set()
-    with inb.rows() as reader:
-        for row in reader:
-            key = _key(row.values)
-            if key in seen:
-                dupes.add(key)
-            seen.add(key)
-    return dupes
-
-
 class _Handler:
-    def __init__(self, duplicates: set[tuple[str, str]]) -> None:
+    def __init__(self, duplicates: set[Hashable]) -> None:
         self.duplicates = duplicates
         self.codes = permitted_procedure_codes()
         self.adapt_date = adapter(Filing, "received_date")
@@ -147,17 +131,5 @@ def _set_non_disclosure(person_pks: set[int], now: datetime) -> None:
 def import_procedures(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,
                       encoding: str | None = None, chunk_size: int = 5000) -> ImportResult:
     """Load a procedures file. Raises ``FileRejected`` (nothing applied) when the file is bad as a whole."""
-    try:
-        inb = inbound.inspect(path, PROCEDURES, encoding=encoding)
-    except FileRejected as exc:
-        record_refused(path, PROCEDURES.name, exc.code, actor=actor)
-        raise
-    with transaction.atomic():
-        record_media("read", MediaFile(path, PROCEDURES.name, inb.info.sha256, inb.info.size, inb.info.rows,
-                                       inb.encrypted, inb.key_id), actor=actor)
-    duplicates = _duplicates(inb)
-    with inb.rows() as reader:
-        result = run_job(KIND, items=reader, input_sha256=inb.info.sha256, input_name=path.name, actor=actor,
-                         handler=_Handler(duplicates), total=inb.info.rows, dry_run=dry_run, progress=progress,
-                         chunk_size=chunk_size)
-    return ImportResult(job=result, file_sha256=inb.info.sha256, rows=inb.info.rows)
+    return run_import(path, PROCEDURES, KIND, key=_key, handler=_Handler, actor=actor, dry_run=dry_run,
+                      progress=progress, encoding=encoding, chunk_size=chunk_size)

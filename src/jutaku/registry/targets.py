@@ -13,11 +13,9 @@ The file is checked whole first (encoding, header, manifest, encryption): a bad 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from django.db import transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
@@ -25,12 +23,10 @@ from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain.japanese import kana_key
 from jutaku.domain.wareki import parse_birth_date, parse_date
-from jutaku.exchange import inbound
-from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
-from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import TARGETS
-from jutaku.jobs.runner import ChunkContext, JobResult, run_job
+from jutaku.jobs.runner import ChunkContext
+from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import ImportRejection, Person, StatusChange
 
 KIND = "import-targets"
@@ -46,13 +42,6 @@ FIELDS = (
     "kind", "household_no", "relationship", "housing_category", "housing_code", "application_no", "name",
     "name_kana", "kana_key", "birth_date", "sex", "postal_code", "address", "status", "status_date",
 )
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    job: JobResult
-    file_sha256: str
-    rows: int
 
 
 def _person_fields(values: dict[str, str]) -> dict[str, object]:
@@ -76,20 +65,8 @@ def _person_fields(values: dict[str, str]) -> dict[str, object]:
     }
 
 
-def _duplicates(inb: inbound.Inbound) -> set[str]:
-    seen: set[str] = set()
-    dupes: set[str] = set()
-    with inb.rows() as reader:
-        for row in reader:
-            pid = row.values.get("個人ID", "")
-            if pid in seen:
-                dupes.add(pid)
-            seen.add(pid)
-    return dupes
-
-
 class _Handler:
-    def __init__(self, duplicates: set[str]) -> None:
+    def __init__(self, duplicates: set[Hashable]) -> None:
         self.duplicates = duplicates
         self.adapt = {f: adapter(Person, f) for f in (*FIELDS, "updated_at")}
 
@@ -154,17 +131,5 @@ class _Handler:
 def import_targets(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,
                    encoding: str | None = None, chunk_size: int = 5000) -> ImportResult:
     """Load a targets file. Raises ``FileRejected`` (nothing applied) when the file is bad as a whole."""
-    try:
-        inb = inbound.inspect(path, TARGETS, encoding=encoding)
-    except FileRejected as exc:
-        record_refused(path, TARGETS.name, exc.code, actor=actor)
-        raise
-    with transaction.atomic():
-        record_media("read", MediaFile(path, TARGETS.name, inb.info.sha256, inb.info.size, inb.info.rows,
-                                       inb.encrypted, inb.key_id), actor=actor)
-    duplicates = _duplicates(inb)
-    with inb.rows() as reader:
-        result = run_job(KIND, items=reader, input_sha256=inb.info.sha256, input_name=path.name, actor=actor,
-                         handler=_Handler(duplicates), total=inb.info.rows, dry_run=dry_run, progress=progress,
-                         chunk_size=chunk_size)
-    return ImportResult(job=result, file_sha256=inb.info.sha256, rows=inb.info.rows)
+    return run_import(path, TARGETS, KIND, key=lambda v: v.get("個人ID", ""), handler=_Handler, actor=actor,
+                      dry_run=dry_run, progress=progress, encoding=encoding, chunk_size=chunk_size)

@@ -6,28 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from jutaku.audit import triggers
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.crypto.keyring import KeyRing, initialise_keys, use_keyring
 from jutaku.crypto.store import DbDekStore
-
-
-@pytest.fixture(autouse=True)
-def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """As in tests/integration/audit: lift the audit append-only triggers just before the flush."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None:
-        yield
-        return
-    transactional = bool(marker.kwargs.get("transaction", False))
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    triggers.install_on(connection)
-    yield
-    if transactional:
-        connection.close()
-        triggers.uninstall_on(connection)
 
 
 @pytest.fixture
