@@ -8,12 +8,14 @@ Each row ends in exactly one outcome of :class:`jutaku.domain.registration.Outco
 Pipeline (all streaming; the file is read three times at most, never held in memory):
 
 1. whole-file checks (encoding, header, limits, manifest, ZIP/XML safety): a bad file is refused whole;
-2. conflict pre-pass: (person, number) pairs of rows with a valid number, kept as integers; persons or
-   numbers with more than one partner are *candidates*; only when there are candidates the file is read
-   once more to identify them exactly (E00–E03 rows take no part in conflicts);
-3. the job: per chunk of 5,000 rows one transaction holds the register lookups, the numbers stored
-   (AES-256-GCM under the person's data key, HMAC blind index), the rejections, the audit rows and
-   the job cursor. A crash loses at most the open chunk; the rerun resumes after the last commit.
+   the same pass feeds the conflict pre-pass: (person, number) pairs of rows with a valid number, kept
+   as integers; persons or numbers with more than one partner are *candidates*;
+2. only when there are candidates the file is read once more to identify them exactly (E00–E03 rows
+   take no part in conflicts);
+3. the job: a second process prepares the rows (:mod:`jutaku.registry.pipeline`: parse, validate,
+   blind index, speculative encryption); per chunk of 5,000 rows one transaction here holds the
+   register lookups, the decisions, the numbers stored, the rejections, the audit rows and the job
+   cursor. A crash loses at most the open chunk; the rerun resumes after the last commit.
 """
 
 from __future__ import annotations
