@@ -93,6 +93,7 @@ def main() -> None:
     except ImportError as exc:  # pragma: no cover - reported, not hidden
         print(f"  kana/kanji keys unavailable: {exc}")
 
+    _csv_step(rows, step)
     sealed = _crypto_steps(rows, normalised, step)
 
     print("raw-insert ceilings ...", flush=True)
@@ -142,6 +143,24 @@ def main() -> None:
     (args.out / "foundation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     (args.out / "foundation.md").write_text(render(report), encoding="utf-8")
     print(f"report: {args.out / 'foundation.md'}")
+
+
+def _csv_step(rows: list[tuple[str, str, str, str]], step: Callable[[str, Callable[[], object]], None]) -> None:
+    """Read + validate the same rows as a kit file (the formats package's strict streaming reader)."""
+    from jutaku.formats.csvio import read_csv, write_csv
+    from jutaku.formats.layouts import KIT
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kit.csv"
+        write_csv(path, KIT, ({"受付番号": f"K{i:011d}", "個人ID": r[0], "氏名": r[3], "氏名カナ": r[2],
+                               "生年月日": "19700123", "性別": "1", "個人番号": r[1], "本人確認書類": "1",
+                               "受付日": "20260401"} for i, r in enumerate(rows)), strict=False)
+
+        def read() -> int:
+            with read_csv(path, KIT) as reader:
+                return sum(1 for row in reader if not row.errors)
+
+        step("read + validate kit CSV row (UTF-8)", read)
 
 
 def _crypto_steps(rows: list[tuple[str, str, str, str]], normalised: list[str],
