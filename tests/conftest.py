@@ -20,6 +20,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,30 +103,37 @@ def child_query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-@pytest.fixture
-def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for a child `jutaku` on a fresh home (and fresh PostgreSQL database), not yet initialised."""
+@contextmanager
+def fresh_child_env(home: Path, *, db_prefix: str = "jutaku_child") -> Iterator[dict[str, str]]:
+    """Environment for a child `jutaku` on the fresh home ``home`` (and, on the PostgreSQL tier, a fresh
+    database that is dropped afterwards); not initialised."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_", "SSH_"))}
-    env["JUTAKU_HOME"] = str(tmp_path / "home")
+    env["JUTAKU_HOME"] = str(home)
     env["JUTAKU_MODE"] = "test"
     env["PYTHONPATH"] = str(ROOT / "src")
     url = pg_url()
-    dbname = None
+    dbname = f"{db_prefix}_{secrets.token_hex(6)}"
     if url:
         import psycopg
 
-        dbname = f"jutaku_child_{secrets.token_hex(6)}"
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"')
         env["JUTAKU_DATABASE_URL"] = _with_db(url, dbname)
     try:
         yield env
     finally:
-        if url and dbname:
+        if url:
             import psycopg
 
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for a child `jutaku` on a fresh home (and fresh PostgreSQL database), not yet initialised."""
+    with fresh_child_env(tmp_path / "home") as env:
+        yield env
 
 
 OPERATOR_ROLES = ("registrar", "inquirer", "supervisor", "auditor", "operations")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jutaku.sim.world import WorldSpec, build_world
-from tests.conftest import JUTAKU, OPERATOR_ROLES, ROOT, login_as, run_jutaku
+from tests.conftest import JUTAKU, OPERATOR_ROLES, ROOT, fresh_child_env, login_as, run_jutaku
 from tests.conftest import child_query as query
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
@@ -45,7 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sigkill_mid_registration_then_resume_equals_a_clean_run(child_home: dict[str, str], world: Path,
-                                                                  tmp_path: Path, request: pytest.FixtureRequest) -> None:
+                                                                  tmp_path: Path) -> None:
     args = ["register", "kit", str(world / "kit.csv"), "--no-progress", "--chunk-size", "200"]
     run_jutaku(child_home, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
     proc = subprocess.Popen([*JUTAKU, *args], env=child_home, cwd=ROOT, stdout=subprocess.PIPE,
@@ -67,27 +67,10 @@ def test_sigkill_mid_registration_then_resume_equals_a_clean_run(child_home: dic
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
     # A clean, uninterrupted run in a second fresh home.
-    clean_env = request.getfixturevalue("child_env").copy()
-    clean_env["JUTAKU_HOME"] = str(tmp_path / "clean-home")
-    if "JUTAKU_DATABASE_URL" in clean_env:
-        import psycopg
+    with fresh_child_env(tmp_path / "clean-home", db_prefix="jutaku_clean") as clean_env:
+        run_jutaku(clean_env, "init", check=True)
+        clean_env = login_as(clean_env, *OPERATOR_ROLES)
+        run_jutaku(clean_env, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
+        run_jutaku(clean_env, *args, check=True)
+        assert state(child_home) == state(clean_env)
 
-        base = clean_env["JUTAKU_DATABASE_URL"]
-        clean_db = base.rsplit("/", 1)[1] + "_clean"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{clean_db}"')
-        request.addfinalizer(lambda: _drop(base, clean_db))
-        clean_env["JUTAKU_DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + clean_db
-    run_jutaku(clean_env, "init", check=True)
-    clean_env = login_as(clean_env, *OPERATOR_ROLES)
-    run_jutaku(clean_env, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
-    run_jutaku(clean_env, *args, check=True)
-
-    assert state(child_home) == state(clean_env)
-
-
-def _drop(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

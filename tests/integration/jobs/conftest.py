@@ -7,8 +7,6 @@ The runner commits per chunk, so its database tests are transactional; ``tests/c
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.jobs.runner import ChunkContext
-from tests.conftest import _with_db, pg_url
 
 ITEMS_TABLE = "jobs_test_item"
 
@@ -91,27 +88,8 @@ def make_handler(*, fail_at: int | None = None, seen: list[int] | None = None) -
 @pytest.fixture
 def second_child_home(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A second fresh, initialised home (and database) for a clean reference run."""
-    from tests.conftest import ROOT, run_jutaku
+    from tests.conftest import fresh_child_env, run_jutaku
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_"))}
-    env["JUTAKU_HOME"] = str(tmp_path / "clean-home")
-    env["JUTAKU_MODE"] = "test"
-    env["PYTHONPATH"] = str(ROOT / "src")
-    url = pg_url()
-    dbname = None
-    if url:
-        import psycopg
-
-        dbname = f"jutaku_clean_{secrets.token_hex(6)}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        env["JUTAKU_DATABASE_URL"] = _with_db(url, dbname)
-    try:
+    with fresh_child_env(tmp_path / "clean-home", db_prefix="jutaku_clean") as env:
         run_jutaku(env, "init", check=True)
         yield env
-    finally:
-        if url and dbname:
-            import psycopg
-
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
