@@ -89,7 +89,11 @@ class _Source:
 _PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id {in}"
 _OWNERS_SQL = ("SELECT m.blind_index, p.person_id FROM registry_mynumberrecord m "
                "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index {in}")
-_HELD_SQL = "SELECT person_id, blind_index FROM registry_mynumberrecord WHERE person_id {in}"
+#: One query per chunk for the register, what each person holds and whether they have a data key.
+_CHUNK_SQL = ("SELECT p.id, p.person_id, p.kana_key, p.birth_date, p.sex, p.status, m.blind_index, "
+              "k.person_ref IS NOT NULL FROM registry_person p "
+              "LEFT JOIN registry_mynumberrecord m ON m.person_id = p.id "
+              "LEFT JOIN crypto_person_key k ON k.person_ref = p.person_id WHERE p.person_id {in}")
 
 
 def _as_date(value: date | str) -> date:
@@ -169,13 +173,12 @@ class _Handler:
         self.cipher = FieldCipher()
         self.adapt_date = adapter(MyNumberRecord, "received_date")
         self.adapt_time = adapter(MyNumberRecord, "registered_at")
+        self.keyed: set[str] = set()
 
     def __call__(self, chunk: list[tuple[int, Prepared]], ctx: ChunkContext) -> Counter[str]:
         preps = [p for _, p in chunk]
-        persons = known_persons(p.note.person_id for p in preps)
+        persons, held, self.keyed = self._lookup({p.note.person_id for p in preps})
         owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, [p.blind_index for p in preps if p.blind_index])}
-        pk_to_pid = {pk: pid for pid, (pk, _) in persons.items()}
-        held = {pk_to_pid[pk]: bytes(bi) for pk, bi in select_in(_HELD_SQL, list(pk_to_pid))}
         counts: Counter[str] = Counter()
         accepted: list[Prepared] = []
         rejected: list[tuple[Prepared, Outcome]] = []
@@ -202,10 +205,25 @@ class _Handler:
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
         return counts
 
+    @staticmethod
+    def _lookup(person_ids: set[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes], set[str]]:
+        """The register's identity data, the number held (blind index) and who has a data key."""
+        current = str(Person.Status.CURRENT)
+        persons: dict[str, tuple[int, KnownPerson]] = {}
+        held: dict[str, bytes] = {}
+        keyed: set[str] = set()
+        for pk, pid, key, birth, sex, status, bi, has_key in select_in(_CHUNK_SQL, sorted(person_ids)):
+            persons[pid] = (pk, KnownPerson(key, _as_date(birth), sex, status == current))
+            if bi is not None:
+                held[pid] = bytes(bi)
+            if has_key:
+                keyed.add(pid)
+        return persons, held, keyed
+
     def _tokens(self, accepted: list[Prepared]) -> list[bytes]:
         """The prepared ciphertexts, with their new data keys stored; re-encrypted where a key exists."""
         store = self.cipher.cache.store
-        existing = store.fetch([p.note.person_id for p in accepted])
+        existing = self.keyed
         redo = [p for p in accepted if p.token is None or p.note.person_id in existing]
         fresh = [p.wrapped for p in accepted if p.token is not None and p.wrapped is not None
                  and p.note.person_id not in existing]
