@@ -6,7 +6,10 @@ into groups by single spaces or hyphens (``1234-5678-9012``, ``１２３４５�
 some consecutive groups hold exactly 12 digits. Longer unbroken digit runs (13+ digits) and
 12-digit strings with a wrong check digit are allowed: they are not 個人番号. A whole value that is
 a hex digest (``[sha256:]`` + 64 hex characters) is allowed: file hashes are legitimate objects and
-one in thirty would otherwise contain a valid-looking 12-digit run by chance.
+one in thirty would otherwise contain a valid-looking 12-digit run by chance. For the same reason a
+digit run inside a longer hex token (16+ hexadecimal characters with at least one letter a–f, such as a
+truncated digest ``…a123456789018f…``) is allowed; a number after punctuation, a space, Japanese text or
+a non-hex letter (``ID:123456789018``, ``番号123456789018``, ``P123456789018``) is still refused.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def contains_my_number(value: str) -> bool:
         return False
     for match in _RUN.finditer(value):
         run = match.group()
-        if len(run) < _MIN_LEN:
+        if len(run) < _MIN_LEN or (run.isascii() and run.isdigit()
+                                    and _glued_to_letter(value, match.start(), match.end())):
             continue
         groups = [my_number.normalise(g) for g in _GROUP_SPLIT.split(run)]
         for start in range(len(groups)):
@@ -50,6 +54,21 @@ def contains_my_number(value: str) -> bool:
                 if total > my_number.LENGTH:
                     break
     return False
+
+
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_MIN_HEX_TOKEN: Final = 16
+
+
+def _glued_to_letter(value: str, start: int, end: int) -> bool:
+    """True when the digit run lies inside a hex token (a digest), not in a written number."""
+    left, right = start, end
+    while left > 0 and value[left - 1] in _HEX:
+        left -= 1
+    while right < len(value) and value[right] in _HEX:
+        right += 1
+    token = value[left:right]
+    return len(token) >= _MIN_HEX_TOKEN and not token.isdigit()
 
 
 def check(values: Iterable[str]) -> None:

@@ -64,6 +64,8 @@ FULLWIDTH = VALID.translate(str.maketrans("0123456789", "０１２３４５６�
     f"person={VALID}",
     f"2026-01-01 {VALID}",
     f"P{VALID}",
+    f"ab{VALID}",                          # too short to be a digest
+    f"{VALID}caf",                          # 15 hex characters: not a digest
 ])
 def test_guard_refuses_a_valid_my_number_in_any_form(text: str) -> None:
     assert guard.contains_my_number(text)
@@ -80,6 +82,8 @@ def test_guard_refuses_a_valid_my_number_in_any_form(text: str) -> None:
     "P000123",
     "sha256:" + "1" * 12 + "a" * 52,       # a file hash
     hashlib.sha256(b"x").hexdigest(),
+    "sha256:a" + VALID + "bcd",            # a truncated digest (16 hex) that happens to hold a valid run
+    "f" + VALID + "0a1b2c3d",              # inside a longer hex token
     "2026-11-27",
     "",
 ])
