@@ -35,10 +35,6 @@ class Outcome(StrEnum):
     IN_FILE_CONFLICT = "E06"
     NOT_CURRENT = "E07"
 
-    @property
-    def applies_change(self) -> bool:
-        return self is Outcome.OK
-
 
 @dataclass(frozen=True, slots=True)
 class Notification:

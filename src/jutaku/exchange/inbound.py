@@ -53,30 +53,18 @@ def _opener(path: Path) -> tuple[Callable[[], IO[bytes] | Path], bool, str]:
     return (lambda: path), False, ""
 
 
-def _scan(source: IO[bytes] | Path, layout: Layout, encoding: str | None,
-          visit: Callable[[Row], None] | None) -> FileInfo:
-    if visit is None:
-        return prescan(source, layout, encoding)  # type: ignore[arg-type]
-    with CsvReader(source, layout, encoding=encoding, validate=False) as reader:  # type: ignore[arg-type]
-        for row in reader:
-            visit(row)
-        return reader.file_info()
-
-
 def inspect(path: Path, layout: Layout, *, encoding: str | None = None, manifest_required: bool = False,
             visit: Callable[[Row], None] | None = None) -> Inbound:
     """Whole-file checks before anything is applied; raises :class:`FileRejected`.
 
-    ``visit`` sees every row of that pass *unvalidated* (cells as read): a caller that needs a
-    whole-file view (the registration's conflict pre-pass) gets it without reading the file again.
-    Whatever it gathers is void if the file is then rejected.
+    ``visit`` is handed to :func:`jutaku.formats.csvio.prescan` (the registration's conflict pre-pass).
     """
     if not path.is_file():
         raise FileRejected("R_EMPTY", "no such file")
     opener, encrypted, key_id = _opener(path)
     source = opener()
     try:
-        info = _scan(source, layout, encoding, visit)
+        info = prescan(source, layout, encoding, visit=visit)  # type: ignore[arg-type]
     except MediaIntegrityError:
         raise FileRejected("R_MANIFEST_HASH", "encrypted media failed authentication") from None
     finally:

@@ -295,19 +295,23 @@ def prescan(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+    visit: Callable[[Row], None] | None = None,
 ) -> FileInfo:
     """Every whole-file check in one streaming pass, before anything is applied.
 
     Encoding, CSV structure, header, size and row limits; returns SHA-256, size, data rows and the
     encoding. Field errors are row outcomes, not file rejections, so they do not fail the prescan.
+    ``visit`` sees every row of the pass *unvalidated* (cells as read), for a caller that needs a
+    whole-file view without reading the file again; what it gathers is void if the file is rejected.
     """
     reader = CsvReader(
         source, layout, encoding=encoding, max_bytes=max_bytes, max_rows=max_rows,
         max_field_chars=max_field_chars, validate=False,
     )
     with reader:
-        for _ in reader:
-            pass
+        for row in reader:
+            if visit is not None:
+                visit(row)
         return reader.file_info()
 
 

@@ -86,7 +86,6 @@ class _Source:
     open_rows: Callable[[], AbstractContextManager[Iterable[Row]]]
 
 
-_PERSONS_SQL = "SELECT id, person_id, kana_key, birth_date, sex, status FROM registry_person WHERE person_id {in}"
 _OWNERS_SQL = ("SELECT m.blind_index, p.person_id FROM registry_mynumberrecord m "
                "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index {in}")
 #: One query per chunk for the register, what each person holds and whether they have a data key.
@@ -100,12 +99,25 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def known_persons(person_ids: Iterable[str]) -> dict[str, tuple[int, KnownPerson]]:
-    """The register's identity data for these persons (one ``SELECT … IN`` per 5,000)."""
-    rows = select_in(_PERSONS_SQL, sorted(set(person_ids)))
+def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes], set[str]]:
+    """For these persons, in one query per 5,000: the register's identity data, the number each holds
+    (blind index) and who already has a data key."""
     current = str(Person.Status.CURRENT)
-    return {pid: (pk, KnownPerson(key, _as_date(birth), sex, status == current))
-            for pk, pid, key, birth, sex, status in rows}
+    persons: dict[str, tuple[int, KnownPerson]] = {}
+    held: dict[str, bytes] = {}
+    keyed: set[str] = set()
+    for pk, pid, key, birth, sex, status, bi, has_key in select_in(_CHUNK_SQL, sorted(set(person_ids))):
+        persons[pid] = (pk, KnownPerson(key, _as_date(birth), sex, status == current))
+        if bi is not None:
+            held[pid] = bytes(bi)
+        if has_key:
+            keyed.add(pid)
+    return persons, held, keyed
+
+
+def known_persons(person_ids: Iterable[str]) -> dict[str, tuple[int, KnownPerson]]:
+    """The register's identity data for these persons."""
+    return lookup_persons(person_ids)[0]
 
 
 class ConflictFinder:
@@ -177,7 +189,7 @@ class _Handler:
 
     def __call__(self, chunk: list[tuple[int, Prepared]], ctx: ChunkContext) -> Counter[str]:
         preps = [p for _, p in chunk]
-        persons, held, self.keyed = self._lookup({p.note.person_id for p in preps})
+        persons, held, self.keyed = lookup_persons(p.note.person_id for p in preps)
         owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, [p.blind_index for p in preps if p.blind_index])}
         counts: Counter[str] = Counter()
         accepted: list[Prepared] = []
@@ -204,21 +216,6 @@ class _Handler:
         self._reject(rejected, ctx.job_id)
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
         return counts
-
-    @staticmethod
-    def _lookup(person_ids: set[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes], set[str]]:
-        """The register's identity data, the number held (blind index) and who has a data key."""
-        current = str(Person.Status.CURRENT)
-        persons: dict[str, tuple[int, KnownPerson]] = {}
-        held: dict[str, bytes] = {}
-        keyed: set[str] = set()
-        for pk, pid, key, birth, sex, status, bi, has_key in select_in(_CHUNK_SQL, sorted(person_ids)):
-            persons[pid] = (pk, KnownPerson(key, _as_date(birth), sex, status == current))
-            if bi is not None:
-                held[pid] = bytes(bi)
-            if has_key:
-                keyed.add(pid)
-        return persons, held, keyed
 
     def _tokens(self, accepted: list[Prepared]) -> list[bytes]:
         """The prepared ciphertexts, with their new data keys stored; re-encrypted where a key exists."""
