@@ -15,7 +15,7 @@ import pytest
 from jutaku.accounts.actor import SYSTEM
 from jutaku.audit.service import verify
 from jutaku.registry.models import ImportRejection, MyNumberRecord
-from jutaku.registry.registration import register_numbers
+from jutaku.registry.registration import CHUNK_SIZE, register_numbers
 from jutaku.registry.targets import import_targets
 from jutaku.sim.world import WorldSpec, build_world
 
@@ -36,14 +36,16 @@ def system_outcomes(job_id: int, rows: list[dict[str, str]], *, key: str) -> dic
     return out
 
 
-@pytest.mark.parametrize(("seed", "workers"), [(3, 1), (11, 0), (2026, 1)])
-def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: int) -> None:
-    """``workers`` 1 prepares kit rows in a second process, 0 in this one: both must agree with the key."""
+@pytest.mark.parametrize(("seed", "workers", "chunk"), [(3, 1, 400), (11, 0, CHUNK_SIZE), (2026, 1, CHUNK_SIZE)])
+def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: int, chunk: int) -> None:
+    """``workers`` 1 prepares kit rows in a second process, 0 in this one: both must agree with the key.
+    With 400-row chunks, rows of one conflict or one person fall into different chunks."""
     world = tmp_path / "world"
     build_world(WorldSpec(persons=1500, seed=seed), world)
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
-    kit = register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=workers)
-    portal = register_numbers(world / "portal.zip", source="portal", actor=SYSTEM, progress=False)
+    kit = register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=workers,
+                           chunk_size=chunk)
+    portal = register_numbers(world / "portal.zip", source="portal", actor=SYSTEM, progress=False, chunk_size=chunk)
 
     with (world / "answers.csv").open(encoding="utf-8-sig", newline="") as fh:
         answers = list(csv.DictReader(fh))

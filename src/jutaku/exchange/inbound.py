@@ -17,7 +17,7 @@ from typing import IO
 
 from jutaku.crypto.keyring import get_keyring
 from jutaku.crypto.media import MediaIntegrityError, open_media
-from jutaku.formats.csvio import CsvReader, FileInfo, Row, prescan, read_csv
+from jutaku.formats.csvio import CsvReader, FileInfo, Row, prescan
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import Layout
 from jutaku.formats.manifest import verify_manifest
@@ -35,11 +35,15 @@ class Inbound:
     opener: Callable[[], IO[bytes] | Path]
 
     @contextmanager
-    def rows(self) -> Iterator[CsvReader]:
-        """A fresh reader over the file's rows; the underlying (decrypting) stream is closed after use."""
+    def rows(self, *, validate: bool = True) -> Iterator[CsvReader]:
+        """A fresh reader over the file's rows; the underlying (decrypting) stream is closed after use.
+
+        ``validate=False``: fields unchecked (only the width), for a pass that validates the few rows it keeps.
+        """
         source = self.opener()
         try:
-            with read_csv(source, self.layout, encoding=self.info.encoding) as reader:  # type: ignore[arg-type]
+            with CsvReader(source, self.layout, encoding=self.info.encoding,  # type: ignore[arg-type]
+                           validate=validate) as reader:
                 yield reader
         finally:
             if not isinstance(source, Path):

@@ -175,6 +175,7 @@ class CsvReader:
         max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
         validate: bool = True,
     ) -> None:
+        """``validate=False`` checks only the width of each row (errors ``F_COLUMNS``), not its fields."""
         self.layout = layout
         self._stream, self._owned = _open(source)
         try:
@@ -224,6 +225,8 @@ class CsvReader:
         width = len(header)
         fast = validator.fast.fullmatch if validator is not None else None
         post = validator.post if validator is not None else ()
+        # Unvalidated rows (prescan) still say when their width is wrong: the dict below cannot show it.
+        wrong_width = (FieldError.of("*", "F_COLUMNS", f"expected {width}"),)
         line_no = 1
         for cells in self._records:
             line_no += 1
@@ -231,7 +234,9 @@ class CsvReader:
             if line_no > limit:
                 raise FileRejected("R_ROWS", f"over {self._max_rows} rows")
             values = dict(zip(header, cells, strict=False))
-            if validator is None or (
+            if validator is None:
+                yield Row(line_no, values, () if len(cells) == width else wrong_width)
+            elif (
                 len(cells) == width and fast(SEP.join(cells)) is not None  # type: ignore[misc]
                 and validator.post_ok(cells, post)
             ):

@@ -96,7 +96,7 @@ def register_group() -> None:
 
 
 def _register(source: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-              no_progress: bool, chunk_size: int = 5000) -> None:
+              no_progress: bool, chunk_size: int) -> None:
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
     from jutaku.registry.registration import KINDS, register_numbers
@@ -130,7 +130,7 @@ _register_options = [
     click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
                  help="Where to write the rejection list (default: the home's output folder)."),
     click.option("--no-progress", is_flag=True),
-    click.option("--chunk-size", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+    click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(1, 100_000),
                  help="Rows per committed chunk."),
 ]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from queue import Empty, Full
-from typing import Any
+from typing import Any, NamedTuple
 
 from jutaku.crypto.blind_index import BlindIndexer
 from jutaku.crypto.envelope import FieldCipher, MemoryDekStore, WrappedDek
@@ -37,9 +37,11 @@ CIPHER_COLUMN = "my_number"
 QUEUE_DEPTH = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """One input row, ready for the decision. ``token``/``wrapped`` are speculative (see module doc)."""
+class Prepared(NamedTuple):
+    """One input row, ready for the decision. ``token``/``wrapped`` are speculative (see module doc).
+
+    A named tuple for speed (see :class:`Notification`); its ``repr`` shows no number, key or token.
+    """
 
     note: Notification
     receipt_no: str
@@ -49,6 +51,12 @@ class Prepared:
     blind_index: bytes | None
     token: bytes | None
     wrapped: WrappedDek | None
+
+    def __repr__(self) -> str:
+        return f"Prepared({self.note!r}, error_columns={self.error_columns!r})"
+
+    def __str__(self) -> str:
+        return self.__repr__()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ Pipeline (all streaming; the file is read three times at most, never held in mem
 2. only when there are candidates the file is read once more to identify them exactly (E00–E03 rows
    take no part in conflicts);
 3. the job: a second process prepares the rows (:mod:`jutaku.registry.pipeline`: parse, validate,
-   blind index, speculative encryption); per chunk of 5,000 rows one transaction here holds the
+   blind index, speculative encryption); per chunk of 50,000 rows one transaction here holds the
    register lookups, the decisions, the numbers stored, the rejections, the audit rows and the job
    cursor. A crash loses at most the open chunk; the rerun resumes after the last commit.
 """
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from django.db import transaction
@@ -53,6 +54,7 @@ from jutaku.formats.csvio import Row
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import KIT, PORTAL, REGISTRATION_OUTCOME, Layout
 from jutaku.formats.portal import prescan_portal, read_portal_zip
+from jutaku.formats.validate import compile_layout
 from jutaku.jobs.runner import ChunkContext, JobResult, run_job
 from jutaku.registry.models import ImportRejection, MyNumberRecord, Person
 from jutaku.registry.pipeline import (
@@ -66,6 +68,11 @@ from jutaku.registry.pipeline import (
 )
 
 KINDS = {"kit": "register-kit", "portal": "register-portal"}
+#: Rows per committed chunk. Large on purpose: each commit writes every index page the chunk touched
+#: (random keys), so 50,000-row chunks write far less than 5,000-row ones (ADR 0008, measured).
+CHUNK_SIZE = 50_000
+#: Rows per preparation batch (worker → main), independent of the chunk: bounds the pipe's memory.
+PREPARE_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -84,35 +91,33 @@ class _Source:
     layout: Layout
     path: Path
     open_rows: Callable[[], AbstractContextManager[Iterable[Row]]]
+    #: The rows with only their width checked (cheaper), for the pass that keeps a few of them.
+    open_unchecked: Callable[[], AbstractContextManager[Iterable[Row]]] | None = None
 
 
 _OWNERS_SQL = ("SELECT m.blind_index, p.person_id FROM registry_mynumberrecord m "
                "JOIN registry_person p ON p.id = m.person_id WHERE m.blind_index {in}")
-#: One query per chunk for the register, what each person holds and whether they have a data key.
-_CHUNK_SQL = ("SELECT p.id, p.person_id, p.kana_key, p.birth_date, p.sex, p.status, m.blind_index, "
-              "k.person_ref IS NOT NULL FROM registry_person p "
-              "LEFT JOIN registry_mynumberrecord m ON m.person_id = p.id "
-              "LEFT JOIN crypto_person_key k ON k.person_ref = p.person_id WHERE p.person_id {in}")
+#: One query per chunk for the register and what each person holds.
+_CHUNK_SQL = ("SELECT p.id, p.person_id, p.kana_key, p.birth_date, p.sex, p.status, m.blind_index "
+              "FROM registry_person p LEFT JOIN registry_mynumberrecord m ON m.person_id = p.id "
+              "WHERE p.person_id {in}")
 
 
 def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes], set[str]]:
-    """For these persons, in one query per 5,000: the register's identity data, the number each holds
-    (blind index) and who already has a data key."""
+def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes]]:
+    """For these persons, in one query per 5,000: the register's identity data and the number each
+    holds (blind index)."""
     current = str(Person.Status.CURRENT)
     persons: dict[str, tuple[int, KnownPerson]] = {}
     held: dict[str, bytes] = {}
-    keyed: set[str] = set()
-    for pk, pid, key, birth, sex, status, bi, has_key in select_in(_CHUNK_SQL, sorted(set(person_ids))):
+    for pk, pid, key, birth, sex, status, bi in select_in(_CHUNK_SQL, sorted(set(person_ids))):
         persons[pid] = (pk, KnownPerson(key, _as_date(birth), sex, status == current))
         if bi is not None:
             held[pid] = bytes(bi)
-        if has_key:
-            keyed.add(pid)
-    return persons, held, keyed
+    return persons, held
 
 
 def known_persons(person_ids: Iterable[str]) -> dict[str, tuple[int, KnownPerson]]:
@@ -153,11 +158,14 @@ class ConflictFinder:
         if not persons and not numbers:
             return set()
         notes: list[Notification] = []
-        with source.open_rows() as rows:
+        validator = compile_layout(source.layout)
+        with (source.open_unchecked or source.open_rows)() as rows:
             for row in rows:
                 pid = row.values.get("個人ID", "")
                 number = my_number.normalise(row.values.get("個人番号", ""))
                 if pid.isdigit() and number.isdigit() and (int(pid) in persons or int(number) in numbers):
+                    if source.open_unchecked is not None and not row.errors:
+                        row = Row(row.line_no, *validator(list(row.values.values())))
                     note = to_notification(row)
                     if note.number is not None:
                         notes.append(note)
@@ -185,11 +193,10 @@ class _Handler:
         self.cipher = FieldCipher()
         self.adapt_date = adapter(MyNumberRecord, "received_date")
         self.adapt_time = adapter(MyNumberRecord, "registered_at")
-        self.keyed: set[str] = set()
 
     def __call__(self, chunk: list[tuple[int, Prepared]], ctx: ChunkContext) -> Counter[str]:
         preps = [p for _, p in chunk]
-        persons, held, self.keyed = lookup_persons(p.note.person_id for p in preps)
+        persons, held = lookup_persons(p.note.person_id for p in preps)
         owners = {bytes(bi): pid for bi, pid in select_in(_OWNERS_SQL, [p.blind_index for p in preps if p.blind_index])}
         counts: Counter[str] = Counter()
         accepted: list[Prepared] = []
@@ -218,13 +225,19 @@ class _Handler:
         return counts
 
     def _tokens(self, accepted: list[Prepared]) -> list[bytes]:
-        """The prepared ciphertexts, with their new data keys stored; re-encrypted where a key exists."""
+        """The prepared ciphertexts, with their new data keys stored; re-encrypted where a key exists.
+
+        The new keys are inserted "unless the person has one"; only when some were not inserted (the
+        person had a key already, a rare case) are the stored keys read, and those persons' numbers
+        encrypted again under them, so that a person never has two keys.
+        """
         store = self.cipher.cache.store
-        existing = self.keyed
-        redo = [p for p in accepted if p.token is None or p.note.person_id in existing]
-        fresh = [p.wrapped for p in accepted if p.token is not None and p.wrapped is not None
-                 and p.note.person_id not in existing]
-        store.insert(fresh, on_commit=lambda: None)
+        fresh = [p.wrapped for p in accepted if p.token is not None and p.wrapped is not None]
+        existing: set[str] = set()
+        if store.insert(fresh, on_commit=lambda: None) != len(fresh):
+            ours = {w.person_ref: w.wrapped for w in fresh}
+            existing = {ref for ref, row in store.fetch(list(ours)).items() if row.wrapped != ours[ref]}
+        redo = [p for p in accepted if p.token is None or p.wrapped is None or p.note.person_id in existing]
         again = dict(zip((p.note.line_no for p in redo), self.cipher.encrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [
             (p.note.person_id, (p.note.number or "").encode("ascii")) for p in redo]), strict=True))
         return [again.get(p.note.line_no, p.token or b"") for p in accepted]
@@ -282,7 +295,7 @@ def _reason(error_columns: tuple[str, ...], outcome: Outcome) -> str:
 def _kit_source(path: Path, encoding: str | None, finder: ConflictFinder) -> tuple[_Source, MediaFile, int]:
     inb = inbound.inspect(path, KIT, encoding=encoding, visit=finder.visit)
     media = MediaFile(path, KIT.name, inb.info.sha256, inb.info.size, inb.info.rows, inb.encrypted, inb.key_id)
-    return _Source("kit", KIT, path, inb.rows), media, inb.info.rows
+    return _Source("kit", KIT, path, inb.rows, partial(inb.rows, validate=False)), media, inb.info.rows
 
 
 #: One download can hold a whole year's applications; each entry is a small XML document.
@@ -307,16 +320,17 @@ def _prepared(src: _Source, encoding: str | None, chunk_size: int, workers: int)
     """The prepared rows of ``src``: from a second process for kit files when ``workers``, else in process."""
     if src.name == "kit" and workers > 0:
         cfg = config.get()
-        spec = WorkerSpec(src.path, encoding, cfg.keys_dir, cfg.is_production, chunk_size)
+        spec = WorkerSpec(src.path, encoding, cfg.keys_dir, cfg.is_production, min(chunk_size, PREPARE_BATCH))
         with PreparedStream(spec) as stream:
             yield stream
         return
     with src.open_rows() as rows:
-        yield prepare_in_process(rows, src.name, chunk_size)
+        yield prepare_in_process(rows, src.name, min(chunk_size, PREPARE_BATCH))
 
 
 def register_numbers(path: Path, *, source: str, actor: Actor, dry_run: bool = False, progress: bool = True,
-                     encoding: str | None = None, chunk_size: int = 5000, workers: int = 1) -> RegistrationResult:
+                     encoding: str | None = None, chunk_size: int = CHUNK_SIZE,
+                     workers: int = 1) -> RegistrationResult:
     """Register the My Numbers of a kit CSV (``source="kit"``) or a portal ZIP (``source="portal"``).
 
     ``workers=1`` prepares kit rows in a second process (parse, validate, blind index, encryption);

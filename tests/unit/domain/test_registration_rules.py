@@ -93,3 +93,11 @@ def test_shuffling_a_file_gives_the_same_outcomes_and_the_same_store(rows: list[
     out_b, store_b = run_file(shuffled)
     assert store_a == store_b
     assert Counter(zip(rows, out_a, strict=True)) == Counter(zip(shuffled, out_b, strict=True))
+
+
+@given(numbers)
+def test_a_notification_never_shows_its_number(number: str) -> None:
+    """Its repr (tracebacks, logs, assertion messages) masks all but the last four digits."""
+    row = note(number)
+    for text in (repr(row), str(row), repr([row])):
+        assert number not in text and my_number.mask(number) in text

@@ -129,6 +129,16 @@ def test_wrong_cell_count_and_blank_lines_are_row_errors(write_bytes) -> None:  
     assert [r.errors[0].code for r in rows[1:]] == ["F_COLUMNS", "F_COLUMNS"]
 
 
+def test_the_unvalidated_pass_still_flags_a_wrong_width(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    """Prescan rows are not validated, but a short or long row must not pass as a well-formed one."""
+    from jutaku.formats.csvio import CsvReader
+
+    data = kit_bytes(1) + b"K2,1000000002\r\n" + kit_bytes(1).split(b"\r\n", 1)[1].rstrip(b"\r\n") + b",extra\r\n"
+    with CsvReader(write_bytes(data), KIT, validate=False) as reader:
+        rows = list(reader)
+    assert [[e.code for e in r.errors] for r in rows] == [[], ["F_COLUMNS"], ["F_COLUMNS"]]
+
+
 def test_quoted_newlines_are_one_record(write_bytes) -> None:  # type: ignore[no-untyped-def]
     cells = list(make_kit_row(1).values())
     cells[2] = '"都営\r\n太郎"'
