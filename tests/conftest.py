@@ -10,6 +10,7 @@
 - ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
   TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
   (re)installed for every database test and lifted only just before that flush.
+- ``allowlist``: the packaged legal allow-list loaded (in-process tests of the inquiry rules).
 - ``home_keys``: the key files of the test run's home (created once), for in-process services.
 """
 
@@ -46,6 +47,15 @@ def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
     if transactional:
         connection.close()  # a test may leave the connection in a failed transaction
         triggers.uninstall_on(connection)
+
+
+@pytest.fixture
+def allowlist() -> int:
+    """The packaged legal allow-list loaded as the active version (``jutaku init`` does the same)."""
+    from jutaku.accounts.actor import SYSTEM
+    from jutaku.allowlist.service import load_packaged
+
+    return load_packaged(SYSTEM).version_id
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,8 @@ COMMANDS = [
     ("jutaku.registry.commands", "import_group"),
     ("jutaku.registry.commands", "register_group"),
     ("jutaku.registry.commands", "numbers_group"),
+    ("jutaku.allowlist.commands", "allowlist"),
+    ("jutaku.linkage.commands", "linkage"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "jutaku.jobs",
     "jutaku.registry",
     "jutaku.exchange",
+    "jutaku.allowlist",
+    "jutaku.linkage",
 ]
 
 MIDDLEWARE = [

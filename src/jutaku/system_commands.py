@@ -33,6 +33,11 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
             fh.write(secrets.token_urlsafe(64))
         done.append(str(cfg.secret_key_path))
     call_command("migrate", interactive=False, verbosity=0)
+    from jutaku.accounts.actor import SYSTEM
+    from jutaku.allowlist.service import active_version, load_packaged
+
+    if active_version() is None:  # deny by default, but a fresh install starts from the spec's list
+        done.append(f"allow-list version {load_packaged(SYSTEM).version_id} (packaged)")
     marker = home / "jutaku.json"
     if not marker.exists():
         marker.write_text(

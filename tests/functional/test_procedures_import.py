@@ -15,7 +15,7 @@ from jutaku.registry.procedures import import_procedures, permitted_procedure_co
 from jutaku.registry.targets import import_targets
 from jutaku.sim.world import WorldSpec, build_world
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("home_keys")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("home_keys", "allowlist")]
 
 
 @pytest.fixture

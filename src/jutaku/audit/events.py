@@ -33,6 +33,10 @@ class AuditEvent(enum.StrEnum):
     NUMBER_READ = "number:read"
     NUMBER_SEARCH = "number:search"
     NUMBER_CHANGE = "number:change"
+    ALLOWLIST_LOAD = "allowlist:load"
+    LINKAGE_REQUEST = "linkage:request"
+    LINKAGE_STORE = "linkage:store"
+    LINKAGE_REJECT = "linkage:reject"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

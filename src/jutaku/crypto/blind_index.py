@@ -20,6 +20,7 @@ from jutaku.domain import my_number
 
 DEFAULT_BITS: Final = 128
 MY_NUMBER: Final = "my_number"
+INTEGRATED_NUMBER: Final = "integrated_number"
 
 T = TypeVar("T")
 

@@ -27,6 +27,7 @@ FILE_CODES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "R_CSV": ("CSVの構造が不正です", "malformed CSV structure"),
         "R_ZIP": ("ZIPファイルが不正または危険です", "malformed or unsafe ZIP archive"),
         "R_XML": ("XMLが不正または危険です", "malformed or unsafe XML"),
+        "R_ALLOWLIST": ("許可リストの行が不正です（全体を取込みません）", "an allow-list row is invalid (nothing loaded)"),
     }
 )
 

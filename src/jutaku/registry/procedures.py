@@ -11,12 +11,9 @@ person's non-disclosure flag, which no later import clears (interfaces.md). Row 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Hashable
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from jutaku.accounts.actor import Actor
@@ -43,11 +40,11 @@ OUTCOMES = {
 _FIELDS = ("procedure_code", "fiscal_year", "received_date", "applicant", "consent", "non_disclosure_wish")
 
 
-@cache
 def permitted_procedure_codes() -> frozenset[str]:
-    """手続コード of the packaged legal allow-list (replaced by the reviewed table in the inquiries issue)."""
-    text = resources.files("jutaku.data").joinpath("allowlist.csv").read_text(encoding="utf-8")
-    return frozenset(row["procedure_code"] for row in csv.DictReader(text.splitlines()))
+    """手続コード of the active legal allow-list (:mod:`jutaku.allowlist`); none without one."""
+    from jutaku.allowlist.service import permitted_procedure_codes as active_codes
+
+    return active_codes()
 
 
 def _key(values: dict[str, str]) -> tuple[str, str]:

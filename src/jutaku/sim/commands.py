@@ -67,3 +67,26 @@ def world(persons: int, seed: int, out: Path, fault_rate: float | None, kit_shar
                f"procedures rows {counts['procedures_rows']}")  # fmt: skip
     click.echo("expected outcomes: " + json.dumps(counts["expected"], ensure_ascii=False))
     click.echo(f"elapsed {time.perf_counter() - started:.1f} s")
+
+
+@sim.command(name="linkage-server")
+@click.option("--world", "world_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True)
+@click.argument("requests", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--not-found-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Share of answers turned into 1 該当なし.")
+@click.option("--error-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Share of answers turned into 9 エラー.")
+@requires(Permission.SIM_RUN)
+def linkage_server(world_dir: Path, requests: Path, out: Path, not_found_rate: float, error_rate: float) -> None:
+    """Answer a request file of the simulated linkage server from the world's truth (synthetic data only)."""
+    from jutaku.formats.errors import FileRejected
+    from jutaku.sim.linkage import Rates, answer_linkage
+
+    if requests.name.endswith(".enc"):
+        raise Refused("the simulator reads plain request files only (write them without --encrypt)")
+    try:
+        counts = answer_linkage(world_dir, requests, out, Rates(not_found=not_found_rate, error=error_rate))
+    except (FileRejected, ValueError) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"answers → {out}: " + json.dumps(counts, ensure_ascii=False, sort_keys=True))

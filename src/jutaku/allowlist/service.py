@@ -1,0 +1,96 @@
+"""Loading and reading the legal allow-list (models docstring). Deny by default: with no active version,
+or for a triple not in it, nothing is permitted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from django.db import transaction
+
+from jutaku.accounts.actor import Actor
+from jutaku.allowlist.models import AllowListVersion, AllowRule
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+from jutaku.exchange.media import MediaFile, record_media, record_refused
+from jutaku.formats.allowlist import Rule, parse_allowlist
+from jutaku.formats.errors import FileRejected
+
+INTERFACE = "allowlist"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version_id: int
+    sha256: str
+    rules: int
+    unchanged: bool  # the active version already had this content
+
+
+def load_allowlist(data: bytes, *, file_name: str, actor: Actor, note: str = "") -> LoadResult:
+    """Check ``data`` whole and make it the active version (audited, with its hash). Same content as
+    the active version: a reported no-op. Raises :class:`FileRejected`."""
+    parsed = parse_allowlist(data)
+    with transaction.atomic():
+        current = AllowListVersion.objects.select_for_update().filter(active=True).first()
+        if current is not None and current.sha256 == parsed.sha256:
+            return LoadResult(current.pk, current.sha256, current.rules, unchanged=True)
+        AllowListVersion.objects.filter(active=True).update(active=False)
+        version = AllowListVersion.objects.create(
+            sha256=parsed.sha256, file_name=file_name[:255], rules=len(parsed.rules), loaded_by=actor.username,
+            terminal=actor.terminal, loaded_at=datetime.now(UTC), active=True, note=note[:200])
+        AllowRule.objects.bulk_create([AllowRule(version=version, **_fields(r)) for r in parsed.rules])
+        record(AuditEvent.ALLOWLIST_LOAD, actor=actor, objects=[f"allowlist:{version.pk}"],
+               detail={"sha256": parsed.sha256, "rules": len(parsed.rules),
+                       "replaced": current.pk if current is not None else None})
+    return LoadResult(version.pk, parsed.sha256, len(parsed.rules), unchanged=False)
+
+
+def load_allowlist_file(path: Path, *, actor: Actor, note: str = "") -> LoadResult:
+    """:func:`load_allowlist` from a file, recorded in the media ledger (refused files too)."""
+    try:
+        data = path.read_bytes()
+        result = load_allowlist(data, file_name=path.name, actor=actor, note=note)
+    except FileRejected as exc:
+        record_refused(path, INTERFACE, exc.code, actor=actor)
+        raise
+    with transaction.atomic():
+        record_media("read", MediaFile(path, INTERFACE, result.sha256, len(data), result.rules), actor=actor)
+    return result
+
+
+def load_packaged(actor: Actor) -> LoadResult:
+    """The starting allow-list shipped with Jutaku (``../shared/spec/allowlist.csv``), on first install."""
+    data = resources.files("jutaku.data").joinpath("allowlist.csv").read_bytes()
+    return load_allowlist(data, file_name="allowlist.csv (packaged)", actor=actor, note="packaged starting list")
+
+
+def _fields(rule: Rule) -> dict[str, object]:
+    return {"housing_category": rule.housing_category, "procedure_code": rule.procedure_code,
+            "procedure_name": rule.procedure_name, "info_code": rule.info_code, "info_name": rule.info_name,
+            "provider": rule.provider, "legal_basis": rule.legal_basis, "requires_consent": rule.requires_consent,
+            "status": rule.status}
+
+
+def active_version() -> AllowListVersion | None:
+    return AllowListVersion.objects.filter(active=True).first()
+
+
+def active_rules() -> list[AllowRule]:
+    """The rules of the active version (none when no version is active: deny by default)."""
+    return list(AllowRule.objects.filter(version__active=True))
+
+
+def permitted_procedure_codes() -> frozenset[str]:
+    """手続コード that appear in the active allow-list."""
+    return frozenset(AllowRule.objects.filter(version__active=True).values_list("procedure_code", flat=True))
+
+
+def permitted_information(procedure_code: str) -> dict[str, dict[str, AllowRule]]:
+    """{住宅区分 code: {特定個人情報名コード: rule}} permitted for ``procedure_code``."""
+    out: dict[str, dict[str, AllowRule]] = {}
+    for rule in AllowRule.objects.filter(version__active=True, procedure_code=procedure_code):
+        out.setdefault(rule.housing_category, {})[rule.info_code] = rule
+    return out

@@ -1,0 +1,79 @@
+"""Integrated numbers (団体内統合利用番号) and the requests that obtain them (seed ④–⑥).
+
+Request ids (要求番号) come from :class:`RequestCounter`, a counter per kind that only moves forward,
+so an id is never reused, even after requests are deleted. A person has at most one open linkage request
+(partial unique constraint) and at most one integrated number; an integrated number belongs to one
+person (unique blind index). Integrated numbers are stored only encrypted, like My Numbers.
+"""
+# mypy: disallow-subclassing-any=False
+
+from __future__ import annotations
+
+from django.db import models
+
+from jutaku.registry.models import Person
+
+
+class RequestCounter(models.Model):
+    """The next request number of one kind (``linkage``, ``inquiry``, ``juki``)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    next_value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(next_value__gte=1), name="request_counter_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"
+
+
+class LinkageRequest(models.Model):
+    class State(models.TextChoices):
+        CREATED = "created", "作成済"
+        SENT = "sent", "送付済"
+        ANSWERED = "answered", "取得済"
+        NOT_FOUND = "not_found", "該当なし"
+        ERROR = "error", "エラー"
+
+    OPEN_STATES = ("created", "sent")
+
+    request_no = models.CharField(max_length=30, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="linkage_requests")
+    state = models.CharField(max_length=10, choices=State.choices)
+    created_at = models.DateTimeField()
+    created_job = models.BigIntegerField(null=True)
+    sent_at = models.DateTimeField(null=True)
+    sent_file_sha256 = models.CharField(max_length=64, blank=True)
+    answered_at = models.DateTimeField(null=True)
+    answered_job = models.BigIntegerField(null=True)
+    error_text = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=models.Q(state__in=["created", "sent"]),
+                                    name="linkage_one_open_request_per_person"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["created", "sent", "answered", "not_found", "error"]),
+                name="linkage_request_state_valid"),
+        ]
+        indexes = [models.Index(fields=["state"], name="linkage_request_state")]
+
+    def __str__(self) -> str:
+        return f"{self.request_no} {self.state}"
+
+
+class IntegratedNumber(models.Model):
+    """A person's 団体内統合利用番号 (15 digits), encrypted under the person's data key."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="integrated_number")
+    ciphertext = models.BinaryField()
+    blind_index = models.BinaryField()
+    request = models.ForeignKey(LinkageRequest, on_delete=models.PROTECT, null=True, related_name="+")
+    linked_at = models.DateTimeField()
+    job_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["blind_index"], name="integrated_number_blind_index_unique")]
+
+    def __str__(self) -> str:
+        return f"integrated number of person {self.person_id}"

@@ -1,0 +1,47 @@
+"""`jutaku allowlist` and `jutaku linkage` through the command line, with the simulated linkage server
+in between (child processes, SQLite or PostgreSQL as the tier says)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jutaku.sim.world import WorldSpec, build_world
+from tests.conftest import child_query, login_as, run_jutaku
+
+pytestmark = pytest.mark.subprocess
+
+
+def test_the_linkage_cycle_from_the_command_line(child_home: dict[str, str], tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    build_world(WorldSpec(persons=300, seed=8), world)
+    # `jutaku init` loaded the packaged allow-list; anyone with allowlist:view can read its legal basis.
+    shown = run_jutaku(child_home, "allowlist", "show", "--procedure", "JT99000000530001", check=True).stdout
+    assert "番号法19条8号" in shown and "推定" in shown
+    run_jutaku(child_home, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
+    run_jutaku(child_home, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
+
+    req = tmp_path / "req.csv"
+    out = run_jutaku(child_home, "linkage", "request", "--out", str(req), "--no-progress", check=True).stdout
+    assert "統合利用番号取得要求" in out and (tmp_path / "req.csv.manifest.json").exists()
+    ans = tmp_path / "ans.csv"
+    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(req), str(ans),
+               "--not-found-rate", "0.1", check=True)
+    done = run_jutaku(child_home, "linkage", "import", str(ans), "--no-progress", check=True).stdout
+    assert "N01" in done and "要確認リスト" in done
+    [(linked,)] = child_query(child_home, "SELECT count(*) FROM linkage_integratednumber")
+    [(answered,)] = child_query(child_home, "SELECT count(*) FROM linkage_linkagerequest WHERE state = 'answered'")
+    assert linked == answered > 0
+    [(events,)] = child_query(child_home, "SELECT count(*) FROM audit_record WHERE event = 'linkage:store'")
+    assert events == linked
+
+
+def test_a_registrar_may_not_run_linkage_and_an_inquirer_may_not_load_the_allow_list(
+        child_home: dict[str, str], tmp_path: Path) -> None:
+    registrar = login_as(child_home, "registrar")
+    proc = run_jutaku(registrar, "linkage", "request", "--out", str(tmp_path / "r.csv"))
+    assert proc.returncode == 3 and not (tmp_path / "r.csv").exists()
+    inquirer = login_as(child_home, "inquirer")
+    (tmp_path / "a.csv").write_text("x", encoding="utf-8")
+    assert run_jutaku(inquirer, "allowlist", "load", str(tmp_path / "a.csv")).returncode == 3
