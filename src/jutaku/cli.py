@@ -31,6 +31,7 @@ COMMANDS = [
     ("jutaku.registry.commands", "numbers_group"),
     ("jutaku.allowlist.commands", "allowlist"),
     ("jutaku.linkage.commands", "linkage"),
+    ("jutaku.linkage.commands", "inquiry"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

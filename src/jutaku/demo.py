@@ -6,6 +6,7 @@ embedded SQLite database of the home (``./var/demo``) and starts from scratch ea
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -70,6 +71,11 @@ def run_demo(*, persons: int, seed: int) -> None:
     report.step("個人番号一括登録 キット (register kit)", lambda: _register(world, "kit", actor))
     report.step("個人番号一括登録 ポータル (register portal)", lambda: _register(world, "portal", actor))
     report.step("模擬データの正解との照合 (answer key)", lambda: _answer_key(world))
+    inquirer = actors["inquirer"]
+    report.step("団体内統合利用番号の取得 (linkage request → 連携サーバ → import)",
+                lambda: _linkage(world, cfg.output_dir, inquirer))
+    report.step("収入の申告 情報照会 (inquiry create → 連携サーバ → import)",
+                lambda: _income_inquiry(world, cfg.output_dir, inquirer))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
     _print(report, cfg.home)
 
@@ -127,6 +133,45 @@ def _answer_key(world: Path) -> str:
     if got != expected:
         raise click.ClickException(f"outcomes differ from the answer key: {sorted((got - expected).items())}")
     return f"all {sum(expected.values()):,} rows agree with the answer key"
+
+
+def _linkage(world: Path, out: Path, actor: Actor) -> str:
+    from jutaku.linkage.requests import request_linkage
+    from jutaku.linkage.results import import_linkage_results
+    from jutaku.sim.linkage import Rates, answer_linkage
+
+    sent = request_linkage(out / "linkage-request.csv", actor=actor)
+    if sent.path is None:
+        return "no person to link"
+    answer_linkage(world, sent.path, out / "linkage-result.csv", Rates(not_found=0.01, error=0.005))
+    result = import_linkage_results(out / "linkage-result.csv", actor=actor)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
+    return f"{sent.written:,} requests; answers: {counts}"
+
+
+INCOME_DECLARATION = "JT99000000530001"
+
+
+def _income_inquiry(world: Path, out: Path, actor: Actor) -> str:
+    import csv
+
+    from jutaku.linkage.inquiries import create_inquiry_file
+    from jutaku.linkage.inquiry_results import import_inquiry_results, write_notice_list
+    from jutaku.sim.linkage import Rates, answer_inquiries, received_path
+
+    year = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["year"])
+    made = create_inquiry_file(INCOME_DECLARATION, year, out / "inquiry-request.csv", actor=actor)
+    if made.path is None:
+        return "no inquiry to send"
+    answer_inquiries(world, made.path, out / "inquiry-result.csv", Rates(unset=0.01, error=0.005))
+    with received_path(out / "inquiry-result.csv").open(encoding="utf-8", newline="") as fh:
+        dv = sum(row["不開示コード"] == "2" for row in csv.DictReader(fh))
+    result = import_inquiry_results(out / "inquiry-result.csv", actor=actor)
+    notices = write_notice_list(result.job.job_id, out / f"notices-{result.job.job_id}.csv", actor=actor)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
+    noticed = f"届出勧奨 {notices[1].rows:,}" if notices is not None else "届出勧奨 0"
+    return (f"{made.written:,} requests ({made.counts.get('persons', 0):,} persons, 不開示コード2 {dv:,}); "
+            f"answers: {counts}; {noticed}")
 
 
 def _verify(actor: Actor) -> str:

@@ -37,6 +37,9 @@ class AuditEvent(enum.StrEnum):
     LINKAGE_REQUEST = "linkage:request"
     LINKAGE_STORE = "linkage:store"
     LINKAGE_REJECT = "linkage:reject"
+    INQUIRY_REQUEST = "inquiry:request"
+    INQUIRY_STORE = "inquiry:store"
+    INQUIRY_REJECT = "inquiry:reject"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

@@ -2,7 +2,7 @@
 
 interfaces.md fixes the file and its 結果コード (``0`` 正常, ``1`` 該当なし, ``9`` エラー) and says that a
 result whose id is unknown, already answered, or not for the request's person is an error for that row,
-never applied to another person. The row outcome codes below are ours (docs/formats/linkage-result.md);
+never applied to another person. The row outcome codes below are ours (docs/outcome-codes.md);
 the lowest applicable code wins, as for registration:
 
 | code | meaning |

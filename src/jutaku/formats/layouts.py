@@ -383,6 +383,24 @@ DELETION_REPORT = Layout(
     description="Never contains a My Number.",
 )
 
+NOTICE_LIST = Layout(
+    "notice-list",
+    "届出勧奨リスト",
+    "export",
+    (
+        _person_id(),
+        Column("氏名", "text", width=60),
+        Column("受付番号", "text", required=False),
+        Column("手続コード", "text", width=16),
+        Column("特定個人情報名コード", "text", width=16),
+        Column("相違内容", "text", width=400),
+        Column("取得日", "date"),
+    ),
+    staff_facing=True,
+    description="Ours (not in interfaces.md): persons whose inquiry answers disagree with the register, to be "
+                "asked to file a notification. Never contains a My Number or an integrated number.",
+)
+
 LAYOUTS: Final[Mapping[str, Layout]] = MappingProxyType(
     {
         layout.name: layout
@@ -401,6 +419,7 @@ LAYOUTS: Final[Mapping[str, Layout]] = MappingProxyType(
             BUSINESS_EXPORT,
             REJECTIONS,
             DELETION_REPORT,
+            NOTICE_LIST,
         )
     }
 )

@@ -70,3 +70,87 @@ def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_p
     if not dry_run and not job.duplicate and any(c != "OK" for c in job.counts):
         out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
         click.echo(f"要確認リスト（差戻・該当なし・エラー）: {out} ({info.rows} rows)")
+
+
+@click.group(name="inquiry")
+def inquiry() -> None:
+    """情報照会（照会ファイル作成・照会結果の取込）."""
+
+
+@inquiry.command(name="create")
+@click.option("--procedure", required=True, help="手続コード（JT…）")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="照会年度")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="情報照会要求ファイル")
+@click.option("--encrypt", is_flag=True, help="Write <out>.enc under the media key (external media).")
+@click.option("--exclusions", "exclusions_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the list of persons left out (default: the home's output folder).")
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.INQUIRY_CREATE)
+def create(procedure: str, year: int, out: Path, encrypt: bool, exclusions_path: Path | None,
+           no_progress: bool) -> None:
+    """Requests for every permitted (filing, person, information) of PROCEDURE in YEAR, and nothing else."""
+    from jutaku.domain.inquiry import EXCLUSION_LABELS
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.linkage.inquiries import KIND, create_inquiry_file
+    from jutaku.registry.commands import echo_counts
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    actor = current_actor()
+    try:
+        result = create_inquiry_file(procedure, year, out, actor=actor, encrypt=encrypt, progress=not no_progress)
+    except JobRefused as exc:
+        raise Refused(str(exc)) from exc
+    labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）"}
+    click.echo(f"job {result.job_id}: {procedure} {year}年度")
+    echo_counts(result.counts, labels)
+    if any(code.startswith("X") for code in result.counts):
+        path, info = write_rejections(result.job_id, exclusions_path or default_path(KIND, result.job_id),
+                                      actor=actor)
+        click.echo(f"照会対象外リスト: {path} ({info.rows} rows)")
+    if result.path is None:
+        click.echo("送付する照会要求はありません（ファイルは作成していません）。")
+    else:
+        click.echo(f"情報照会要求: {result.path} ({result.written} 件, sha256 {result.sha256})")
+
+
+@inquiry.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report outcomes, change nothing.")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
+@click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the list of refused rows (default: the home's output folder).")
+@click.option("--notices", "notices_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the notice list 届出勧奨リスト (default: the home's output folder).")
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.INQUIRY_IMPORT)
+def import_inquiry(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+                   notices_path: Path | None, no_progress: bool) -> None:
+    """Store an inquiry-result file; refused rows and errors go on a list, discrepancies on the notice list."""
+    from jutaku import config
+    from jutaku.domain.inquiry import OUTCOME_LABELS
+    from jutaku.formats.errors import FileRejected
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.linkage.inquiry_results import KIND, import_inquiry_results, write_notice_list
+    from jutaku.registry.commands import echo_counts
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    actor = current_actor()
+    try:
+        result = import_inquiry_results(file, actor=actor, dry_run=dry_run, progress=not no_progress,
+                                        encoding=encoding)
+    except (FileRejected, JobRefused) as exc:
+        raise Refused(str(exc)) from exc
+    job = result.job
+    if job.duplicate:
+        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
+    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
+    echo_counts(job.counts, OUTCOME_LABELS)
+    if dry_run or job.duplicate:
+        return
+    if any(c not in ("OK", "N01", "N02") for c in job.counts):
+        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
+        click.echo(f"要確認リスト（差戻・エラー）: {out} ({info.rows} rows)")
+    notices = write_notice_list(job.job_id, notices_path or config.get().output_dir / f"notices-{job.job_id}.csv",
+                                actor=actor)
+    if notices is not None:
+        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")

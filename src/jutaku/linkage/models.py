@@ -77,3 +77,72 @@ class IntegratedNumber(models.Model):
 
     def __str__(self) -> str:
         return f"integrated number of person {self.person_id}"
+
+
+class InquiryRequest(models.Model):
+    """One request of an inquiry file: (filing, covered person, information), with its 不開示コード."""
+
+    class State(models.TextChoices):
+        CREATED = "created", "作成済"
+        SENT = "sent", "送付済"
+        ANSWERED = "answered", "回答済"
+        ERROR = "error", "エラー"
+
+    #: States that block a new request for the same filing and information (open, or answered).
+    BLOCKING_STATES = ("created", "sent", "answered")
+
+    request_no = models.CharField(max_length=30, unique=True)
+    filing = models.ForeignKey("registry.Filing", on_delete=models.PROTECT, related_name="inquiries")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="inquiries")
+    procedure_code = models.CharField(max_length=16)
+    info_code = models.CharField(max_length=16)
+    fiscal_year = models.IntegerField()
+    non_disclosure = models.CharField(max_length=1)  # 不開示コード as sent: 1 通常, 2 不開示
+    state = models.CharField(max_length=10, choices=State.choices)
+    created_at = models.DateTimeField()
+    created_job = models.BigIntegerField(null=True)
+    sent_at = models.DateTimeField(null=True)
+    sent_file_sha256 = models.CharField(max_length=64, blank=True)
+    answered_at = models.DateTimeField(null=True)
+    answered_job = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "info_code"],
+                                    condition=models.Q(state__in=["created", "sent", "answered"]),
+                                    name="inquiry_once_per_filing_and_information"),
+            models.CheckConstraint(condition=models.Q(state__in=["created", "sent", "answered", "error"]),
+                                   name="inquiry_request_state_valid"),
+            models.CheckConstraint(condition=models.Q(non_disclosure__in=["1", "2"]),
+                                   name="inquiry_non_disclosure_code_valid"),
+        ]
+        indexes = [models.Index(fields=["state", "procedure_code", "fiscal_year"], name="inquiry_state_procedure")]
+
+    def __str__(self) -> str:
+        return f"{self.request_no} {self.info_code} {self.state}"
+
+
+class InquiryResult(models.Model):
+    """The answer to one inquiry request. ``data`` (tax, welfare, disability…) is stored only encrypted
+    under the person's data key; ``discrepancy`` is the Japanese description of any disagreement with
+    the register (the notice list, 届出勧奨リスト), never a number."""
+
+    request = models.OneToOneField(InquiryRequest, on_delete=models.PROTECT, related_name="result")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="inquiry_results")
+    info_code = models.CharField(max_length=16)
+    result_code = models.CharField(max_length=2)
+    unset_reason = models.CharField(max_length=200, blank=True)
+    data = models.BinaryField(null=True)
+    discrepancy = models.CharField(max_length=400, blank=True)
+    received_at = models.DateTimeField()
+    job_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(result_code__in=["00", "01", "02", "09"]),
+                                   name="inquiry_result_code_valid"),
+        ]
+        indexes = [models.Index(fields=["job_id"], name="inquiry_result_job")]
+
+    def __str__(self) -> str:
+        return f"result of {self.request_id}: {self.result_code}"

@@ -74,19 +74,24 @@ def world(persons: int, seed: int, out: Path, fault_rate: float | None, kit_shar
 @click.argument("requests", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--not-found-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-              help="Share of answers turned into 1 該当なし.")
+              help="Linkage: share of answers turned into 1 該当なし.")
+@click.option("--unset-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Inquiries: share of answers turned into 02 未設定.")
 @click.option("--error-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-              help="Share of answers turned into 9 エラー.")
+              help="Share of answers turned into エラー (9 / 09).")
 @requires(Permission.SIM_RUN)
-def linkage_server(world_dir: Path, requests: Path, out: Path, not_found_rate: float, error_rate: float) -> None:
-    """Answer a request file of the simulated linkage server from the world's truth (synthetic data only)."""
+def linkage_server(world_dir: Path, requests: Path, out: Path, not_found_rate: float, unset_rate: float,
+                   error_rate: float) -> None:
+    """Answer a linkage-request or inquiry-request file from the world's truth (synthetic data only)."""
     from jutaku.formats.errors import FileRejected
-    from jutaku.sim.linkage import Rates, answer_linkage
+    from jutaku.sim.linkage import Rates, answer_inquiries, answer_linkage, request_kind
 
     if requests.name.endswith(".enc"):
         raise Refused("the simulator reads plain request files only (write them without --encrypt)")
     try:
-        counts = answer_linkage(world_dir, requests, out, Rates(not_found=not_found_rate, error=error_rate))
+        rates = Rates(not_found=not_found_rate, error=error_rate, unset=unset_rate)
+        answer = answer_inquiries if request_kind(requests) == "inquiry" else answer_linkage
+        counts = answer(world_dir, requests, out, rates)
     except (FileRejected, ValueError) as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"answers → {out}: " + json.dumps(counts, ensure_ascii=False, sort_keys=True))

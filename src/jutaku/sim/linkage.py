@@ -1,5 +1,10 @@
 """The simulated linkage server (団体内統合利用番号連携サーバ): answers request files from a world's truth.
 
+Inquiry requests (情報照会要求) are answered from ``truth/<information>.csv`` of the person the integrated
+number belongs to: ``00`` with the items as JSON, ``01`` 該当なし when that agency has no record, and at
+configurable rates ``02`` 未設定 or ``09`` エラー. Beside the answers it writes ``<out>.received.csv``
+(要求番号, 個人ID, 不開示コード): what it was sent, so tests can prove the DV rule end to end.
+
 Linkage requests (統合利用番号取得要求) are answered with each person's integrated number, found by the
 My Number in ``truth/juki.csv``; a number the truth does not know is ``1`` 該当なし. Configurable rates
 turn answers into 該当なし or エラー (``9``), drawn from a PRNG seeded by the world's seed and the request
@@ -22,7 +27,12 @@ from typing import Final
 
 from jutaku.domain import my_number
 from jutaku.formats.csvio import read_csv, write_csv
-from jutaku.formats.layouts import LINKAGE_REQUEST, LINKAGE_RESULT_LAYOUT
+from jutaku.formats.layouts import (
+    INQUIRY_REQUEST,
+    INQUIRY_RESULT_LAYOUT,
+    LINKAGE_REQUEST,
+    LINKAGE_RESULT_LAYOUT,
+)
 from jutaku.formats.manifest import write_manifest
 
 MODULUS: Final = 10**15
@@ -32,18 +42,35 @@ SIM_USER: Final = "sim-linkage-server"
 
 @dataclass(frozen=True)
 class Rates:
+    """Shares of answers turned into 該当なし (linkage), 未設定 (inquiries) and エラー (both)."""
+
     not_found: float = 0.0
     error: float = 0.0
+    unset: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (0 <= self.not_found <= 1 and 0 <= self.error <= 1 and self.not_found + self.error <= 1):
+        values = (self.not_found, self.error, self.unset)
+        if not (all(0 <= v <= 1 for v in values) and sum(values) <= 1):
             raise ValueError("rates must be within 0..1 together")
 
 
 def integrated_number(seed: int, person_id: str) -> str:
     """The simulated 団体内統合利用番号 (15 digits) of a person of the world with ``seed``."""
-    value = (int(person_id) * _MULTIPLIER + seed * 1_000_003 + 17) % MODULUS
+    value = (int(person_id) * _MULTIPLIER + seed * _CONSTANT_STEP + 17) % MODULUS
     return f"{value:015d}"
+
+
+_CONSTANT_STEP: Final = 1_000_003
+TRUTH_FILES: Final = {"01": "tax", "02": "resident_record", "03": "public_assistance", "04": "support_benefit",
+                      "05": "disability_physical", "06": "disability_mental", "07": "koseki", "90": "ai_no_techo"}
+
+
+def person_of(seed: int, number: str) -> str | None:
+    """The 個人ID whose simulated integrated number is ``number`` (the inverse of :func:`integrated_number`)."""
+    if len(number) != 15 or not number.isdigit():
+        return None
+    value = ((int(number) - seed * _CONSTANT_STEP - 17) * pow(_MULTIPLIER, -1, MODULUS)) % MODULUS
+    return f"{value:010d}" if value < 10**10 else None
 
 
 def _world_seed(world: Path) -> int:
@@ -87,3 +114,76 @@ def answer_linkage(world: Path, requests: Path, out: Path, rates: Rates = Rates(
                    record_count=info.rows, sha256=info.sha256, created_at=datetime.now(UTC), created_by=SIM_USER,
                    job_id=None)
     return counts
+
+
+def _truth(world: Path, name: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """(item names, {個人ID: item values}) of one truth file."""
+    with (world / "truth" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = tuple(next(reader))[1:]
+        return header, {row[0]: tuple(row[1:]) for row in reader}
+
+
+def _inquiry_answers(world: Path, requests: Path, rates: Rates,
+                     received: list[tuple[str, str, str]]) -> Iterator[dict[str, str]]:
+    seed = _world_seed(world)
+    truth: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {}
+    with read_csv(requests, INQUIRY_REQUEST) as reader:
+        for row in reader:
+            v = row.values
+            no, info = v.get("要求番号", ""), v.get("特定個人情報名コード", "")
+            person = person_of(seed, v.get("団体内統合利用番号", ""))
+            received.append((no, person or "", v.get("不開示コード", "")))
+            answer = {"要求番号": no, "団体内統合利用番号": v.get("団体内統合利用番号", ""), "特定個人情報名コード": info,
+                      "結果コード": "01", "未設定事由": "", "結果データ": ""}
+            draw = random.Random(f"{seed}/inquiry/{no}").random()  # noqa: S311 - synthetic answers
+            name = TRUTH_FILES.get(info[-2:])
+            if row.errors or name is None or draw < rates.error:
+                answer.update(結果コード="09")
+            elif draw < rates.error + rates.unset:
+                answer.update(結果コード="02", 未設定事由="提供者において情報が未登録です（模擬）")
+            elif person is not None:
+                if name not in truth:
+                    truth[name] = _truth(world, name)
+                items, rows = truth[name]
+                values = rows.get(person)
+                if values is not None:
+                    answer.update(結果コード="00", 結果データ=json.dumps(dict(zip(items, values, strict=True)),
+                                                                ensure_ascii=False))
+            yield answer
+
+
+def answer_inquiries(world: Path, requests: Path, out: Path, rates: Rates = Rates()) -> dict[str, int]:
+    """Answer the inquiry-request file ``requests`` into ``out`` (+ manifest, + ``<out>.received.csv``)."""
+    counts: dict[str, int] = {}
+    received: list[tuple[str, str, str]] = []
+
+    def counted() -> Iterator[dict[str, str]]:
+        for answer in _inquiry_answers(world, requests, rates, received):
+            counts[answer["結果コード"]] = counts.get(answer["結果コード"], 0) + 1
+            yield answer
+
+    info = write_csv(out, INQUIRY_RESULT_LAYOUT, counted())
+    write_manifest(out, interface=INQUIRY_RESULT_LAYOUT.name, layout_version=INQUIRY_RESULT_LAYOUT.version,
+                   record_count=info.rows, sha256=info.sha256, created_at=datetime.now(UTC), created_by=SIM_USER,
+                   job_id=None)
+    with received_path(out).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("要求番号", "個人ID", "不開示コード"))
+        writer.writerows(received)
+    return counts
+
+
+def received_path(out: Path) -> Path:
+    return out.with_name(out.name + ".received.csv")
+
+
+def request_kind(path: Path) -> str:
+    """``linkage`` or ``inquiry``, by the request file's header."""
+    with path.open("rb") as fh:
+        head = fh.readline().decode("utf-8-sig", errors="replace")
+    if head.startswith("要求番号,個別業務システム利用番号,団体内統合利用番号"):
+        return "inquiry"
+    if head.startswith("要求番号,個別業務システム利用番号,個人番号"):
+        return "linkage"
+    raise ValueError("not a linkage-request or inquiry-request file (header)")

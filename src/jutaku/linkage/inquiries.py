@@ -1,0 +1,215 @@
+"""Inquiry files (情報照会用ファイル作成, F2): ``jutaku inquiry create --procedure JT… --year YYYY``.
+
+The same two steps as the linkage requests (:mod:`jutaku.linkage.requests`):
+
+1. **create** (a job over the procedure's filings of that year, in filing order; chunk = one transaction):
+   for each (filing, covered person) the permitted information codes of the person's 住宅区分 (active
+   allow-list only: deny by default) become requests, under the rules of :mod:`jutaku.domain.inquiry`;
+   a person left out is recorded with a reason code (``X01``–``X06``) on the job's exclusion list. A
+   filing and information already requested (open or answered) is never requested again (a partial
+   unique constraint backs the rule), so a rerun after a crash continues where it stopped.
+2. **write**: every ``created`` request of that procedure and year goes to the inquiry-request file, the
+   integrated number decrypted in memory, with 不開示コード ``2`` for every person whose non-disclosure
+   flag is set *at the time of writing* (the flag is sticky: it can only have been set since the request
+   was created); the requests become ``sent`` with the file's hash and the code actually sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from django.db import connection, transaction
+
+from jutaku.accounts.actor import Actor
+from jutaku.allowlist.service import active_rules
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.crypto.envelope import FieldCipher
+from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in
+from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
+from jutaku.domain.wareki import format_timestamp
+from jutaku.exchange.outbound import write_export
+from jutaku.formats.layouts import INQUIRY_REQUEST
+from jutaku.jobs.runner import ChunkContext, run_job
+from jutaku.linkage import ids
+from jutaku.linkage.models import InquiryRequest
+from jutaku.linkage.results import CIPHER_COLUMN as INTEGRATED_COLUMN
+from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
+from jutaku.registry.models import Filing, ImportRejection, Person
+
+KIND = "inquiry-create"
+PAGE = 5000
+#: Placeholders of the request header (interfaces.md: codes in the 99 block are placeholders).
+DEPARTMENT_CODE: Final = "13JUTAKU99"
+REQUESTER_CODE: Final = "1300009999"
+AFFAIR_CODE: Final = "JM99000000000053"
+PROVIDER_CODES: Final = {
+    "区市町村長": "PV9900000001", "都道府県知事": "PV9900000002", "都道府県知事等": "PV9900000003",
+    "東京都知事（福祉局）": "PV9900000004", "法務大臣": "PV9900000005",
+}
+UNKNOWN_PROVIDER: Final = "PV9900000000"
+
+_FILINGS_SQL = (
+    "SELECT f.id, f.receipt_no, f.consent, p.id, p.person_id, p.housing_category, p.status, "
+    "m.id IS NOT NULL, i.id IS NOT NULL FROM registry_filing f "
+    "JOIN registry_person p ON p.id = f.person_id "
+    "LEFT JOIN registry_mynumberrecord m ON m.person_id = p.id "
+    "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id "
+    "WHERE f.procedure_code = %s AND f.fiscal_year = %s AND f.id > %s ORDER BY f.id LIMIT %s"
+)
+_ALREADY_SQL = ("SELECT filing_id, info_code FROM linkage_inquiryrequest "
+                "WHERE state IN ('created', 'sent', 'answered') AND filing_id {in}")
+_TO_WRITE_SQL = (
+    "SELECT r.id, r.request_no, r.info_code, r.non_disclosure, p.person_id, p.housing_category, "
+    "p.non_disclosure, i.ciphertext FROM linkage_inquiryrequest r "
+    "JOIN registry_person p ON p.id = r.person_id "
+    "JOIN linkage_integratednumber i ON i.person_id = r.person_id "
+    "WHERE r.state = 'created' AND r.procedure_code = %s AND r.fiscal_year = %s AND r.id > %s "
+    "ORDER BY r.id LIMIT %s"
+)
+
+
+@dataclass(frozen=True)
+class InquiryCreateResult:
+    job_id: int
+    counts: dict[str, int]
+    path: Path | None
+    sha256: str
+    written: int
+
+
+def _permissions(procedure: str) -> tuple[dict[str, dict[str, bool]], dict[tuple[str, str], str]]:
+    """{住宅区分: {information: requires consent}} and {(住宅区分, information): provider} of the active list."""
+    permitted: dict[str, dict[str, bool]] = {}
+    providers: dict[tuple[str, str], str] = {}
+    for rule in active_rules():
+        if rule.procedure_code == procedure:
+            permitted.setdefault(rule.housing_category, {})[rule.info_code] = rule.requires_consent
+            providers[(rule.housing_category, rule.info_code)] = rule.provider
+    return permitted, providers
+
+
+def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
+    last = 0
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(_FILINGS_SQL, [procedure, year, last, PAGE])
+            page = cur.fetchall()
+        if not page:
+            return
+        yield from page
+        last = int(page[-1][0])
+
+
+class _CreateHandler:
+    def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]]) -> None:
+        self.procedure, self.year, self.permitted = procedure, year, permitted
+        self.adapt_time = adapter(InquiryRequest, "created_at")
+        self.current = str(Person.Status.CURRENT)
+
+    def __call__(self, chunk: list[tuple[int, tuple[Any, ...]]], ctx: ChunkContext) -> Counter[str]:
+        already: dict[int, set[str]] = {}
+        for fid, info in select_in(_ALREADY_SQL, [item[0] for _, item in chunk]):
+            already.setdefault(int(fid), set()).add(info)
+        counts: Counter[str] = Counter()
+        todo: list[tuple[int, int, str]] = []  # filing, person pk, information
+        excluded: list[tuple[int, str, str, str]] = []  # line, receipt, 個人ID, code
+        for index, (fid, receipt, consent, ppk, pid, housing, status, has_number, has_integrated) in chunk:
+            codes, reason = exclusion(
+                Candidate(status == self.current, bool(has_number), bool(has_integrated), bool(consent)),
+                self.permitted.get(housing, {}), already.get(int(fid), set()))
+            if reason is not None:
+                counts[reason.value] += 1
+                excluded.append((index + 1, receipt, pid, reason.value))
+                continue
+            counts["persons"] += 1
+            todo.extend((int(fid), int(ppk), code) for code in codes)
+        if todo:
+            now = self.adapt_time(datetime.now(UTC))
+            numbers = ids.allocate("inquiry", len(todo))
+            bulk_insert(InquiryRequest, (
+                "request_no", "filing", "person", "procedure_code", "info_code", "fiscal_year", "non_disclosure",
+                "state", "created_at", "created_job", "sent_file_sha256"), [
+                (no, fid, ppk, self.procedure, code, self.year, "1", "created", now, ctx.job_id, "")
+                for no, (fid, ppk, code) in zip(numbers, todo, strict=True)])
+            counts["requests"] += len(todo)
+        bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
+            (ctx.job_id, line, receipt[:20], pid, code, EXCLUSION_LABELS[code])
+            for line, receipt, pid, code in excluded])
+        return counts
+
+
+def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool = False,
+                     chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
+    """Step 1 (module docstring). Returns (job id, counts: ``requests``, ``persons`` and X codes)."""
+    permitted, _ = _permissions(procedure)
+    token = hashlib.sha256(f"{KIND}|{procedure}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
+    total = Filing.objects.filter(procedure_code=procedure, fiscal_year=year).count()
+    result = run_job(KIND, items=_filings(procedure, year), input_sha256=token, input_name=f"{procedure}-{year}",
+                     actor=actor, handler=_CreateHandler(procedure, year, permitted), chunk_size=chunk_size,
+                     total=total, progress=progress, options={"procedure": procedure, "year": year})
+    return result.job_id, result.counts
+
+
+def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tuple[str, str], str],
+                   sent: list[tuple[int, str, str]]) -> Iterator[dict[str, str]]:
+    cipher = FieldCipher()
+    stamp = format_timestamp(datetime.now(UTC))
+    user = actor.username[:30]
+    period = (f"{year}0401", f"{year + 1}0331")
+    last = 0
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(_TO_WRITE_SQL, [procedure, year, last, PAGE])
+            page = cur.fetchall()
+        if not page:
+            return
+        last = int(page[-1][0])
+        numbers = cipher.decrypt_many(INTEGRATED_TABLE, INTEGRATED_COLUMN, [(r[4], bytes(r[7])) for r in page])
+        for (rid, no, info, code, pid, housing, flagged, _), number in zip(page, numbers, strict=True):
+            code = "2" if flagged or code == "2" else "1"
+            sent.append((int(rid), pid, code))
+            yield {
+                "要求番号": no, "個別業務システム利用番号": pid, "団体内統合利用番号": number.decode("ascii"),
+                "照会依頼日時": stamp, "部署コード": DEPARTMENT_CODE, "ユーザーID": user,
+                "照会者機関コード": REQUESTER_CODE, "不開示コード": code, "事務コード": AFFAIR_CODE,
+                "事務手続コード": procedure, "提供者機関コード": PROVIDER_CODES.get(providers.get((housing, info), ""),
+                                                                         UNKNOWN_PROVIDER),
+                "特定個人情報名コード": info, "照会年度": str(year), "照会開始日付": period[0], "照会終了日付": period[1],
+            }
+
+
+def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_id: int | None,
+                    encrypt: bool = False) -> tuple[Path | None, str, int]:
+    """Step 2 (module docstring): (file or ``None`` when nothing is due, SHA-256, requests written)."""
+    if not InquiryRequest.objects.filter(state="created", procedure_code=procedure, fiscal_year=year).exists():
+        return None, "", 0
+    _, providers = _permissions(procedure)
+    sent: list[tuple[int, str, str]] = []
+    path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, actor, providers, sent),
+                              actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
+    now = adapter(InquiryRequest, "sent_at")(datetime.now(UTC))
+    detail = {"file_sha256": info.sha256, "procedure": procedure}
+    with transaction.atomic():
+        for start in range(0, len(sent), PAGE):
+            part = sent[start:start + PAGE]
+            bulk_update(InquiryRequest, "id", ("state", "sent_at", "sent_file_sha256", "non_disclosure"),
+                        [("sent", now, info.sha256, code, rid) for rid, _, code in part])
+            record_many((AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", detail | {"non_disclosure": code})
+                         for _, pid, code in part), actor=actor, job_id=job_id)
+    return path, info.sha256, len(sent)
+
+
+def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, encrypt: bool = False,
+                        progress: bool = False) -> InquiryCreateResult:
+    """``jutaku inquiry create``: both steps."""
+    job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
+    path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, encrypt=encrypt)
+    return InquiryCreateResult(job_id, counts, path, sha, written)
