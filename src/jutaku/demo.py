@@ -6,6 +6,7 @@ embedded SQLite database of the home (``./var/demo``) and starts from scratch ea
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import time
@@ -136,17 +137,21 @@ def _answer_key(world: Path) -> str:
 
 
 def _linkage(world: Path, out: Path, actor: Actor) -> str:
+    from jutaku.crypto.keyring import get_keyring
+    from jutaku.crypto.media import open_media
     from jutaku.linkage.requests import request_linkage
     from jutaku.linkage.results import import_linkage_results
     from jutaku.sim.linkage import Rates, answer_linkage
 
-    sent = request_linkage(out / "linkage-request.csv", actor=actor)
+    sent = request_linkage(out / "linkage-request.csv", actor=actor, encrypt=True)  # it holds My Numbers
     if sent.path is None:
         return "no person to link"
-    answer_linkage(world, sent.path, out / "linkage-result.csv", Rates(not_found=0.01, error=0.005))
+    # The linkage server holds the media key too: the simulated one reads the file in memory.
+    with open_media(sent.path, get_keyring().media_key) as fh:
+        answer_linkage(world, io.BytesIO(fh.read()), out / "linkage-result.csv", Rates(not_found=0.01, error=0.005))
     result = import_linkage_results(out / "linkage-result.csv", actor=actor)
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
-    return f"{sent.written:,} requests; answers: {counts}"
+    return f"{sent.written:,} requests ({sent.path.name}, encrypted); answers: {counts}"
 
 
 INCOME_DECLARATION = "JT99000000530001"

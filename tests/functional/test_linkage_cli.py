@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jutaku.domain import leakscan
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import child_query, login_as, run_jutaku
 
@@ -24,9 +25,14 @@ def test_the_linkage_cycle_from_the_command_line(child_home: dict[str, str], tmp
 
     req = tmp_path / "req.csv"
     out = run_jutaku(child_home, "linkage", "request", "--out", str(req), "--no-progress", check=True).stdout
-    assert "統合利用番号取得要求" in out and (tmp_path / "req.csv.manifest.json").exists()
+    # The file holds My Numbers: it is written encrypted unless --plain is asked for.
+    enc = tmp_path / "req.csv.enc"
+    assert "req.csv.enc" in out and enc.exists() and not req.exists()
+    assert (tmp_path / "req.csv.manifest.json").exists()
+    truth = [line.split(",")[1] for line in (world / "truth" / "juki.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert not list(leakscan.scan(enc.read_bytes())) and not leakscan.contains_any(enc.read_bytes(), truth)
     ans = tmp_path / "ans.csv"
-    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(req), str(ans),
+    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(enc), str(ans),
                "--not-found-rate", "0.1", check=True)
     done = run_jutaku(child_home, "linkage", "import", str(ans), "--no-progress", check=True).stdout
     assert "N01" in done and "要確認リスト" in done

@@ -17,16 +17,17 @@ def linkage() -> None:
 
 @linkage.command(name="request")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="統合利用番号取得要求ファイル")
-@click.option("--encrypt", is_flag=True, help="Write <out>.enc under the media key (external media).")
+@click.option("--plain", is_flag=True,
+              help="Write the file unencrypted. By default it is <out>.enc under the media key: it holds My Numbers.")
 @click.option("--no-progress", is_flag=True)
 @requires(Permission.LINKAGE_RUN)
-def request(out: Path, encrypt: bool, no_progress: bool) -> None:
+def request(out: Path, plain: bool, no_progress: bool) -> None:
     """Create a request for every current registered person without an integrated number, and write them."""
     from jutaku.jobs.errors import JobRefused
     from jutaku.linkage.requests import request_linkage
 
     try:
-        result = request_linkage(out, actor=current_actor(), encrypt=encrypt, progress=not no_progress)
+        result = request_linkage(out, actor=current_actor(), encrypt=not plain, progress=not no_progress)
     except JobRefused as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"job {result.job_id}: 新規要求 {result.created} 件")

@@ -86,12 +86,31 @@ def linkage_server(world_dir: Path, requests: Path, out: Path, not_found_rate: f
     from jutaku.formats.errors import FileRejected
     from jutaku.sim.linkage import Rates, answer_inquiries, answer_linkage, request_kind
 
-    if requests.name.endswith(".enc"):
-        raise Refused("the simulator reads plain request files only (write them without --encrypt)")
+    source: Any = requests
+    if requests.name.endswith(".enc"):  # the other side holds the media key too: the home's, when given
+        source = _decrypted(requests)
     try:
         rates = Rates(not_found=not_found_rate, error=error_rate, unset=unset_rate)
-        answer = answer_inquiries if request_kind(requests) == "inquiry" else answer_linkage
-        counts = answer(world_dir, requests, out, rates)
+        answer = answer_inquiries if request_kind(source) == "inquiry" else answer_linkage
+        counts = answer(world_dir, source, out, rates)
     except (FileRejected, ValueError) as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"answers → {out}: " + json.dumps(counts, ensure_ascii=False, sort_keys=True))
+
+
+def _decrypted(path: Path) -> Any:
+    """The plaintext of an encrypted request file, in memory, under the media key of ``$JUTAKU_HOME``."""
+    import io
+
+    from jutaku import config
+    from jutaku.crypto.keyring import KeyRing
+    from jutaku.crypto.media import MediaIntegrityError, open_media
+
+    keys = config.get().keys_dir
+    if not (keys / "media.key").is_file():
+        raise Refused(f"{path.name} is encrypted: set JUTAKU_HOME to a home whose keys hold the media key")
+    try:
+        with open_media(path, KeyRing.load(keys, production=config.get().is_production).media_key) as fh:
+            return io.BytesIO(fh.read())
+    except MediaIntegrityError as exc:
+        raise Refused(f"{path.name}: encrypted media failed authentication") from exc

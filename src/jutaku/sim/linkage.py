@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from jutaku.domain import my_number
 from jutaku.formats.csvio import read_csv, write_csv
@@ -35,6 +35,8 @@ from jutaku.formats.layouts import (
 )
 from jutaku.formats.manifest import write_manifest
 
+#: A request file: its path, or a binary stream of its plaintext (an encrypted file, decrypted in memory).
+Source = Path | BinaryIO
 MODULUS: Final = 10**15
 _MULTIPLIER: Final = 738_219_061_247_603  # odd and not a multiple of 5: a bijection modulo 10**15
 SIM_USER: Final = "sim-linkage-server"
@@ -82,7 +84,7 @@ def _persons_by_number(world: Path) -> dict[str, str]:
         return {row["個人番号"]: row["個人ID"] for row in csv.DictReader(fh)}
 
 
-def _answers(world: Path, requests: Path, rates: Rates) -> Iterator[dict[str, str]]:
+def _answers(world: Path, requests: Source, rates: Rates) -> Iterator[dict[str, str]]:
     seed = _world_seed(world)
     persons = _persons_by_number(world)
     with read_csv(requests, LINKAGE_REQUEST) as reader:
@@ -100,7 +102,7 @@ def _answers(world: Path, requests: Path, rates: Rates) -> Iterator[dict[str, st
             yield answer
 
 
-def answer_linkage(world: Path, requests: Path, out: Path, rates: Rates = Rates()) -> dict[str, int]:
+def answer_linkage(world: Path, requests: Source, out: Path, rates: Rates = Rates()) -> dict[str, int]:
     """Answer the linkage-request file ``requests`` into ``out`` (+ manifest); return counts by 結果コード."""
     counts: dict[str, int] = {}
 
@@ -124,7 +126,7 @@ def _truth(world: Path, name: str) -> tuple[tuple[str, ...], dict[str, tuple[str
         return header, {row[0]: tuple(row[1:]) for row in reader}
 
 
-def _inquiry_answers(world: Path, requests: Path, rates: Rates,
+def _inquiry_answers(world: Path, requests: Source, rates: Rates,
                      received: list[tuple[str, str, str]]) -> Iterator[dict[str, str]]:
     seed = _world_seed(world)
     truth: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {}
@@ -153,7 +155,7 @@ def _inquiry_answers(world: Path, requests: Path, rates: Rates,
             yield answer
 
 
-def answer_inquiries(world: Path, requests: Path, out: Path, rates: Rates = Rates()) -> dict[str, int]:
+def answer_inquiries(world: Path, requests: Source, out: Path, rates: Rates = Rates()) -> dict[str, int]:
     """Answer the inquiry-request file ``requests`` into ``out`` (+ manifest, + ``<out>.received.csv``)."""
     counts: dict[str, int] = {}
     received: list[tuple[str, str, str]] = []
@@ -178,10 +180,14 @@ def received_path(out: Path) -> Path:
     return out.with_name(out.name + ".received.csv")
 
 
-def request_kind(path: Path) -> str:
-    """``linkage`` or ``inquiry``, by the request file's header."""
-    with path.open("rb") as fh:
-        head = fh.readline().decode("utf-8-sig", errors="replace")
+def request_kind(source: Source) -> str:
+    """``linkage`` or ``inquiry``, by the request file's header (a stream is rewound after)."""
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            head = fh.readline().decode("utf-8-sig", errors="replace")
+    else:
+        head = source.readline().decode("utf-8-sig", errors="replace")
+        source.seek(0)
     if head.startswith("要求番号,個別業務システム利用番号,団体内統合利用番号"):
         return "inquiry"
     if head.startswith("要求番号,個別業務システム利用番号,個人番号"):
