@@ -1,7 +1,8 @@
 """One benchmark step in its own process (so /usr/bin/time reports that step's own peak memory).
 
 Calls the services directly with the system actor: the benchmark measures the batch paths, not the
-sign-in. Usage: ``python bench/step.py init|targets FILE|kit FILE`` with JUTAKU_HOME etc. set.
+sign-in. Usage: ``python bench/step.py init|targets FILE|procedures FILE|kit FILE|linkage WORLD OUT|
+inquiry-create OUT|inquiry-answer WORLD REQ OUT|inquiry-import FILE`` with JUTAKU_HOME etc. set.
 """
 
 from __future__ import annotations
@@ -32,6 +33,32 @@ def main() -> None:
         from jutaku.registry.registration import register_numbers
 
         print(register_numbers(Path(sys.argv[2]), source="kit", actor=SYSTEM, progress=False).job.counts)
+    elif what == "procedures":
+        from jutaku.registry.procedures import import_procedures
+
+        print(import_procedures(Path(sys.argv[2]), actor=SYSTEM, progress=False).job.counts)
+    elif what == "linkage":  # WORLD OUTDIR: request, simulated answers, import (untimed set-up)
+        from jutaku.linkage.requests import request_linkage
+        from jutaku.linkage.results import import_linkage_results
+        from jutaku.sim.linkage import answer_linkage
+
+        world, out = Path(sys.argv[2]), Path(sys.argv[3])
+        sent = request_linkage(out / "link-req.csv", actor=SYSTEM)
+        answer_linkage(world, out / "link-req.csv", out / "link-ans.csv")
+        print(sent.written, import_linkage_results(out / "link-ans.csv", actor=SYSTEM).job.counts)
+    elif what == "inquiry-create":  # OUTFILE
+        from jutaku.linkage.inquiries import create_inquiry_file
+
+        made = create_inquiry_file("JT99000000530001", 2026, Path(sys.argv[2]), actor=SYSTEM)
+        print(made.written, made.counts)
+    elif what == "inquiry-answer":  # WORLD REQUESTS OUT (the simulated server; untimed)
+        from jutaku.sim.linkage import answer_inquiries
+
+        print(answer_inquiries(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])))
+    elif what == "inquiry-import":  # FILE
+        from jutaku.linkage.inquiry_results import import_inquiry_results
+
+        print(import_inquiry_results(Path(sys.argv[2]), actor=SYSTEM).job.counts)
     else:
         raise SystemExit(f"unknown step {what}")
 
