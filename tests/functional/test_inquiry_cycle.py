@@ -27,7 +27,7 @@ from jutaku.formats.csvio import write_csv
 from jutaku.formats.layouts import HOUSING, INQUIRY_RESULT_LAYOUT
 from jutaku.linkage.inquiries import create_inquiry_file
 from jutaku.linkage.inquiry_results import CIPHER_COLUMN, CIPHER_TABLE, import_inquiry_results
-from jutaku.linkage.models import IntegratedNumber, InquiryRequest, InquiryResult
+from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber
 from jutaku.linkage.requests import request_linkage
 from jutaku.linkage.results import import_linkage_results
 from jutaku.registry.models import ImportRejection, MyNumberRecord
@@ -167,3 +167,36 @@ def test_hostile_answers_get_their_codes_and_the_rest_loads(tmp_path: Path) -> N
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
     write_csv(path, INQUIRY_RESULT_LAYOUT, rows)
     return path
+
+
+def test_a_flag_set_after_the_requests_were_made_still_goes_on_every_request(tmp_path: Path) -> None:
+    """AUTHZ-07: the code is decided when the file is written, from the sticky flag at that moment."""
+    from jutaku.linkage.inquiries import create_inquiries, write_inquiries
+    from jutaku.registry.models import Person
+
+    world = prepared_world(tmp_path, 41, persons=300)
+    create_inquiries(INCOME, 2026, actor=SYSTEM)
+    asked = sorted(set(InquiryRequest.objects.values_list("person_id", flat=True)))
+    late = asked[::3]
+    Person.objects.filter(pk__in=late).update(non_disclosure=True)  # as a supervisor would, after creation
+    flagged = set(Person.objects.filter(non_disclosure=True).values_list("person_id", flat=True))
+    path, _, written = write_inquiries(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, job_id=None)
+    assert path is not None and written > 0
+    answer_inquiries(world, path, tmp_path / "ans.csv")
+    received = rows_of(received_path(tmp_path / "ans.csv"))
+    assert all((r["不開示コード"] == "2") == (r["個人ID"] in flagged) for r in received)
+    assert {r["個人ID"] for r in received if r["不開示コード"] == "2"} >= \
+        set(Person.objects.filter(pk__in=late).values_list("person_id", flat=True))
+    # What was sent is stored on each request.
+    assert set(InquiryRequest.objects.filter(person_id__in=late).values_list("non_disclosure", flat=True)) == {"2"}
+
+
+def test_a_procedure_outside_the_allow_list_is_refused_and_audited(tmp_path: Path) -> None:
+    from jutaku.audit.models import AuditRecord
+    from jutaku.linkage.inquiries import ProcedureNotPermitted
+
+    with pytest.raises(ProcedureNotPermitted):
+        create_inquiry_file("JT99999999999999", 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    assert not (tmp_path / "inq.csv").exists() and not InquiryRequest.objects.exists()
+    refusal = AuditRecord.objects.get(event="inquiry:refuse")
+    assert refusal.outcome == "not_permitted" and "JT99999999999999" in refusal.object_ids

@@ -51,3 +51,32 @@ def test_a_registrar_may_not_run_linkage_and_an_inquirer_may_not_load_the_allow_
     inquirer = login_as(child_home, "inquirer")
     (tmp_path / "a.csv").write_text("x", encoding="utf-8")
     assert run_jutaku(inquirer, "allowlist", "load", str(tmp_path / "a.csv")).returncode == 3
+
+
+def test_the_income_declaration_inquiry_from_the_command_line(child_home: dict[str, str], tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    build_world(WorldSpec(persons=300, seed=19), world)
+    for step, name in (("targets", "targets.csv"), ("procedures", "procedures.csv")):
+        run_jutaku(child_home, "import", step, str(world / name), "--no-progress", check=True)
+    run_jutaku(child_home, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
+    run_jutaku(child_home, "linkage", "request", "--out", str(tmp_path / "req.csv"), "--no-progress", check=True)
+    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(tmp_path / "req.csv.enc"),
+               str(tmp_path / "ans.csv"), check=True)
+    run_jutaku(child_home, "linkage", "import", str(tmp_path / "ans.csv"), "--no-progress", check=True)
+
+    refused = run_jutaku(child_home, "inquiry", "create", "--procedure", "JT99999999999999", "--year", "2026",
+                         "--out", str(tmp_path / "x.csv"))
+    assert refused.returncode == 2 and "許可リスト" in refused.stderr and not (tmp_path / "x.csv").exists()
+    made = run_jutaku(child_home, "inquiry", "create", "--procedure", "JT99000000530001", "--year", "2026",
+                      "--out", str(tmp_path / "inq.csv"), "--no-progress", check=True).stdout
+    assert "情報照会要求" in made and "照会対象外リスト" in made  # kit-only world: portal persons have no number
+    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(tmp_path / "inq.csv"),
+               str(tmp_path / "inq-ans.csv"), "--error-rate", "0.05", check=True)
+    done = run_jutaku(child_home, "inquiry", "import", str(tmp_path / "inq-ans.csv"), "--no-progress",
+                      check=True).stdout
+    assert "OK" in done and "N09" in done and "要確認リスト" in done
+    [(stored,)] = child_query(child_home, "SELECT count(*) FROM linkage_inquiryresult")
+    [(sent,)] = child_query(child_home, "SELECT count(*) FROM linkage_inquiryrequest")
+    assert stored == sent > 0
+    again = run_jutaku(child_home, "inquiry", "import", str(tmp_path / "inq-ans.csv"), "--no-progress", check=True)
+    assert "取込済み" in again.stdout

@@ -140,7 +140,7 @@ def test_a_person_whose_number_was_deleted_is_not_sent(world: Path, tmp_path: Pa
     gone = LinkageRequest.objects.order_by("id").first()
     assert gone is not None
     MyNumberRecord.objects.filter(person=gone.person).delete()
-    path, _, written, missing = write_requests(tmp_path / "req.csv", actor=SYSTEM, job_id=None)
+    path, _, _, missing = write_requests(tmp_path / "req.csv", actor=SYSTEM, job_id=None)
     assert path is not None and missing == 1
     assert gone.person.person_id not in {r["個別業務システム利用番号"] for r in rows_of(path)}
     assert LinkageRequest.objects.get(pk=gone.pk).state == "error"

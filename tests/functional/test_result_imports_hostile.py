@@ -22,7 +22,7 @@ from jutaku.formats.manifest import write_manifest
 from jutaku.jobs.models import Job
 from jutaku.linkage import inquiry_results, results
 from jutaku.linkage.inquiries import create_inquiry_file
-from jutaku.linkage.models import IntegratedNumber, InquiryRequest, InquiryResult, LinkageRequest
+from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber, LinkageRequest
 from jutaku.linkage.requests import request_linkage
 from jutaku.registry.models import ImportRejection
 from jutaku.registry.procedures import import_procedures

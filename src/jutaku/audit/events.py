@@ -40,6 +40,7 @@ class AuditEvent(enum.StrEnum):
     INQUIRY_REQUEST = "inquiry:request"
     INQUIRY_STORE = "inquiry:store"
     INQUIRY_REJECT = "inquiry:reject"
+    INQUIRY_REFUSE = "inquiry:refuse"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

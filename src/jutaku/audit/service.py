@@ -46,6 +46,8 @@ _COPY: Final = (
 )
 _SELECT_HEAD: Final = "SELECT seq, hash FROM audit_head WHERE id = 1"
 _SELECT_HEAD_FOR_UPDATE: Final = _SELECT_HEAD + " FOR UPDATE"
+#: Transaction-level advisory lock taken only while a missing head is recreated (PostgreSQL).
+_HEAD_LOCK_KEY: Final = 0x6A75_7461_6B75_0001
 
 
 class AuditError(RuntimeError):
@@ -241,6 +243,12 @@ def _lock_head(cursor: Any) -> tuple[int, str]:
     select = _SELECT_HEAD_FOR_UPDATE if cursor.db.features.has_select_for_update else _SELECT_HEAD
     cursor.execute(select)
     row = cursor.fetchone()
+    if row is None and cursor.db.vendor == "postgresql":
+        # Concurrent first writers: without this lock one could miss the head (not yet committed) and
+        # then see another's committed records, and fail closed for nothing. Read again under the lock.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_HEAD_LOCK_KEY])
+        cursor.execute(select)
+        row = cursor.fetchone()
     if row is None:
         cursor.execute("SELECT 1 FROM audit_record LIMIT 1")
         if cursor.fetchone() is not None:

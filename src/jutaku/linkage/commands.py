@@ -92,14 +92,14 @@ def create(procedure: str, year: int, out: Path, encrypt: bool, exclusions_path:
     """Requests for every permitted (filing, person, information) of PROCEDURE in YEAR, and nothing else."""
     from jutaku.domain.inquiry import EXCLUSION_LABELS
     from jutaku.jobs.errors import JobRefused
-    from jutaku.linkage.inquiries import KIND, create_inquiry_file
+    from jutaku.linkage.inquiries import KIND, ProcedureNotPermitted, create_inquiry_file
     from jutaku.registry.commands import echo_counts
     from jutaku.registry.rejections import default_path, write_rejections
 
     actor = current_actor()
     try:
         result = create_inquiry_file(procedure, year, out, actor=actor, encrypt=encrypt, progress=not no_progress)
-    except JobRefused as exc:
+    except (JobRefused, ProcedureNotPermitted) as exc:
         raise Refused(str(exc)) from exc
     labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）"}
     click.echo(f"job {result.job_id}: {procedure} {year}年度")

@@ -28,9 +28,9 @@ from typing import Any, Final
 from django.db import connection, transaction
 
 from jutaku.accounts.actor import Actor
-from jutaku.allowlist.service import active_rules
+from jutaku.allowlist.service import active_rules, permitted_procedure_codes
 from jutaku.audit.events import AuditEvent
-from jutaku.audit.service import AuditEntry, record_many
+from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
@@ -207,9 +207,19 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     return path, info.sha256, len(sent)
 
 
+class ProcedureNotPermitted(Exception):
+    """The procedure is not in the active allow-list: no inquiry file may be made for it (AUTHZ-04)."""
+
+
 def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, encrypt: bool = False,
                         progress: bool = False) -> InquiryCreateResult:
-    """``jutaku inquiry create``: both steps."""
+    """``jutaku inquiry create``: both steps. A procedure outside the active allow-list is refused and
+    the refusal audited (raises :class:`ProcedureNotPermitted`)."""
+    if procedure not in permitted_procedure_codes():
+        with transaction.atomic():
+            record(AuditEvent.INQUIRY_REFUSE, actor=actor, objects=[f"procedure:{procedure[:20]}"],
+                   outcome="not_permitted", detail={"year": year})
+        raise ProcedureNotPermitted(f"手続コード {procedure[:20]} は情報連携の許可リストにありません（照会できません）")
     job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
     path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, encrypt=encrypt)
     return InquiryCreateResult(job_id, counts, path, sha, written)

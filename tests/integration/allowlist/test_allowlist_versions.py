@@ -9,7 +9,12 @@ import pytest
 
 from jutaku.accounts.actor import Actor
 from jutaku.allowlist.models import AllowListVersion, AllowRule
-from jutaku.allowlist.service import load_allowlist, load_allowlist_file, permitted_information, permitted_procedure_codes
+from jutaku.allowlist.service import (
+    load_allowlist,
+    load_allowlist_file,
+    permitted_information,
+    permitted_procedure_codes,
+)
 from jutaku.audit.models import AuditRecord
 from jutaku.exchange.models import MediaLedgerEntry
 from jutaku.formats.errors import FileRejected
