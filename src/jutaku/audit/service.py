@@ -139,11 +139,12 @@ def _append(entries: Iterable[AuditEntry], *, actor: Actor, job_id: int | None) 
         at_db = connection.ops.adapt_datetimefield_value(now)
         head_prefix = '{"at":' + q(chain.canonical_at(now)) + ',"detail":'
         written = 0
+        memo = _DetailMemo()
         it = iter(entries)
         while chunk := list(islice(it, CHUNK)):
             rows = []
             for entry in chunk:
-                event, objects, outcome, detail = _validated(entry)
+                event, objects, outcome, detail = _validated(entry, memo)
                 seq += 1
                 text = (
                     f'{head_prefix}{q(detail)},"event":{q(event)}{job_part}{q(objects)},'
@@ -182,7 +183,7 @@ def _guard(values: Iterable[str]) -> None:
         raise MyNumberInAudit(str(exc)) from None
 
 
-def _validated(entry: AuditEntry) -> tuple[str, str, str, str]:
+def _validated(entry: AuditEntry, memo: _DetailMemo | None = None) -> tuple[str, str, str, str]:
     """(event, objects text, outcome, detail JSON) of one entry, or raise InvalidAuditContent."""
     event = _EVENT_VALUES.get(entry.event)  # StrEnum members hash as their values
     if event is None:
@@ -200,7 +201,31 @@ def _validated(entry: AuditEntry) -> tuple[str, str, str, str]:
         if len(_OUTCOMES_SEEN) < 1000:
             _OUTCOMES_SEEN.add(outcome)
     _guard(objects)
-    return event, ",".join(objects), outcome, _detail_json(entry.detail)
+    return event, ",".join(objects), outcome, (memo.json(entry.detail) if memo is not None
+                                               else _detail_json(entry.detail))
+
+
+class _DetailMemo:
+    """The batch paths pass one detail mapping to many entries: validate and serialise it once.
+
+    Keyed by identity *and* checked by equality, so a mapping changed between two entries is never
+    served stale (a frozen copy is kept for the comparison)."""
+
+    __slots__ = ("frozen", "ident", "text")
+
+    def __init__(self) -> None:
+        self.ident = 0
+        self.frozen: dict[str, DetailValue] = {}
+        self.text = "{}"
+
+    def json(self, detail: Mapping[str, DetailValue] | None) -> str:
+        if not detail:
+            return "{}"
+        if id(detail) == self.ident and detail == self.frozen:
+            return self.text
+        text = _detail_json(detail)
+        self.ident, self.frozen, self.text = id(detail), dict(detail), text
+        return text
 
 
 def _detail_json(detail: Mapping[str, DetailValue] | None) -> str:

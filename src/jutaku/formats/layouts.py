@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -54,7 +55,7 @@ class Layout:
     staff_facing: bool = False  # staff-facing CSV: formula cells escaped on write
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
+    @cached_property
     def header(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 

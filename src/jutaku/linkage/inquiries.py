@@ -76,6 +76,13 @@ _TO_WRITE_SQL = (
 )
 
 
+_MARK_SENT_SQL = (
+    "UPDATE linkage_inquiryrequest SET state = %s, sent_at = %s, sent_file_sha256 = %s "
+    "WHERE state = 'created' AND procedure_code = %s AND fiscal_year = %s AND id <= %s "
+    "AND person_id IN (SELECT person_id FROM linkage_integratednumber)"
+)
+
+
 @dataclass(frozen=True)
 class InquiryCreateResult:
     job_id: int
@@ -196,14 +203,22 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, actor, providers, sent),
                               actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
     now = adapter(InquiryRequest, "sent_at")(datetime.now(UTC))
-    detail = {"file_sha256": info.sha256, "procedure": procedure}
-    with transaction.atomic():
-        for start in range(0, len(sent), PAGE):
-            part = sent[start:start + PAGE]
-            bulk_update(InquiryRequest, "id", ("state", "sent_at", "sent_file_sha256", "non_disclosure"),
-                        [("sent", now, info.sha256, code, rid) for rid, _, code in part])
-            record_many((AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", detail | {"non_disclosure": code})
-                         for _, pid, code in part), actor=actor, job_id=job_id)
+    last = max(rid for rid, _, _ in sent)
+    flagged = [rid for rid, _, code in sent if code == "2"]
+    per_person: dict[tuple[str, str], int] = {}
+    for _, pid, code in sent:
+        per_person[(pid, code)] = per_person.get((pid, code), 0) + 1
+    with transaction.atomic(), connection.cursor() as cur:
+        # Exactly the rows the file holds: created, this procedure and year, up to the last one written,
+        # and with an integrated number (the write query's join).
+        cur.execute(_MARK_SENT_SQL, ["sent", now, info.sha256, procedure, year, last])
+        if cur.rowcount != len(sent):
+            raise RuntimeError(f"{cur.rowcount} requests marked sent for {len(sent)} written: not applied")
+        bulk_update(InquiryRequest, "id", ("non_disclosure",), [("2", rid) for rid in flagged])
+        details = {code: {"file_sha256": info.sha256, "procedure": procedure, "non_disclosure": code}
+                   for code in ("1", "2")}
+        record_many((AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", details[code] | {"requests": n})
+                     for (pid, code), n in per_person.items()), actor=actor, job_id=job_id)
     return path, info.sha256, len(sent)
 
 

@@ -24,7 +24,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import INTEGRATED_NUMBER, get_indexer
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in
+from jutaku.dbutil import adapter, bulk_insert, select_in, update_in
 from jutaku.domain.inquiry import (
     OUTCOME_LABELS,
     Held,
@@ -122,8 +122,9 @@ class _Handler:
                             found, now, ctx.job_id))
         bulk_insert(InquiryResult, ("request", "person", "info_code", "result_code", "unset_reason", "data",
                                     "discrepancy", "received_at", "job_id"), results)
-        bulk_update(InquiryRequest, "id", ("state", "answered_at", "answered_job"),
-                    [(req[4], now, ctx.job_id, req[0]) for _, _, req, _ in stored])
+        for state in ("answered", "error"):
+            update_in(InquiryRequest, {"state": state, "answered_at": now, "answered_job": ctx.job_id}, "id",
+                      [req[0] for _, _, req, _ in stored if req[4] == state])
         rejected = [(row, outcome, req) for row, outcome, req, _ in decided
                     if outcome not in (InquiryOutcome.OK, InquiryOutcome.NOT_FOUND, InquiryOutcome.NOT_SET)]
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
