@@ -116,14 +116,17 @@ def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
 
 
 class _CreateHandler:
-    def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]]) -> None:
+    def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]], *, first_run: bool) -> None:
         self.procedure, self.year, self.permitted = procedure, year, permitted
+        # No request of this procedure and year existed when the job started: each filing comes once per
+        # run, so none can have been requested before and the lookup is skipped.
+        self.first_run = first_run
         self.adapt_time = adapter(InquiryRequest, "created_at")
         self.current = str(Person.Status.CURRENT)
 
     def __call__(self, chunk: list[tuple[int, tuple[Any, ...]]], ctx: ChunkContext) -> Counter[str]:
         already: dict[int, set[str]] = {}
-        for fid, info in select_in(_ALREADY_SQL, [item[0] for _, item in chunk]):
+        for fid, info in ([] if self.first_run else select_in(_ALREADY_SQL, [item[0] for _, item in chunk])):
             already.setdefault(int(fid), set()).add(info)
         counts: Counter[str] = Counter()
         todo: list[tuple[int, int, str]] = []  # filing, person pk, information
@@ -157,10 +160,15 @@ def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool 
                      chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
     """Step 1 (module docstring). Returns (job id, counts: ``requests``, ``persons`` and X codes)."""
     permitted, _ = _permissions(procedure)
+    first_run = not InquiryRequest.objects.filter(procedure_code=procedure, fiscal_year=year).exists()
+    if not first_run and connection.vendor == "postgresql":
+        with connection.cursor() as cur:  # earlier runs added many rows: look them up on fresh statistics
+            cur.execute("ANALYZE linkage_inquiryrequest")
     token = hashlib.sha256(f"{KIND}|{procedure}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
     total = Filing.objects.filter(procedure_code=procedure, fiscal_year=year).count()
     result = run_job(KIND, items=_filings(procedure, year), input_sha256=token, input_name=f"{procedure}-{year}",
-                     actor=actor, handler=_CreateHandler(procedure, year, permitted), chunk_size=chunk_size,
+                     actor=actor, handler=_CreateHandler(procedure, year, permitted, first_run=first_run),
+                     chunk_size=chunk_size,
                      total=total, progress=progress, options={"procedure": procedure, "year": year})
     return result.job_id, result.counts
 
@@ -199,6 +207,9 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     if not InquiryRequest.objects.filter(state="created", procedure_code=procedure, fiscal_year=year).exists():
         return None, "", 0
     _, providers = _permissions(procedure)
+    if connection.vendor == "postgresql":  # the create step just added many rows: plan the pages on fresh statistics
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE linkage_inquiryrequest")
     sent: list[tuple[int, str, str]] = []
     path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, actor, providers, sent),
                               actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")

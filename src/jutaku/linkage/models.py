@@ -116,7 +116,8 @@ class InquiryRequest(models.Model):
             models.CheckConstraint(condition=models.Q(non_disclosure__in=["1", "2"]),
                                    name="inquiry_non_disclosure_code_valid"),
         ]
-        indexes = [models.Index(fields=["state", "procedure_code", "fiscal_year"], name="inquiry_state_procedure")]
+        # The write step pages through one procedure's created requests in id order.
+        indexes = [models.Index(fields=["state", "procedure_code", "fiscal_year", "id"], name="inquiry_state_procedure")]
 
     def __str__(self) -> str:
         return f"{self.request_no} {self.info_code} {self.state}"
