@@ -32,6 +32,7 @@ COMMANDS = [
     ("jutaku.allowlist.commands", "allowlist"),
     ("jutaku.linkage.commands", "linkage"),
     ("jutaku.linkage.commands", "inquiry"),
+    ("jutaku.linkage.export_commands", "export"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -77,6 +77,8 @@ def run_demo(*, persons: int, seed: int) -> None:
                 lambda: _linkage(world, cfg.output_dir, inquirer))
     report.step("収入の申告 情報照会 (inquiry create → 連携サーバ → import)",
                 lambda: _income_inquiry(world, cfg.output_dir, inquirer))
+    report.step("業務システム連携 (export business: request → 責任者の承認 → run)",
+                lambda: _business_export(world, cfg.output_dir, inquirer, actors["supervisor"]))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
     _print(report, cfg.home)
 
@@ -177,6 +179,22 @@ def _income_inquiry(world: Path, out: Path, actor: Actor) -> str:
     noticed = f"届出勧奨 {notices[1].rows:,}" if notices is not None else "届出勧奨 0"
     return (f"{made.written:,} requests ({made.counts.get('persons', 0):,} persons, 不開示コード2 {dv:,}); "
             f"answers: {counts}; {noticed}")
+
+
+def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor) -> str:
+    from jutaku.accounts.approvals import approve
+    from jutaku.domain import leakscan
+    from jutaku.linkage.export import request_export, run_export
+
+    year = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["year"])
+    approval = request_export(INCOME_DECLARATION, year, actor=inquirer, reason="デモ: 家賃算定のための連携")
+    approve(approval.pk, actor=supervisor)
+    result = run_export(approval.pk, out / "business-export.csv", actor=inquirer)
+    found = list(leakscan.scan(result.path.read_bytes()))
+    if found:
+        raise click.ClickException("the business export holds a My Number-like value: refused")
+    return (f"承認 #{approval.pk} ({inquirer.username} → {supervisor.username}): {result.rows:,} rows, "
+            f"{result.persons:,} persons → {result.path.name}; 個人番号スキャン 0 件")
 
 
 def _verify(actor: Actor) -> str:

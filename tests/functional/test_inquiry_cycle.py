@@ -200,3 +200,54 @@ def test_a_procedure_outside_the_allow_list_is_refused_and_audited(tmp_path: Pat
     assert not (tmp_path / "inq.csv").exists() and not InquiryRequest.objects.exists()
     refusal = AuditRecord.objects.get(event="inquiry:refuse")
     assert refusal.outcome == "not_permitted" and "JT99999999999999" in refusal.object_ids
+
+
+def test_the_business_export_round_trip_carries_the_answers_and_never_a_number(tmp_path: Path) -> None:
+    """F6 under dual control: the file holds every answered request with the agency's values and the
+    discrepancy flags, and no My Number or integrated number in any form."""
+    from jutaku.accounts.actor import Actor
+    from jutaku.accounts.approvals import ApprovalError, approve
+    from jutaku.accounts.permissions import Permission
+    from jutaku.domain import leakscan
+    from jutaku.linkage.export import ExportRefused, request_export, run_export
+
+    world = prepared_world(tmp_path, 43, persons=400)
+    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv", Rates(error=0.02))
+    import_inquiry_results(tmp_path / "ans.csv", actor=SYSTEM)
+
+    inquirer = Actor("inq.tanaka", "10.0.0.5", frozenset(Permission))
+    supervisor = Actor("sv.sato", "10.0.0.6", frozenset(Permission))
+    approval = request_export(INCOME, 2026, actor=inquirer, reason="令和8年度 家賃算定")
+    with pytest.raises(ExportRefused):
+        run_export(approval.pk, tmp_path / "early.csv", actor=inquirer)  # not approved yet
+    with pytest.raises(ApprovalError):
+        approve(approval.pk, actor=inquirer)  # nobody approves their own request
+    approve(approval.pk, actor=supervisor)
+    result = run_export(approval.pk, tmp_path / "business.csv", actor=inquirer)
+    with pytest.raises(ExportRefused):
+        run_export(approval.pk, tmp_path / "again.csv", actor=inquirer)  # once
+
+    rows = rows_of(tmp_path / "business.csv")
+    answered = InquiryResult.objects.filter(result_code__in=["00", "01", "02"])
+    assert result.rows == len(rows) == answered.count() > 0
+    truth = {name: {r["個人ID"]: r for r in rows_of(world / "truth" / f"{name}.csv")}
+             for name in ("tax", "koseki", "disability_physical")}
+    kinds = {"01": "tax", "07": "koseki", "05": "disability_physical"}
+    checked = 0
+    for row in rows:
+        name = kinds.get(row["特定個人情報名コード"][-2:])
+        if row["結果コード"] == "00" and name is not None:
+            expected = {k: v for k, v in truth[name][row["個人ID"]].items() if k != "個人ID"}
+            assert json.loads(row["結果データ"]) == expected
+            checked += 1
+    assert checked > 0
+    flagged = set(InquiryResult.objects.exclude(discrepancy="").values_list("person__person_id", flat=True))
+    assert {r["個人ID"] for r in rows if r["相違フラグ"] == "1"} == flagged
+    # No number of any kind: no check-digit-valid 12-digit run, none of the world's My Numbers or
+    # integrated numbers in any written form.
+    data = (tmp_path / "business.csv").read_bytes()
+    juki = rows_of(world / "truth" / "juki.csv")
+    assert list(leakscan.scan(data)) == []
+    assert not leakscan.contains_any(data, [r["個人番号"] for r in juki])
+    assert not any(integrated_number(43, r["個人ID"]).encode() in data for r in juki)

@@ -80,3 +80,19 @@ def test_the_income_declaration_inquiry_from_the_command_line(child_home: dict[s
     assert stored == sent > 0
     again = run_jutaku(child_home, "inquiry", "import", str(tmp_path / "inq-ans.csv"), "--no-progress", check=True)
     assert "取込済み" in again.stdout
+
+    # The business export: requested by an inquirer, approved by a different supervisor, run once.
+    inquirer, supervisor = login_as(child_home, "inquirer"), login_as(child_home, "supervisor")
+    asked = run_jutaku(inquirer, "export", "business", "request", "--procedure", "JT99000000530001", "--year",
+                       "2026", "--reason", "家賃算定", check=True).stdout
+    approval = asked.split("#", 1)[1].split(" ", 1)[0]
+    out = tmp_path / "business.csv"
+    assert run_jutaku(inquirer, "export", "business", "run", approval, "--out", str(out)).returncode == 2
+    assert run_jutaku(inquirer, "approvals", "approve", approval).returncode in (2, 3)  # not their own
+    run_jutaku(supervisor, "approvals", "approve", approval, check=True)
+    done = run_jutaku(inquirer, "export", "business", "run", approval, "--out", str(out), check=True).stdout
+    assert "業務システム連携" in done and out.exists() and not list(leakscan.scan(out.read_bytes()))
+    assert run_jutaku(inquirer, "export", "business", "run", approval, "--out", str(out)).returncode == 2
+    [(ledger,)] = child_query(child_home, "SELECT count(*) FROM exchange_medialedgerentry "
+                                          "WHERE interface = 'business-export' AND direction = 'write'")
+    assert ledger == 1

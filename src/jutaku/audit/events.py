@@ -41,6 +41,7 @@ class AuditEvent(enum.StrEnum):
     INQUIRY_STORE = "inquiry:store"
     INQUIRY_REJECT = "inquiry:reject"
     INQUIRY_REFUSE = "inquiry:refuse"
+    EXPORT_BUSINESS = "export:business"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

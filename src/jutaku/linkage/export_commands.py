@@ -1,0 +1,55 @@
+"""`jutaku export business request|run`: the business export under dual control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, current_actor, requires
+
+
+@click.group(name="export")
+def export() -> None:
+    """業務システム連携用ファイル（個人番号・団体内統合利用番号を含まない）."""
+
+
+@export.group(name="business")
+def business() -> None:
+    """都営住宅管理総合システムへの照会結果の連携（二者承認）."""
+
+
+@business.command(name="request")
+@click.option("--procedure", required=True, help="手続コード（JT…）")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="照会年度")
+@click.option("--reason", required=True, help="依頼理由")
+@requires(Permission.EXPORT_BUSINESS)
+def request(procedure: str, year: int, reason: str) -> None:
+    """Ask for an export; a different supervisor approves it with `jutaku approvals approve ID`."""
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.linkage.export import request_export
+
+    try:
+        approval = request_export(procedure, year, actor=current_actor(), reason=reason)
+    except AccountsError as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"承認依頼 #{approval.pk} を作成しました（業務システム連携 {procedure} {year}年度）: "
+               f"別の責任者が jutaku approvals approve {approval.pk} で承認します。")
+
+
+@business.command(name="run")
+@click.argument("approval_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="業務システム連携ファイル")
+@click.option("--encrypt", is_flag=True, help="Write <out>.enc under the media key (external media).")
+@requires(Permission.EXPORT_BUSINESS)
+def run(approval_id: int, out: Path, encrypt: bool) -> None:
+    """Write the approved export (once)."""
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.linkage.export import ExportRefused, run_export
+
+    try:
+        result = run_export(approval_id, out, actor=current_actor(), encrypt=encrypt)
+    except (ExportRefused, AccountsError) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"業務システム連携: {result.path} ({result.rows} 件, {result.persons} 人, sha256 {result.sha256})")
