@@ -33,6 +33,7 @@ COMMANDS = [
     ("jutaku.linkage.commands", "linkage"),
     ("jutaku.linkage.commands", "inquiry"),
     ("jutaku.linkage.export_commands", "export"),
+    ("jutaku.juki.commands", "juki"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

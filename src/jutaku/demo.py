@@ -77,6 +77,8 @@ def run_demo(*, persons: int, seed: int) -> None:
                 lambda: _linkage(world, cfg.output_dir, inquirer))
     report.step("収入の申告 情報照会 (inquiry create → 連携サーバ → import)",
                 lambda: _income_inquiry(world, cfg.output_dir, inquirer))
+    report.step("住基ネット照会 (juki request → 住基ネット → import)",
+                lambda: _juki(world, cfg.output_dir, inquirer))
     report.step("業務システム連携 (export business: request → 責任者の承認 → run)",
                 lambda: _business_export(world, cfg.output_dir, inquirer, actors["supervisor"]))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
@@ -179,6 +181,26 @@ def _income_inquiry(world: Path, out: Path, actor: Actor) -> str:
     noticed = f"届出勧奨 {notices[1].rows:,}" if notices is not None else "届出勧奨 0"
     return (f"{made.written:,} requests ({made.counts.get('persons', 0):,} persons, 不開示コード2 {dv:,}); "
             f"answers: {counts}; {noticed}")
+
+
+def _juki(world: Path, out: Path, actor: Actor) -> str:
+    from jutaku.crypto.keyring import get_keyring
+    from jutaku.crypto.media import open_media
+    from jutaku.juki.requests import request_juki
+    from jutaku.juki.results import import_juki_results, write_notice_list
+    from jutaku.sim.juki import answer_juki
+
+    year = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["year"])
+    sent = request_juki(year, out / "juki-request.csv", actor=actor, encrypt=True)  # it holds My Numbers
+    if sent.path is None:
+        return "no person to query"
+    with open_media(sent.path, get_keyring().media_key) as fh:  # Juki-net's side holds the media key
+        answer_juki(world, io.BytesIO(fh.read()), out / "juki-result.csv", error_rate=0.002)
+    result = import_juki_results(out / "juki-result.csv", actor=actor)
+    notices = write_notice_list(result.job.job_id, out / f"notices-juki-{result.job.job_id}.csv", actor=actor)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
+    return (f"{sent.written:,} queries ({sent.path.name}); answers: {counts}; "
+            f"届出勧奨 {notices[1].rows if notices else 0:,}")
 
 
 def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor) -> str:

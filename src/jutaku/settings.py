@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jutaku.exchange",
     "jutaku.allowlist",
     "jutaku.linkage",
+    "jutaku.juki",
 ]
 
 MIDDLEWARE = [

@@ -17,17 +17,21 @@ from jutaku.accounts.actor import SYSTEM
 from jutaku.exchange.models import MediaLedgerEntry
 from jutaku.formats.csvio import prescan
 from jutaku.formats.errors import FileRejected
-from jutaku.formats.layouts import INQUIRY_RESULT_LAYOUT, LINKAGE_RESULT_LAYOUT, Layout
+from jutaku.formats.layouts import INQUIRY_RESULT_LAYOUT, JUKI_RESULT_LAYOUT, LINKAGE_RESULT_LAYOUT, Layout
 from jutaku.formats.manifest import write_manifest
 from jutaku.jobs.models import Job
+from jutaku.juki import results as juki_results
+from jutaku.juki.models import JukiQuery, JukiResult
+from jutaku.juki.requests import request_juki
 from jutaku.linkage import inquiry_results, results
 from jutaku.linkage.inquiries import create_inquiry_file
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber, LinkageRequest
 from jutaku.linkage.requests import request_linkage
-from jutaku.registry.models import ImportRejection
+from jutaku.registry.models import ImportRejection, Person
 from jutaku.registry.procedures import import_procedures
 from jutaku.registry.registration import register_numbers
 from jutaku.registry.targets import import_targets
+from jutaku.sim.juki import answer_juki
 from jutaku.sim.linkage import answer_inquiries, answer_linkage
 from jutaku.sim.world import WorldSpec, build_world
 
@@ -45,7 +49,19 @@ def answers(tmp_path: Path) -> dict[str, Path]:
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
     request_linkage(tmp_path / "link-req.csv", actor=SYSTEM)
     answer_linkage(world, tmp_path / "link-req.csv", tmp_path / "link-ans.csv")
-    return {"world": world, "linkage": tmp_path / "link-ans.csv"}
+    request_juki(2026, tmp_path / "juki-req.csv", actor=SYSTEM, encrypt=False)
+    answer_juki(world, tmp_path / "juki-req.csv", tmp_path / "juki-ans.csv")
+    return {"world": world, "linkage": tmp_path / "link-ans.csv", "juki": tmp_path / "juki-ans.csv"}
+
+
+def _case(which: str, answers: dict[str, Path], tmp_path: Path) -> tuple[Path, Layout, Any, Any]:
+    """(answer file, layout, service, module) of one of the three result imports."""
+    if which == "linkage":
+        return answers["linkage"], LINKAGE_RESULT_LAYOUT, results.import_linkage_results, results
+    if which == "juki":
+        return answers["juki"], JUKI_RESULT_LAYOUT, juki_results.import_juki_results, juki_results
+    return (_inquiry_answers(answers, tmp_path), INQUIRY_RESULT_LAYOUT, inquiry_results.import_inquiry_results,
+            inquiry_results)
 
 
 def _inquiry_answers(answers: dict[str, Path], tmp_path: Path) -> Path:
@@ -61,7 +77,9 @@ def utf16(text: str, path: Path, layout: Layout) -> None:
 
 def broken_cp932(text: str, path: Path, layout: Layout) -> None:
     data = bytearray(text.encode("cp932"))
-    data[len(data) // 2], data[len(data) // 2 + 1] = 0x81, 0x0A
+    # A lead byte where a character starts (after an ASCII byte), followed by a byte no character has.
+    i = next(i for i in range(len(data) // 2, len(data) - 1) if data[i - 1] < 0x80 and data[i] < 0x80)
+    data[i], data[i + 1] = 0x81, 0x0A
     path.write_bytes(bytes(data))
 
 
@@ -79,7 +97,7 @@ def junk(text: str, path: Path, layout: Layout) -> None:
 
 
 def wrong_header(text: str, path: Path, layout: Layout) -> None:
-    path.write_text(text.replace("要求番号", "依頼番号", 1), encoding="utf-8")
+    path.write_text(text.replace(layout.header[0], "依頼番号", 1), encoding="utf-8")
 
 
 BROKEN: dict[str, tuple[Callable[[str, Path, Layout], None], str]] = {
@@ -91,17 +109,16 @@ BROKEN: dict[str, tuple[Callable[[str, Path, Layout], None], str]] = {
 
 def _state() -> dict[str, Any]:
     return {"linked": IntegratedNumber.objects.count(), "results": InquiryResult.objects.count(),
+            "juki": JukiResult.objects.count(), "deceased": Person.objects.filter(status="4").count(),
             "link_states": sorted(LinkageRequest.objects.values_list("request_no", "state")),
             "inq_states": sorted(InquiryRequest.objects.values_list("request_no", "state"))}
 
 
-@pytest.mark.parametrize("which", ["linkage", "inquiry"])
+@pytest.mark.parametrize("which", ["linkage", "inquiry", "juki"])
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_a_broken_answer_file_is_refused_whole(answers: dict[str, Path], tmp_path: Path, which: str,
                                                case: str) -> None:
-    source = answers["linkage"] if which == "linkage" else _inquiry_answers(answers, tmp_path)
-    layout = LINKAGE_RESULT_LAYOUT if which == "linkage" else INQUIRY_RESULT_LAYOUT
-    service = results.import_linkage_results if which == "linkage" else inquiry_results.import_inquiry_results
+    source, layout, service, _ = _case(which, answers, tmp_path)
     before, jobs = _state(), Job.objects.count()
     bad = tmp_path / "bad" / source.name
     bad.parent.mkdir()
@@ -114,11 +131,10 @@ def test_a_broken_answer_file_is_refused_whole(answers: dict[str, Path], tmp_pat
     assert MediaLedgerEntry.objects.filter(interface=layout.name).latest("id").outcome == exc.value.code
 
 
-@pytest.mark.parametrize("which", ["linkage", "inquiry"])
+@pytest.mark.parametrize("which", ["linkage", "inquiry", "juki"])
 def test_a_formula_cell_is_a_row_error_and_the_rest_loads(answers: dict[str, Path], tmp_path: Path,
                                                           which: str) -> None:
-    source = answers["linkage"] if which == "linkage" else _inquiry_answers(answers, tmp_path)
-    service = results.import_linkage_results if which == "linkage" else inquiry_results.import_inquiry_results
+    source, _, service, _ = _case(which, answers, tmp_path)
     lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     lines[1] = "=HYPERLINK(\"x\")" + lines[1][lines[1].index(","):]
     bad = tmp_path / "formula" / source.name
@@ -129,12 +145,10 @@ def test_a_formula_cell_is_a_row_error_and_the_rest_loads(answers: dict[str, Pat
     assert sum(job.counts.values()) == len(lines) - 1 and job.counts.get("OK", 0) > 0
 
 
-@pytest.mark.parametrize("which", ["linkage", "inquiry"])
+@pytest.mark.parametrize("which", ["linkage", "inquiry", "juki"])
 def test_a_crash_inside_a_chunk_rolls_it_back_and_the_rerun_resumes(answers: dict[str, Path], tmp_path: Path,
                                                                     which: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = answers["linkage"] if which == "linkage" else _inquiry_answers(answers, tmp_path)
-    module: Any = results if which == "linkage" else inquiry_results
-    service = module.import_linkage_results if which == "linkage" else module.import_inquiry_results
+    source, _, service, module = _case(which, answers, tmp_path)
     real = module.record_many
     calls = {"n": 0}
 
@@ -151,6 +165,8 @@ def test_a_crash_inside_a_chunk_rolls_it_back_and_the_rerun_resumes(answers: dic
     assert (job.state, job.cursor) == ("failed", 40)  # two chunks committed, the third rolled back
     if which == "inquiry":  # what the two committed chunks stored, and nothing of the third
         assert InquiryResult.objects.count() == sum(job.counts.get(c, 0) for c in ("OK", "N01", "N02", "N09"))
+    elif which == "juki":
+        assert JukiResult.objects.count() == sum(job.counts.get(c, 0) for c in ("OK", "D01", "D02", "N01", "N09"))
     else:
         assert IntegratedNumber.objects.count() == job.counts.get("OK", 0)
     assert sum(job.counts.values()) == 40
@@ -163,6 +179,9 @@ def test_a_crash_inside_a_chunk_rolls_it_back_and_the_rerun_resumes(answers: dic
     if which == "linkage":
         assert IntegratedNumber.objects.count() == resumed.job.counts["OK"]
         assert not LinkageRequest.objects.filter(state="sent").exists()
+    elif which == "juki":
+        assert JukiResult.objects.count() == rows
+        assert not JukiQuery.objects.filter(state="sent").exists()
     else:
         assert InquiryResult.objects.count() == rows
         assert not InquiryRequest.objects.filter(state="sent").exists()

@@ -42,6 +42,10 @@ class AuditEvent(enum.StrEnum):
     INQUIRY_REJECT = "inquiry:reject"
     INQUIRY_REFUSE = "inquiry:refuse"
     EXPORT_BUSINESS = "export:business"
+    JUKI_REQUEST = "juki:request"
+    JUKI_STORE = "juki:store"
+    JUKI_REJECT = "juki:reject"
+    PERSON_DECEASED = "person:deceased"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

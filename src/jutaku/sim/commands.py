@@ -114,3 +114,23 @@ def _decrypted(path: Path) -> Any:
             return io.BytesIO(fh.read())
     except MediaIntegrityError as exc:
         raise Refused(f"{path.name}: encrypted media failed authentication") from exc
+
+
+@sim.command(name="juki")
+@click.option("--world", "world_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True)
+@click.argument("queries", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--error-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Share of answers turned into 09 エラー.")
+@requires(Permission.SIM_RUN)
+def juki(world_dir: Path, queries: Path, out: Path, error_rate: float) -> None:
+    """Answer a Juki-net query file from the world's truth (synthetic data only)."""
+    from jutaku.formats.errors import FileRejected
+    from jutaku.sim.juki import answer_juki
+
+    source: Any = _decrypted(queries) if queries.name.endswith(".enc") else queries
+    try:
+        counts = answer_juki(world_dir, source, out, error_rate=error_rate)
+    except (FileRejected, ValueError) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"answers → {out}: " + json.dumps(counts, ensure_ascii=False, sort_keys=True))

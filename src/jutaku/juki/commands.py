@@ -1,0 +1,84 @@
+"""`jutaku juki request|import`: identity confirmation through Juki-net (F3, F5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, current_actor, requires
+from jutaku.domain.wareki import jst_date
+
+
+def _fiscal_year(today: date) -> int:
+    return today.year if today.month >= 4 else today.year - 1
+
+
+@click.group(name="juki")
+def juki() -> None:
+    """住基ネット照会（本人確認情報）."""
+
+
+@juki.command(name="request")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="手続の年度（既定: 今年度）")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="住基ネット照会ファイル")
+@click.option("--plain", is_flag=True, help="Write unencrypted. By default <out>.enc: the file holds My Numbers.")
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.JUKI_CREATE)
+def request(year: int | None, out: Path, plain: bool, no_progress: bool) -> None:
+    """Query every current numbered person who filed this year, and their household members."""
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.juki.requests import request_juki
+
+    try:
+        result = request_juki(year or _fiscal_year(jst_date(datetime.now(UTC))), out, actor=current_actor(), encrypt=not plain,
+                              progress=not no_progress)
+    except JobRefused as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"job {result.job_id}: 新規照会 {result.created} 件")
+    if result.path is None:
+        click.echo("送付する照会はありません（ファイルは作成していません）。")
+    else:
+        click.echo(f"住基ネット照会: {result.path} ({result.written} 件, sha256 {result.sha256})")
+
+
+@juki.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report outcomes, change nothing.")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp932"]), default=None, help="Default: detect.")
+@click.option("--rejections", "rejections_path", type=click.Path(path_type=Path), default=None)
+@click.option("--notices", "notices_path", type=click.Path(path_type=Path), default=None)
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.JUKI_IMPORT)
+def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
+                   notices_path: Path | None, no_progress: bool) -> None:
+    """Store Juki-net answers: confirmations, deaths, and discrepancies for the notice list."""
+    from jutaku import config
+    from jutaku.domain.juki import LABELS
+    from jutaku.formats.errors import FileRejected
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.juki.results import KIND, import_juki_results, write_notice_list
+    from jutaku.registry.commands import echo_counts
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    actor = current_actor()
+    try:
+        result = import_juki_results(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
+    except (FileRejected, JobRefused) as exc:
+        raise Refused(str(exc)) from exc
+    job = result.job
+    if job.duplicate:
+        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
+    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
+    echo_counts(job.counts, LABELS)
+    if dry_run or job.duplicate:
+        return
+    if any(c not in ("OK", "D02") for c in job.counts):
+        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
+        click.echo(f"要確認リスト: {out} ({info.rows} rows)")
+    notices = write_notice_list(job.job_id, notices_path or config.get().output_dir / f"notices-juki-{job.job_id}.csv",
+                                actor=actor)
+    if notices is not None:
+        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")
