@@ -34,6 +34,7 @@ COMMANDS = [
     ("jutaku.linkage.commands", "inquiry"),
     ("jutaku.linkage.export_commands", "export"),
     ("jutaku.juki.commands", "juki"),
+    ("jutaku.retention.commands", "delete"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jutaku.allowlist",
     "jutaku.linkage",
     "jutaku.juki",
+    "jutaku.retention",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,7 @@ class AuditEvent(enum.StrEnum):
     JUKI_STORE = "juki:store"
     JUKI_REJECT = "juki:reject"
     PERSON_DECEASED = "person:deceased"
+    NUMBER_DELETE = "number:delete"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

@@ -1,0 +1,72 @@
+"""`jutaku delete propose|request|run`: bulk deletion of numbers no longer needed (F7), under dual control."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import Refused, current_actor, requires
+
+
+@click.group(name="delete")
+def delete() -> None:
+    """個人番号等の一括削除（削除候補 → 削除依頼 → 別の責任者の承認 → 実行 → 削除記録）."""
+
+
+@delete.command(name="propose")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="削除候補リスト")
+@click.option("--deceased-after-days", type=click.IntRange(0, 3650), default=90, show_default=True,
+              help="死亡から削除候補とするまでの日数")
+@requires(Permission.DELETION_REQUEST)
+def propose(out: Path, deceased_after_days: int) -> None:
+    """List persons whose numbers are no longer needed (moved out, withdrawn/failed, deceased)."""
+    from jutaku.domain.wareki import jst_date
+    from jutaku.retention.deletion import propose as make
+
+    path, info = make(out, actor=current_actor(), today=jst_date(datetime.now(UTC)),
+                      deceased_after_days=deceased_after_days)
+    click.echo(f"削除候補リスト: {path} ({info.rows} 人)。確認のうえ jutaku delete request で依頼します。")
+
+
+@delete.command(name="request")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--reason", required=True, help="依頼理由")
+@requires(Permission.DELETION_REQUEST)
+def request(file: Path, reason: str) -> None:
+    """Submit a deletion list; a different supervisor approves it with `jutaku approvals approve ID`."""
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.formats.errors import FileRejected
+    from jutaku.retention.deletion import DeletionRefused, request_deletion
+
+    try:
+        approval = request_deletion(file, actor=current_actor(), reason=reason)
+    except (DeletionRefused, FileRejected, AccountsError) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"承認依頼 #{approval.pk} を作成しました（一括削除 {approval.payload['persons']} 人）: "
+               f"別の責任者が jutaku approvals approve {approval.pk} で承認します。")
+
+
+@delete.command(name="run")
+@click.argument("approval_id", type=int)
+@click.option("--report", "report", type=click.Path(path_type=Path), default=None,
+              help="削除記録の出力先（既定: ホームの output フォルダ）")
+@click.option("--no-progress", is_flag=True)
+@requires(Permission.DELETION_RUN)
+def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
+    """Carry out an approved deletion (resumable) and write the deletion report."""
+    from jutaku import config
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.retention.deletion import DeletionRefused, run_deletion
+
+    out = report or config.get().output_dir / f"deletion-report-{approval_id}.csv"
+    try:
+        result = run_deletion(approval_id, actor=current_actor(), report=out, progress=not no_progress)
+    except (DeletionRefused, JobRefused, AccountsError) as exc:
+        raise Refused(str(exc)) from exc
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.job.counts.items()))
+    click.echo(f"job {result.job.job_id}: {counts}")
+    click.echo(f"削除記録: {result.report} ({result.report_info.rows} 人)")

@@ -1,0 +1,218 @@
+"""Retention and bulk deletion (F7): propose → request → approval by a different supervisor → run.
+
+* **propose** lists persons who still hold specific personal information (a My Number or an integrated
+  number) and whose register status says it is no longer needed: moved out (理由 1), withdrawn or failed
+  (2), deceased for longer than the configured period (3).
+* **request** reads a deletion list (layout ``deletion-targets``) whole: any malformed row, unknown
+  person, or a reason that contradicts the register (e.g. 退去 for a current resident) refuses the whole
+  list — deletion cannot be undone. The list becomes one dual-control approval request.
+* **run** (once approved, by a job: chunk = one transaction, resumable) deletes, per person, the number's
+  ciphertext and blind index, the integrated number, the inquiry answers and Juki-net identity data, and
+  destroys the person's data key (crypto-erase: what a backup still holds can no longer be read), then
+  writes the 削除記録 (also the tombstone a restore re-applies) and the deletion report. No number is in
+  any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from django.db import transaction
+
+from jutaku.accounts import approvals
+from jutaku.accounts.actor import Actor
+from jutaku.accounts.models import Approval, ApprovalState
+from jutaku.accounts.permissions import Permission
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.crypto.envelope import forget_everywhere
+from jutaku.crypto.store import DbDekStore
+from jutaku.dbutil import adapter, bulk_insert
+from jutaku.domain.wareki import format_timestamp
+from jutaku.exchange import inbound
+from jutaku.exchange.media import MediaFile, record_media, record_refused
+from jutaku.exchange.outbound import write_export
+from jutaku.formats.csvio import FileInfo
+from jutaku.formats.errors import FileRejected
+from jutaku.formats.layouts import DELETION_REPORT, DELETION_TARGETS
+from jutaku.jobs.runner import ChunkContext, JobResult, run_job
+from jutaku.juki.models import JukiResult
+from jutaku.linkage.models import InquiryResult, IntegratedNumber
+from jutaku.registry.models import MyNumberRecord, Person
+from jutaku.retention.models import DeletionRecord, DeletionTarget
+
+KIND: Final = "bulk-deletion"
+DECEASED_AFTER_DAYS: Final = 90
+ITEMS: Final = "個人番号（暗号文・検索索引）、団体内統合利用番号、情報照会結果、住基ネット本人確認情報、データ鍵"
+METHOD: Final = "行削除＋データ鍵の暗号消去"
+#: Register status each reason needs (理由 4 利用停止請求 and 9 その他 apply to anyone, with approval).
+_STATUS_FOR_REASON: Final = {"1": "2", "2": "3", "3": "4"}
+_REASON_FOR_STATUS: Final = {v: k for k, v in _STATUS_FOR_REASON.items()}
+
+
+class DeletionRefused(Exception):
+    """The deletion list or the run was refused whole; nothing was deleted."""
+
+
+@dataclass(frozen=True)
+class DeletionResult:
+    approval_id: int
+    job: JobResult
+    report: Path
+    report_info: FileInfo
+
+
+def register() -> None:
+    approvals.register_kind(approvals.Kind(KIND, "個人番号の一括削除", Permission.DELETION_REQUEST,
+                                           Permission.DELETION_APPROVE))
+
+
+# --- propose --------------------------------------------------------------------------------------
+
+def candidates(today: date, *, deceased_after_days: int = DECEASED_AFTER_DAYS) -> Iterator[dict[str, str]]:
+    """Rows of a proposed deletion list, in 個人ID order."""
+    holders = set(MyNumberRecord.objects.values_list("person_id", flat=True)) | set(
+        IntegratedNumber.objects.values_list("person_id", flat=True))
+    limit = today - timedelta(days=deceased_after_days)
+    persons = (Person.objects.filter(status__in=list(_REASON_FOR_STATUS)).order_by("person_id")
+               .values_list("pk", "person_id", "status", "status_date"))
+    for pk, pid, status, since in persons.iterator(chunk_size=5000):
+        if pk not in holders or (status == "4" and (since is None or since > limit)):
+            continue
+        yield {"個人ID": pid, "削除理由": _REASON_FOR_STATUS[status]}
+
+
+def propose(out: Path, *, actor: Actor, today: date, deceased_after_days: int = DECEASED_AFTER_DAYS) -> tuple[Path, FileInfo]:
+    return write_export(out, DELETION_TARGETS, candidates(today, deceased_after_days=deceased_after_days),
+                        actor=actor)
+
+
+# --- request --------------------------------------------------------------------------------------
+
+def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
+    """Check the list whole, then make it one approval request (targets stored with it)."""
+    try:
+        inb = inbound.inspect(path, DELETION_TARGETS)
+    except FileRejected as exc:
+        record_refused(path, DELETION_TARGETS.name, exc.code, actor=actor)
+        raise
+    rows: list[tuple[int, str, str]] = []
+    problems: list[str] = []
+    with inb.rows() as reader:
+        for row in reader:
+            if row.errors:
+                problems.append(f"{row.line_no}行目: 形式不正")
+            else:
+                rows.append((row.line_no, row.values["個人ID"], row.values["削除理由"]))
+    persons = dict(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows])
+                   .values_list("person_id", "pk"))
+    status = dict(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows]).values_list("person_id", "status"))
+    seen: set[str] = set()
+    for line, pid, why in rows:
+        if pid not in persons:
+            problems.append(f"{line}行目: 個人IDが登録されていません")
+        elif pid in seen:
+            problems.append(f"{line}行目: 個人IDが重複しています")
+        elif why in _STATUS_FOR_REASON and status[pid] != _STATUS_FOR_REASON[why]:
+            problems.append(f"{line}行目: 削除理由が対象者の状態と一致しません")
+        seen.add(pid)
+    if not rows and not problems:
+        problems.append("対象者がいません")
+    if problems:
+        raise DeletionRefused("削除リストを受け付けません（何も削除していません）: " + "; ".join(problems[:20]))
+    with transaction.atomic():
+        record_media("read", MediaFile(path, DELETION_TARGETS.name, inb.info.sha256, inb.info.size, inb.info.rows),
+                     actor=actor)
+        approval = approvals.request_approval(KIND, {"file_sha256": inb.info.sha256, "persons": len(rows)},
+                                              actor=actor, reason=reason)
+        bulk_insert(DeletionTarget, ("approval_id", "person", "reason", "line_no"),
+                    [(approval.pk, persons[pid], why, line) for line, pid, why in rows])
+    return approval
+
+
+# --- run ------------------------------------------------------------------------------------------
+
+def _targets(approval_id: int) -> Iterator[tuple[int, str, str]]:
+    last = 0
+    while True:
+        page = list(DeletionTarget.objects.filter(approval_id=approval_id, pk__gt=last).order_by("pk")
+                    .values_list("pk", "person_id", "person__person_id", "reason")[:5000])
+        if not page:
+            return
+        yield from ((ppk, pid, why) for _, ppk, pid, why in page)
+        last = page[-1][0]
+
+
+class _Handler:
+    def __init__(self, approval: Approval) -> None:
+        self.approval = approval
+        self.adapt_time = adapter(DeletionRecord, "executed_at")
+        self.store = DbDekStore()
+
+    def __call__(self, chunk: list[tuple[int, tuple[int, str, str]]], ctx: ChunkContext) -> Counter[str]:
+        items = [item for _, item in chunk]
+        done = set(DeletionRecord.objects.filter(approval_id=self.approval.pk, person_id__in=[p for p, _, _ in items])
+                   .values_list("person_id", flat=True))
+        todo = [(p, pid, why) for p, pid, why in items if p not in done]
+        pks, refs = [p for p, _, _ in todo], [pid for _, pid, _ in todo]
+        counts: Counter[str] = Counter({"already": len(done)})
+        if not todo:
+            return +counts
+        counts["numbers"] = MyNumberRecord.objects.filter(person_id__in=pks).delete()[0]
+        counts["integrated"] = IntegratedNumber.objects.filter(person_id__in=pks).delete()[0]
+        counts["inquiry_results"] = InquiryResult.objects.filter(person_id__in=pks).delete()[0]
+        counts["juki_results"] = JukiResult.objects.filter(person_id__in=pks).delete()[0]
+        counts["keys"] = self.store.delete(refs)
+        now = self.adapt_time(datetime.now(UTC))
+        number = f"DL{self.approval.pk:010d}"
+        bulk_insert(DeletionRecord, ("deletion_no", "approval_id", "person", "person_ref", "reason", "executed_at",
+                                     "requested_by", "approved_by", "items", "method", "job_id"), [
+            (number, self.approval.pk, p, pid, why, now, self.approval.requested_by, self.approval.decided_by,
+             ITEMS, METHOD, ctx.job_id) for p, pid, why in todo])
+        detail: dict[str, str | int | bool | None] = {"approval": self.approval.pk, "method": "crypto-erase"}
+        record_many((AuditEntry(AuditEvent.NUMBER_DELETE, [pid], why, detail) for _, pid, why in todo),
+                    actor=ctx.actor, job_id=ctx.job_id)
+        transaction.on_commit(lambda: forget_everywhere(refs))
+        counts["persons"] = len(todo)
+        return +counts
+
+
+def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool = False,
+                 chunk_size: int = 5000) -> DeletionResult:
+    """Delete the approved list (resumable job), mark the approval executed, write the deletion report."""
+    approval = Approval.objects.filter(pk=approval_id).first()
+    if approval is None or approval.kind != KIND:
+        raise DeletionRefused(f"承認依頼 #{approval_id} は一括削除の依頼ではありません")
+    if approval.state != ApprovalState.APPROVED:
+        raise DeletionRefused(f"承認依頼 #{approval_id} は承認済みではありません（{approval.get_state_display()}）")
+    token = hashlib.sha256(f"{KIND}|{approval_id}|{approval.payload.get('file_sha256', '')}".encode()).hexdigest()
+    total = DeletionTarget.objects.filter(approval_id=approval_id).count()
+    job = run_job(KIND, items=_targets(approval_id), input_sha256=token, input_name=f"deletion-{approval_id}",
+                  actor=actor, handler=_Handler(approval), chunk_size=chunk_size, total=total, progress=progress)
+    approvals.mark_executed(approval_id, actor=actor)
+    path, info = write_report(approval_id, report, actor=actor)
+    return DeletionResult(approval_id, job, path, info)
+
+
+def _report_rows(approval_id: int) -> Iterator[dict[str, str]]:
+    for r in DeletionRecord.objects.filter(approval_id=approval_id).order_by("person_ref").iterator(chunk_size=5000):
+        yield {"削除番号": r.deletion_no, "実行日時": format_timestamp(r.executed_at), "依頼者": r.requested_by,
+               "承認者": r.approved_by, "個人ID": r.person_ref, "削除理由": r.reason, "削除項目": r.items,
+               "方法": r.method}
+
+
+def write_report(approval_id: int, path: Path, *, actor: Actor) -> tuple[Path, FileInfo]:
+    """The deletion report (削除記録) of one approved deletion: who, approver, when, what, how; no number."""
+    return write_export(path, DELETION_REPORT, _report_rows(approval_id), actor=actor)
+
+
+def deleted_refs() -> set[str]:
+    """個人ID of every person with a deletion record (the tombstones a restore re-applies)."""
+    return set(DeletionRecord.objects.values_list("person_ref", flat=True))
+
