@@ -35,6 +35,7 @@ COMMANDS = [
     ("jutaku.linkage.export_commands", "export"),
     ("jutaku.juki.commands", "juki"),
     ("jutaku.retention.commands", "delete"),
+    ("jutaku.stats.commands", "stats"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -82,6 +82,7 @@ def run_demo(*, persons: int, seed: int) -> None:
     report.step("業務システム連携 (export business: request → 責任者の承認 → run)",
                 lambda: _business_export(world, cfg.output_dir, inquirer, actors["supervisor"]))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
+    report.step("統計（個人を特定しない集計）(stats)", lambda: _stats(cfg.output_dir, auditor))
     _print(report, cfg.home)
 
 
@@ -217,6 +218,13 @@ def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor)
         raise click.ClickException("the business export holds a My Number-like value: refused")
     return (f"承認 #{approval.pk} ({inquirer.username} → {supervisor.username}): {result.rows:,} rows, "
             f"{result.persons:,} persons → {result.path.name}; 個人番号スキャン 0 件")
+
+
+def _stats(out: Path, actor: Actor) -> str:
+    from jutaku.stats.service import export
+
+    path, info = export(out / "statistics.csv", actor=actor)
+    return f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x)"
 
 
 def _verify(actor: Actor) -> str:

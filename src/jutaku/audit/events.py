@@ -47,6 +47,7 @@ class AuditEvent(enum.StrEnum):
     JUKI_REJECT = "juki:reject"
     PERSON_DECEASED = "person:deceased"
     NUMBER_DELETE = "number:delete"
+    STATS_VIEW = "stats:view"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

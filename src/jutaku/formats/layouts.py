@@ -402,6 +402,20 @@ NOTICE_LIST = Layout(
                 "asked to file a notification. Never contains a My Number or an integrated number.",
 )
 
+STATISTICS = Layout(
+    "statistics",
+    "統計（個人を特定しない集計）",
+    "export",
+    (
+        Column("表", "text", width=100),
+        Column("行", "text", width=100),
+        Column("列", "text", width=100),
+        Column("値", "text", width=20, description="件数、10未満は <10、相補秘匿は x"),
+    ),
+    staff_facing=True,
+    description="Ours (not in interfaces.md): counts only, with small-cell and complementary suppression.",
+)
+
 LAYOUTS: Final[Mapping[str, Layout]] = MappingProxyType(
     {
         layout.name: layout
@@ -421,6 +435,7 @@ LAYOUTS: Final[Mapping[str, Layout]] = MappingProxyType(
             REJECTIONS,
             DELETION_REPORT,
             NOTICE_LIST,
+            STATISTICS,
         )
     }
 )

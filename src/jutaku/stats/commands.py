@@ -1,0 +1,33 @@
+"""`jutaku stats`: statistics without identifying individuals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from jutaku.accounts.permissions import Permission
+from jutaku.clikit import current_actor, requires
+
+
+@click.command(name="stats")
+@click.option("--k", "k", type=click.IntRange(2, 1000), default=10, show_default=True,
+              help="Cells under k are suppressed (shown <k); complementary cells are shown x.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Also write the tables as CSV.")
+@requires(Permission.STATS_VIEW)
+def stats(k: int, out: Path | None) -> None:
+    """個人を特定しない統計（小さい値の秘匿つき）."""
+    from django.db import transaction
+
+    from jutaku.audit.events import AuditEvent
+    from jutaku.audit.service import record
+    from jutaku.stats.service import all_tables, export, render
+
+    actor = current_actor()
+    for table in all_tables(k):
+        click.echo(render(table, k))
+    with transaction.atomic():
+        record(AuditEvent.STATS_VIEW, actor=actor, detail={"k": k})
+    if out is not None:
+        path, info = export(out, actor=actor, k=k)
+        click.echo(f"統計: {path} ({info.rows} cells)")
