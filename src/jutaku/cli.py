@@ -36,6 +36,7 @@ COMMANDS = [
     ("jutaku.juki.commands", "juki"),
     ("jutaku.retention.commands", "delete"),
     ("jutaku.stats.commands", "stats"),
+    ("jutaku.subjects.commands", "requests_group"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jutaku.linkage",
     "jutaku.juki",
     "jutaku.retention",
+    "jutaku.subjects",
 ]
 
 MIDDLEWARE = [

@@ -48,6 +48,9 @@ class AuditEvent(enum.StrEnum):
     PERSON_DECEASED = "person:deceased"
     NUMBER_DELETE = "number:delete"
     STATS_VIEW = "stats:view"
+    SUBJECT_REQUEST = "subject:request"
+    SUBJECT_HANDLE = "subject:handle"
+    SUBJECT_DISCLOSE = "subject:disclose"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

@@ -2,7 +2,7 @@
 
 * **propose** lists persons who still hold specific personal information (a My Number or an integrated
   number) and whose register status says it is no longer needed: moved out (理由 1), withdrawn or failed
-  (2), deceased for longer than the configured period (3).
+  (2), deceased for longer than the configured period (3), or with a handled use-suspension request (4).
 * **request** reads a deletion list (layout ``deletion-targets``) whole: any malformed row, unknown
   person, or a reason that contradicts the register (e.g. 退去 for a current resident) refuses the whole
   list — deletion cannot be undone. The list becomes one dual-control approval request.
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from django.db import transaction
+from django.db.models import Q
 
 from jutaku.accounts import approvals
 from jutaku.accounts.actor import Actor
@@ -46,6 +47,7 @@ from jutaku.juki.models import JukiResult
 from jutaku.linkage.models import InquiryResult, IntegratedNumber
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.retention.models import DeletionRecord, DeletionTarget
+from jutaku.subjects.service import suspended_persons
 
 KIND: Final = "bulk-deletion"
 DECEASED_AFTER_DAYS: Final = 90
@@ -80,12 +82,16 @@ def candidates(today: date, *, deceased_after_days: int = DECEASED_AFTER_DAYS) -
     holders = set(MyNumberRecord.objects.values_list("person_id", flat=True)) | set(
         IntegratedNumber.objects.values_list("person_id", flat=True))
     limit = today - timedelta(days=deceased_after_days)
-    persons = (Person.objects.filter(status__in=list(_REASON_FOR_STATUS)).order_by("person_id")
-               .values_list("pk", "person_id", "status", "status_date"))
+    suspended = suspended_persons()
+    persons = (Person.objects.filter(Q(status__in=list(_REASON_FOR_STATUS)) | Q(pk__in=suspended))
+               .order_by("person_id").values_list("pk", "person_id", "status", "status_date"))
     for pk, pid, status, since in persons.iterator(chunk_size=5000):
-        if pk not in holders or (status == "4" and (since is None or since > limit)):
+        if pk not in holders:
             continue
-        yield {"個人ID": pid, "削除理由": _REASON_FOR_STATUS[status]}
+        if pk in suspended:
+            yield {"個人ID": pid, "削除理由": "4"}
+        elif status in _REASON_FOR_STATUS and not (status == "4" and (since is None or since > limit)):
+            yield {"個人ID": pid, "削除理由": _REASON_FOR_STATUS[status]}
 
 
 def propose(out: Path, *, actor: Actor, today: date, deceased_after_days: int = DECEASED_AFTER_DAYS) -> tuple[Path, FileInfo]:
@@ -114,6 +120,7 @@ def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
                    .values_list("person_id", "pk"))
     status = dict(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows]).values_list("person_id", "status"))
     seen: set[str] = set()
+    suspended = suspended_persons()
     for line, pid, why in rows:
         if pid not in persons:
             problems.append(f"{line}行目: 個人IDが登録されていません")
@@ -121,6 +128,8 @@ def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
             problems.append(f"{line}行目: 個人IDが重複しています")
         elif why in _STATUS_FOR_REASON and status[pid] != _STATUS_FOR_REASON[why]:
             problems.append(f"{line}行目: 削除理由が対象者の状態と一致しません")
+        elif why == "4" and persons[pid] not in suspended:
+            problems.append(f"{line}行目: 対応済みの利用停止請求がありません")
         seen.add(pid)
     if not rows and not problems:
         problems.append("対象者がいません")
