@@ -81,6 +81,8 @@ def run_demo(*, persons: int, seed: int) -> None:
                 lambda: _juki(world, cfg.output_dir, inquirer))
     report.step("業務システム連携 (export business: request → 責任者の承認 → run)",
                 lambda: _business_export(world, cfg.output_dir, inquirer, actors["supervisor"]))
+    report.step("退去者の個人番号一括削除 (delete propose → request → 承認 → run)",
+                lambda: _deletion(world, cfg.output_dir, actor, actors["supervisor"]))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
     report.step("統計（個人を特定しない集計）(stats)", lambda: _stats(cfg.output_dir, auditor))
     _print(report, cfg.home)
@@ -218,6 +220,40 @@ def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor)
         raise click.ClickException("the business export holds a My Number-like value: refused")
     return (f"承認 #{approval.pk} ({inquirer.username} → {supervisor.username}): {result.rows:,} rows, "
             f"{result.persons:,} persons → {result.path.name}; 個人番号スキャン 0 件")
+
+
+def _deletion(world: Path, out: Path, registrar: Actor, supervisor: Actor) -> str:
+    """The housing system reports moves (the world's truth knows who moved out); their numbers go."""
+    import csv
+    from collections import Counter
+    from datetime import date
+
+    from jutaku.accounts.approvals import approve
+    from jutaku.formats.csvio import write_csv
+    from jutaku.formats.layouts import TARGETS
+    from jutaku.registry.targets import import_targets
+    from jutaku.retention.deletion import propose, request_deletion, run_deletion
+
+    with (world / "targets.csv").open(encoding="utf-8-sig", newline="") as fh:
+        targets = {row["個人ID"]: row for row in csv.DictReader(fh)}
+    with (world / "truth" / "juki.csv").open(encoding="utf-8-sig", newline="") as fh:
+        moved = [row["個人ID"] for row in csv.DictReader(fh)
+                 if row["異動事由"] == "消除:転出" and targets[row["個人ID"]]["状態"] == "1"]
+    update = [{**targets[pid], "状態": "2", "状態日付": "20261101"} for pid in moved]
+    write_csv(out / "targets-moves.csv", TARGETS, update)
+    import_targets(out / "targets-moves.csv", actor=registrar, progress=False)
+    path, info = propose(out / "deletion-proposal.csv", actor=registrar, today=date(2026, 11, 28))
+    if info.rows == 0:
+        return f"{len(moved)} moved out; no number to delete"
+    approval = request_deletion(path, actor=registrar, reason="デモ: 退去者の個人番号削除")
+    approve(approval.pk, actor=supervisor)
+    result = run_deletion(approval.pk, actor=registrar, report=out / f"deletion-report-{approval.pk}.csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reasons = Counter(row["削除理由"] for row in csv.DictReader(fh))
+    labels = {"1": "退去", "2": "辞退・不合格", "3": "死亡", "4": "利用停止"}
+    by_reason = "、".join(f"{labels.get(k, k)} {v}" for k, v in sorted(reasons.items()))
+    return (f"{len(moved)} moved out (targets update); 承認 #{approval.pk}: {result.job.counts.get('persons', 0)} "
+            f"persons deleted ({by_reason}), keys crypto-erased → {result.report.name}")
 
 
 def _stats(out: Path, actor: Actor) -> str:
