@@ -37,6 +37,8 @@ COMMANDS = [
     ("jutaku.retention.commands", "delete"),
     ("jutaku.stats.commands", "stats"),
     ("jutaku.subjects.commands", "requests_group"),
+    ("jutaku.retention.backup_commands", "backup_cmd"),
+    ("jutaku.retention.backup_commands", "restore_cmd"),
     ("jutaku.audit.commands", "audit"),
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),

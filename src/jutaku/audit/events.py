@@ -51,6 +51,8 @@ class AuditEvent(enum.StrEnum):
     SUBJECT_REQUEST = "subject:request"
     SUBJECT_HANDLE = "subject:handle"
     SUBJECT_DISCLOSE = "subject:disclose"
+    BACKUP_RUN = "backup:run"
+    RESTORE_RUN = "restore:run"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

@@ -205,6 +205,9 @@ def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool
     job = run_job(KIND, items=_targets(approval_id), input_sha256=token, input_name=f"deletion-{approval_id}",
                   actor=actor, handler=_Handler(approval), chunk_size=chunk_size, total=total, progress=progress)
     approvals.mark_executed(approval_id, actor=actor)
+    from jutaku.retention.backup import sync_ledger
+
+    sync_ledger()  # the tombstones also live outside the database: a restore re-applies them
     path, info = write_report(approval_id, report, actor=actor)
     return DeletionResult(approval_id, job, path, info)
 
