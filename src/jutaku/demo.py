@@ -257,10 +257,12 @@ def _deletion(world: Path, out: Path, registrar: Actor, supervisor: Actor) -> st
 
 
 def _stats(out: Path, actor: Actor) -> str:
+    from jutaku.stats.plots import progress_plots
     from jutaku.stats.service import export
 
     path, info = export(out / "statistics.csv", actor=actor)
-    return f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x)"
+    drawn = progress_plots(out / "plots", 10)
+    return f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x); 図 {', '.join(p.name for p in drawn)}"
 
 
 def _verify(actor: Actor) -> str:

@@ -37,3 +37,17 @@ def test_counts_are_right_small_cells_hidden_and_nothing_identifies_a_person(tmp
     assert info.rows > 0 and not re.search(r"\d{10,}", text)  # no 個人ID, no number of any kind
     values = [r["値"] for r in csv.DictReader(text.splitlines())]
     assert all(v.isdigit() or v in ("<10", "x") for v in values)
+
+
+def test_progress_plots_are_svg_with_japanese_text_and_counts_only(tmp_path: Path) -> None:
+    from jutaku.stats.plots import progress_plots
+
+    world = tmp_path / "world"
+    build_world(WorldSpec(persons=400, seed=5), world)
+    import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
+    register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
+    drawn = progress_plots(tmp_path / "plots", 10)
+    assert [p.name for p in drawn] == ["registration-progress.svg", "inquiry-progress.svg"]
+    svg = drawn[0].read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "個人番号一括登録の結果" in svg
+    assert not re.search(r">\s*\d{10,}\s*<", svg)  # no 個人ID or number drawn as text

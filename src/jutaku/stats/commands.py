@@ -14,8 +14,10 @@ from jutaku.clikit import current_actor, requires
 @click.option("--k", "k", type=click.IntRange(2, 1000), default=10, show_default=True,
               help="Cells under k are suppressed (shown <k); complementary cells are shown x.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Also write the tables as CSV.")
+@click.option("--plots", "plots", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also draw the progress plots (SVG) into this folder.")
 @requires(Permission.STATS_VIEW)
-def stats(k: int, out: Path | None) -> None:
+def stats(k: int, out: Path | None, plots: Path | None) -> None:
     """個人を特定しない統計（小さい値の秘匿つき）."""
     from django.db import transaction
 
@@ -31,3 +33,8 @@ def stats(k: int, out: Path | None) -> None:
     if out is not None:
         path, info = export(out, actor=actor, k=k)
         click.echo(f"統計: {path} ({info.rows} cells)")
+    if plots is not None:
+        from jutaku.stats.plots import progress_plots
+
+        for drawn in progress_plots(plots, k):
+            click.echo(f"図: {drawn}")

@@ -1,0 +1,73 @@
+"""Progress plots (SVG) of registration and inquiries: counts only, through the same suppression.
+
+Drawn with matplotlib (Agg) as SVG with text kept as text (``svg.fonttype = none``), so the Japanese
+labels are rendered by the viewer's fonts (the servers carry no CJK font). Bars come from the suppressed
+tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from jutaku.domain.disclosure_control import Table
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "jutaku"  # reproducible ids
+    matplotlib.rcParams["font.family"] = ["Noto Sans CJK JP", "IPAexGothic", "sans-serif"]
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def stacked_bars(table: Table, k: int, path: Path, *, ylabel: str) -> Path:
+    """One bar per row of ``table`` (its totals row excluded), stacked by column; hidden cells left out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # glyph metrics of CJK text: rendered by the viewer (module doc)
+        return _draw(table, k, path, ylabel)
+
+
+def _draw(table: Table, k: int, path: Path, ylabel: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    rows = list(table.rows)
+    bottoms = [0] * len(rows)
+    hidden = 0
+    for j, col in enumerate(table.cols):
+        values = []
+        for i in range(len(rows)):
+            if table.hidden[i][j]:
+                hidden += 1
+                values.append(0)
+            else:
+                values.append(table.cells[i][j])
+        if any(values):
+            ax.bar(rows, values, bottom=bottoms, label=col)
+            bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    ax.set_title(table.title)
+    ax.set_ylabel(ylabel)
+    if hidden:
+        ax.annotate(f"{k}未満の値と相補秘匿の値（{hidden}件）は描いていません", xy=(0, -0.18),
+                    xycoords="axes fraction", fontsize=8)
+    if rows:
+        ax.legend(fontsize=8, ncols=2)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return path
+
+
+def progress_plots(out_dir: Path, k: int) -> list[Path]:
+    from jutaku.stats.service import inquiry_table, registration_table
+
+    return [
+        stacked_bars(registration_table(k), k, out_dir / "registration-progress.svg", ylabel="件数（行）"),
+        stacked_bars(inquiry_table(k), k, out_dir / "inquiry-progress.svg", ylabel="照会要求（件）"),
+    ]
