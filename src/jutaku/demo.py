@@ -188,7 +188,8 @@ def _income_inquiry(world: Path, out: Path, actor: Actor) -> str:
 
 def _juki(world: Path, out: Path, actor: Actor) -> str:
     from jutaku.crypto.keyring import get_keyring
-    from jutaku.crypto.media import open_media
+    from jutaku.crypto.media import encrypt_file, open_media
+    from jutaku.formats.manifest import manifest_path_for
     from jutaku.juki.requests import request_juki
     from jutaku.juki.results import import_juki_results, write_notice_list
     from jutaku.sim.juki import answer_juki
@@ -197,9 +198,21 @@ def _juki(world: Path, out: Path, actor: Actor) -> str:
     sent = request_juki(year, out / "juki-request.csv", actor=actor, encrypt=True)  # it holds My Numbers
     if sent.path is None:
         return "no person to query"
-    with open_media(sent.path, get_keyring().media_key) as fh:  # Juki-net's side holds the media key
-        answer_juki(world, io.BytesIO(fh.read()), out / "juki-result.csv", error_rate=0.002)
-    result = import_juki_results(out / "juki-result.csv", actor=actor)
+    key = get_keyring().media_key
+    with open_media(sent.path, key) as fh:  # Juki-net's side holds the media key
+        plain_queries = io.BytesIO(fh.read())
+    # Its answer carries My Numbers: it comes back encrypted too; the plaintext exists only in a 0700
+    # working folder for the moment the simulator writes it.
+    work = config.get().home / "work"
+    work.mkdir(mode=0o700, exist_ok=True)
+    plain = work / "juki-result.csv"
+    try:
+        answer_juki(world, plain_queries, plain, error_rate=0.002)
+        encrypt_file(plain, out / "juki-result.csv.enc", key)
+        shutil.move(str(manifest_path_for(plain)), manifest_path_for(out / "juki-result.csv.enc"))
+    finally:
+        plain.unlink(missing_ok=True)
+    result = import_juki_results(out / "juki-result.csv.enc", actor=actor)
     notices = write_notice_list(result.job.job_id, out / f"notices-juki-{result.job.job_id}.csv", actor=actor)
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.job.counts.items()))
     return (f"{sent.written:,} queries ({sent.path.name}); answers: {counts}; "

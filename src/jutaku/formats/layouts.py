@@ -398,8 +398,8 @@ NOTICE_LIST = Layout(
         Column("取得日", "date"),
     ),
     staff_facing=True,
-    description="Ours (not in interfaces.md): persons whose inquiry answers disagree with the register, to be "
-                "asked to file a notification. Never contains a My Number or an integrated number.",
+    description="Ours (not in interfaces.md): persons whose inquiry or Juki-net answers disagree with the register, "
+                "to be asked to file a notification. Never contains a My Number or an integrated number.",
 )
 
 STATISTICS = Layout(
