@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
 
-.PHONY: install demo test test-unit test-sqlite test-postgres lint bench bench-inquiry docs clean
+.PHONY: install demo test test-unit test-sqlite test-postgres lint bench bench-inquiry bench-cycle docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test-postgres: $(STAMP)
 ## make bench: the 1,000,000-row benchmarks (minutes); writes bench/reports/.
 bench: $(STAMP)
 	$(PY) bench/run.py --rows $${ROWS:-1000000} --pg-url $(PG_URL)
+
+## make bench-cycle: the whole cycle after registration (CYCLE_PERSONS, default 1,000,000; hours).
+bench-cycle: $(STAMP)
+	$(PY) bench/cycle.py --persons $${CYCLE_PERSONS:-1000000} --pg-url $(PG_URL)
 
 ## make bench-inquiry: inquiry-file creation and result import (PERSONS, default 1,000,000).
 bench-inquiry: $(STAMP)

@@ -2,7 +2,8 @@
 
 Calls the services directly with the system actor: the benchmark measures the batch paths, not the
 sign-in. Usage: ``python bench/step.py init|targets FILE|procedures FILE|kit FILE|linkage WORLD OUT|
-inquiry-create OUT|inquiry-answer WORLD REQ OUT|inquiry-import FILE`` with JUTAKU_HOME etc. set.
+inquiry-create OUT|inquiry-answer WORLD REQ OUT|inquiry-import FILE|juki-request OUT|juki-answer WORLD REQ OUT|
+juki-import FILE|business-export OUT|deletion OUTDIR`` with JUTAKU_HOME etc. set.
 """
 
 from __future__ import annotations
@@ -59,6 +60,44 @@ def main() -> None:
         from jutaku.linkage.inquiry_results import import_inquiry_results
 
         print(import_inquiry_results(Path(sys.argv[2]), actor=SYSTEM).job.counts)
+    elif what == "juki-request":  # OUTFILE (plain: the simulated network reads it)
+        from jutaku.juki.requests import request_juki
+
+        print(request_juki(2026, Path(sys.argv[2]), actor=SYSTEM, encrypt=False).written)
+    elif what == "juki-answer":  # WORLD REQUESTS OUT (the simulated network; untimed)
+        from jutaku.sim.juki import answer_juki
+
+        print(answer_juki(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])))
+    elif what == "juki-import":  # FILE
+        from jutaku.juki.results import import_juki_results
+
+        print(import_juki_results(Path(sys.argv[2]), actor=SYSTEM).job.counts)
+    elif what == "business-export":  # OUTFILE (requested and approved by two bench actors, then run)
+        from jutaku.accounts.actor import Actor
+        from jutaku.accounts.approvals import approve
+        from jutaku.accounts.permissions import Permission
+        from jutaku.linkage.export import request_export, run_export
+
+        inquirer = Actor("bench.inquirer", "127.0.0.1", frozenset(Permission))
+        approval = request_export("JT99000000530001", 2026, actor=inquirer, reason="bench")
+        approve(approval.pk, actor=Actor("bench.supervisor", "127.0.0.1", frozenset(Permission)))
+        print(run_export(approval.pk, Path(sys.argv[2]), actor=inquirer).rows)
+    elif what == "deletion":  # OUTDIR: every person becomes a deletion target (理由 9), approved, run
+        from jutaku.accounts.actor import Actor
+        from jutaku.accounts.approvals import approve
+        from jutaku.accounts.permissions import Permission
+        from jutaku.formats.csvio import write_csv
+        from jutaku.formats.layouts import DELETION_TARGETS
+        from jutaku.registry.models import MyNumberRecord
+        from jutaku.retention.deletion import request_deletion, run_deletion
+
+        out = Path(sys.argv[2])
+        holders = MyNumberRecord.objects.values_list("person__person_id", flat=True).iterator(chunk_size=50_000)
+        write_csv(out / "deletion.csv", DELETION_TARGETS, ({"個人ID": p, "削除理由": "9"} for p in holders))
+        clerk = Actor("bench.registrar", "127.0.0.1", frozenset(Permission))
+        approval = request_deletion(out / "deletion.csv", actor=clerk, reason="bench")
+        approve(approval.pk, actor=Actor("bench.supervisor", "127.0.0.1", frozenset(Permission)))
+        print(run_deletion(approval.pk, actor=clerk, report=out / "deletion-report.csv").job.counts)
     else:
         raise SystemExit(f"unknown step {what}")
 
