@@ -96,3 +96,23 @@ def test_the_income_declaration_inquiry_from_the_command_line(child_home: dict[s
     [(ledger,)] = child_query(child_home, "SELECT count(*) FROM exchange_medialedgerentry "
                                           "WHERE interface = 'business-export' AND direction = 'write'")
     assert ledger == 1
+
+
+def test_juki_net_from_the_command_line(child_home: dict[str, str], tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    build_world(WorldSpec(persons=600, seed=29), world)
+    for step, name in (("targets", "targets.csv"), ("procedures", "procedures.csv")):
+        run_jutaku(child_home, "import", step, str(world / name), "--no-progress", check=True)
+    run_jutaku(child_home, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
+    sent = run_jutaku(child_home, "juki", "request", "--year", "2026", "--out", str(tmp_path / "juki.csv"),
+                      "--no-progress", check=True).stdout
+    enc = tmp_path / "juki.csv.enc"
+    assert "住基ネット照会" in sent and enc.exists() and not (tmp_path / "juki.csv").exists()
+    run_jutaku(child_home, "sim", "juki", "--world", str(world), str(enc), str(tmp_path / "ans.csv"), check=True)
+    done = run_jutaku(child_home, "juki", "import", str(tmp_path / "ans.csv"), "--no-progress", check=True).stdout
+    assert "OK" in done and "D01" in done and "届出勧奨リスト" in done
+    [(answered,)] = child_query(child_home, "SELECT count(*) FROM juki_jukiresult")
+    [(queried,)] = child_query(child_home, "SELECT count(*) FROM juki_jukiquery")
+    assert answered == queried > 0
+    again = run_jutaku(child_home, "juki", "import", str(tmp_path / "ans.csv"), "--no-progress", check=True).stdout
+    assert "取込済み" in again

@@ -57,28 +57,15 @@ def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_p
     """Store Juki-net answers: confirmations, deaths, and discrepancies for the notice list."""
     from jutaku import config
     from jutaku.domain.juki import LABELS
-    from jutaku.formats.errors import FileRejected
-    from jutaku.jobs.errors import JobRefused
     from jutaku.juki.results import KIND, import_juki_results, write_notice_list
-    from jutaku.registry.commands import echo_counts
-    from jutaku.registry.rejections import default_path, write_rejections
+    from jutaku.registry.commands import run_result_import
 
-    actor = current_actor()
-    try:
-        result = import_juki_results(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
-    except (FileRejected, JobRefused) as exc:
-        raise Refused(str(exc)) from exc
-    job = result.job
-    if job.duplicate:
-        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
-    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
-    echo_counts(job.counts, LABELS)
-    if dry_run or job.duplicate:
+    job = run_result_import(import_juki_results, file, kind=KIND, labels=LABELS, settled=frozenset({"OK", "D02"}),
+                            list_title="要確認リスト", dry_run=dry_run, encoding=encoding,
+                            rejections_path=rejections_path, no_progress=no_progress)
+    if job is None:
         return
-    if any(c not in ("OK", "D02") for c in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
-        click.echo(f"要確認リスト: {out} ({info.rows} rows)")
-    notices = write_notice_list(job.job_id, notices_path or config.get().output_dir / f"notices-juki-{job.job_id}.csv",
-                                actor=actor)
+    path = notices_path or config.get().output_dir / f"notices-juki-{job.job_id}.csv"
+    notices = write_notice_list(job.job_id, path, actor=current_actor())
     if notices is not None:
         click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")

@@ -51,26 +51,12 @@ def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_p
                    no_progress: bool) -> None:
     """Store the integrated numbers of a linkage-result file; errors and 該当なし go on the follow-up list."""
     from jutaku.domain.linkage import LABELS
-    from jutaku.formats.errors import FileRejected
-    from jutaku.jobs.errors import JobRefused
     from jutaku.linkage.results import KIND, import_linkage_results
-    from jutaku.registry.commands import echo_counts
-    from jutaku.registry.rejections import default_path, write_rejections
+    from jutaku.registry.commands import run_result_import
 
-    actor = current_actor()
-    try:
-        result = import_linkage_results(file, actor=actor, dry_run=dry_run, progress=not no_progress,
-                                        encoding=encoding)
-    except (FileRejected, JobRefused) as exc:
-        raise Refused(str(exc)) from exc
-    job = result.job
-    if job.duplicate:
-        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
-    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
-    echo_counts(job.counts, LABELS)
-    if not dry_run and not job.duplicate and any(c != "OK" for c in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
-        click.echo(f"要確認リスト（差戻・該当なし・エラー）: {out} ({info.rows} rows)")
+    run_result_import(import_linkage_results, file, kind=KIND, labels=LABELS, settled=frozenset({"OK"}),
+                      list_title="要確認リスト（差戻・該当なし・エラー）", dry_run=dry_run, encoding=encoding,
+                      rejections_path=rejections_path, no_progress=no_progress)
 
 
 @click.group(name="inquiry")
@@ -129,29 +115,16 @@ def import_inquiry(file: Path, dry_run: bool, encoding: str | None, rejections_p
     """Store an inquiry-result file; refused rows and errors go on a list, discrepancies on the notice list."""
     from jutaku import config
     from jutaku.domain.inquiry import OUTCOME_LABELS
-    from jutaku.formats.errors import FileRejected
-    from jutaku.jobs.errors import JobRefused
     from jutaku.linkage.inquiry_results import KIND, import_inquiry_results, write_notice_list
-    from jutaku.registry.commands import echo_counts
-    from jutaku.registry.rejections import default_path, write_rejections
+    from jutaku.registry.commands import run_result_import
 
-    actor = current_actor()
-    try:
-        result = import_inquiry_results(file, actor=actor, dry_run=dry_run, progress=not no_progress,
-                                        encoding=encoding)
-    except (FileRejected, JobRefused) as exc:
-        raise Refused(str(exc)) from exc
-    job = result.job
-    if job.duplicate:
-        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
-    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
-    echo_counts(job.counts, OUTCOME_LABELS)
-    if dry_run or job.duplicate:
+    job = run_result_import(import_inquiry_results, file, kind=KIND, labels=OUTCOME_LABELS,
+                            settled=frozenset({"OK", "N01", "N02"}), list_title="要確認リスト（差戻・エラー）",
+                            dry_run=dry_run, encoding=encoding, rejections_path=rejections_path,
+                            no_progress=no_progress)
+    if job is None:
         return
-    if any(c not in ("OK", "N01", "N02") for c in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(KIND, job.job_id), actor=actor)
-        click.echo(f"要確認リスト（差戻・エラー）: {out} ({info.rows} rows)")
     notices = write_notice_list(job.job_id, notices_path or config.get().output_dir / f"notices-{job.job_id}.csv",
-                                actor=actor)
+                                actor=current_actor())
     if notices is not None:
         click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")

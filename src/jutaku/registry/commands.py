@@ -187,3 +187,31 @@ def change_cmd(person_id: str, reason: str, receipt_no: str, id_document: str) -
         click.echo(f"個人ID {person_id}: 個人番号を変更しました ({mask(normalise(new_number))})")
     else:
         click.echo(f"個人ID {person_id}: 同一の個人番号が登録済みです（変更なし） (I01)")
+
+
+def run_result_import(service: Callable[..., Any], file: Path, *, kind: str, labels: dict[str, str],
+                      settled: frozenset[str], list_title: str, dry_run: bool, encoding: str | None,
+                      rejections_path: Path | None, no_progress: bool) -> Any:
+    """The CLI frame shared by the result imports (linkage, inquiry, Juki-net): run ``service``, print the
+    job line and the outcome table, and write the list of rows to follow up (those not in ``settled``).
+    Returns the job, or ``None`` after a dry run or for a file already imported."""
+    from jutaku.formats.errors import FileRejected
+    from jutaku.jobs.errors import JobRefused
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    actor = current_actor()
+    try:
+        result = service(file, actor=actor, dry_run=dry_run, progress=not no_progress, encoding=encoding)
+    except (FileRejected, JobRefused) as exc:
+        raise Refused(str(exc)) from exc
+    job = result.job
+    if job.duplicate:
+        click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
+    click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
+    echo_counts(job.counts, labels)
+    if dry_run or job.duplicate:
+        return None
+    if any(code not in settled for code in job.counts):
+        out, info = write_rejections(job.job_id, rejections_path or default_path(kind, job.job_id), actor=actor)
+        click.echo(f"{list_title}: {out} ({info.rows} rows)")
+    return job
