@@ -92,6 +92,10 @@ def test_the_file_holds_exactly_the_permitted_pairs_and_carries_non_disclosure(t
     assert all(r["事務手続コード"] == INCOME and r["照会年度"] == "2026" for r in sent)
     assert all(r["団体内統合利用番号"] == integrated_number(seed, r["個別業務システム利用番号"]) for r in sent)
     assert {r["不開示コード"] for r in sent} == {"1", "2"}
+    from jutaku.audit.models import AuditRecord  # one record per person of the file, none per row
+
+    assert AuditRecord.objects.filter(event="inquiry:request").count() == \
+        len({r["個別業務システム利用番号"] for r in sent})
 
     # The simulated server records what it received: 2 exactly for persons who asked for non-disclosure.
     answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "inq-ans.csv")

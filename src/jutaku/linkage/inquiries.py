@@ -20,7 +20,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -32,7 +32,7 @@ from jutaku.allowlist.service import active_rules, permitted_procedure_codes
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in
+from jutaku.dbutil import adapter, bulk_insert, select_in, update_in
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange.outbound import write_export
@@ -76,6 +76,12 @@ _TO_WRITE_SQL = (
 )
 
 
+_SENT_PERSONS_SQL = (
+    "SELECT p.person_id, r.non_disclosure, count(*) FROM linkage_inquiryrequest r "
+    "JOIN registry_person p ON p.id = r.person_id WHERE r.sent_file_sha256 = %s "
+    "AND (p.person_id, r.non_disclosure) > (%s, %s) "
+    "GROUP BY p.person_id, r.non_disclosure ORDER BY p.person_id, r.non_disclosure LIMIT %s"
+)
 _MARK_SENT_SQL = (
     "UPDATE linkage_inquiryrequest SET state = %s, sent_at = %s, sent_file_sha256 = %s "
     "WHERE state = 'created' AND procedure_code = %s AND fiscal_year = %s AND id <= %s "
@@ -173,8 +179,18 @@ def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool 
     return result.job_id, result.counts
 
 
+@dataclass
+class _Sent:
+    """What the write step must remember, in O(flagged) memory: the rows written, the last id, and the
+    requests that went out with 不開示コード 2 (what was sent is what gets recorded)."""
+
+    rows: int = 0
+    last_id: int = 0
+    flagged: list[int] = field(default_factory=list)
+
+
 def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tuple[str, str], str],
-                   sent: list[tuple[int, str, str]]) -> Iterator[dict[str, str]]:
+                   sent: _Sent) -> Iterator[dict[str, str]]:
     cipher = FieldCipher()
     stamp = format_timestamp(datetime.now(UTC))
     user = actor.username[:30]
@@ -190,7 +206,9 @@ def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tupl
         numbers = cipher.decrypt_many(INTEGRATED_TABLE, INTEGRATED_COLUMN, [(r[4], bytes(r[7])) for r in page])
         for (rid, no, info, code, pid, housing, flagged, _), number in zip(page, numbers, strict=True):
             code = "2" if flagged or code == "2" else "1"
-            sent.append((int(rid), pid, code))
+            sent.rows, sent.last_id = sent.rows + 1, int(rid)
+            if code == "2":
+                sent.flagged.append(int(rid))
             yield {
                 "要求番号": no, "個別業務システム利用番号": pid, "団体内統合利用番号": number.decode("ascii"),
                 "照会依頼日時": stamp, "部署コード": DEPARTMENT_CODE, "ユーザーID": user,
@@ -210,27 +228,34 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     if connection.vendor == "postgresql":  # the create step just added many rows: plan the pages on fresh statistics
         with connection.cursor() as cur:
             cur.execute("ANALYZE linkage_inquiryrequest")
-    sent: list[tuple[int, str, str]] = []
+    sent = _Sent()
     path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, actor, providers, sent),
                               actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
     now = adapter(InquiryRequest, "sent_at")(datetime.now(UTC))
-    last = max(rid for rid, _, _ in sent)
-    flagged = [rid for rid, _, code in sent if code == "2"]
-    per_person: dict[tuple[str, str], int] = {}
-    for _, pid, code in sent:
-        per_person[(pid, code)] = per_person.get((pid, code), 0) + 1
     with transaction.atomic(), connection.cursor() as cur:
         # Exactly the rows the file holds: created, this procedure and year, up to the last one written,
         # and with an integrated number (the write query's join).
-        cur.execute(_MARK_SENT_SQL, ["sent", now, info.sha256, procedure, year, last])
-        if cur.rowcount != len(sent):
-            raise RuntimeError(f"{cur.rowcount} requests marked sent for {len(sent)} written: not applied")
-        bulk_update(InquiryRequest, "id", ("non_disclosure",), [("2", rid) for rid in flagged])
-        details = {code: {"file_sha256": info.sha256, "procedure": procedure, "non_disclosure": code}
-                   for code in ("1", "2")}
-        record_many((AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", details[code] | {"requests": n})
-                     for (pid, code), n in per_person.items()), actor=actor, job_id=job_id)
-    return path, info.sha256, len(sent)
+        cur.execute(_MARK_SENT_SQL, ["sent", now, info.sha256, procedure, year, sent.last_id])
+        if cur.rowcount != sent.rows:
+            raise RuntimeError(f"{cur.rowcount} requests marked sent for {sent.rows} written: not applied")
+        update_in(InquiryRequest, {"non_disclosure": "2"}, "id", sent.flagged)
+        record_many(_sent_audit(info.sha256, procedure), actor=actor, job_id=job_id)
+    return path, info.sha256, sent.rows
+
+
+def _sent_audit(sha256: str, procedure: str) -> Iterator[AuditEntry]:
+    """One record per person and code of the file just marked sent, streamed from the database."""
+    details = {code: {"file_sha256": sha256, "procedure": procedure, "non_disclosure": code} for code in ("1", "2")}
+    last = ("", "")
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(_SENT_PERSONS_SQL, [sha256, *last, PAGE])
+            page = cur.fetchall()
+        if not page:
+            return
+        for pid, code, n in page:
+            yield AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", details[code] | {"requests": int(n)})
+        last = (page[-1][0], page[-1][1])
 
 
 class ProcedureNotPermitted(Exception):

@@ -144,7 +144,7 @@ def _safe_id(value: str) -> str:
 def import_inquiry_results(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = False,
                            encoding: str | None = None, chunk_size: int = 20_000) -> ImportResult:
     """``jutaku inquiry import FILE``; raises ``FileRejected`` for a file refused whole."""
-    return run_import(path, INQUIRY_RESULT_LAYOUT, KIND, key=lambda v: v.get("要求番号", ""), handler=_Handler,
+    return run_import(path, INQUIRY_RESULT_LAYOUT, KIND, key=None, handler=_Handler,
                       actor=actor, dry_run=dry_run, progress=progress, encoding=encoding, chunk_size=chunk_size)
 
 

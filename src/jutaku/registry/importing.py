@@ -40,14 +40,17 @@ class DuplicateKeys:
         self.seen.add(k)
 
 
-def run_import(path: Path, layout: Layout, kind: str, *, key: Callable[[dict[str, str]], Hashable],
+def run_import(path: Path, layout: Layout, kind: str, *, key: Callable[[dict[str, str]], Hashable] | None,
                handler: Callable[[set[Hashable]], Handler[Row]], actor: Actor, dry_run: bool = False,
                progress: bool = True, encoding: str | None = None, chunk_size: int = 5000) -> ImportResult:
     """Check ``path`` whole (refused files go to the media ledger with their code), record the read,
-    then apply it as job ``kind`` with ``handler(duplicate_keys)``. Raises ``FileRejected``."""
-    dupes = DuplicateKeys(key)
+    then apply it as job ``kind`` with ``handler(duplicate_keys)``. Raises ``FileRejected``.
+
+    ``key=None``: no duplicate keys are gathered (imports that apply rows in order and need none; at
+    millions of rows the set of keys would be most of the memory)."""
+    dupes = DuplicateKeys(key or (lambda values: None))
     try:
-        inb = inbound.inspect(path, layout, encoding=encoding, visit=dupes.visit)
+        inb = inbound.inspect(path, layout, encoding=encoding, visit=dupes.visit if key is not None else None)
     except FileRejected as exc:
         record_refused(path, layout.name, exc.code, actor=actor)
         raise
