@@ -134,6 +134,67 @@ def encrypt_stream(src: BinaryIO, dst: BinaryIO, key: SecretKey | bytes, *,
         block = following
 
 
+class MediaWriter(io.RawIOBase):
+    """Encrypt while writing: the same file format as :func:`encrypt_stream`, chunk by chunk, so that no
+    plaintext ever reaches the disk. Written to ``<dst>.part`` (0600, new) and renamed on :meth:`close`;
+    :meth:`abort` removes it instead."""
+
+    def __init__(self, dst: Path | str, key: SecretKey | bytes, *, chunk_size: int = CHUNK_SIZE) -> None:
+        super().__init__()
+        self.dst = Path(dst)
+        if not self.dst.name.endswith(SUFFIX):
+            raise ValueError(f"encrypted media files are named <name>{SUFFIX}: {self.dst.name}")
+        if self.dst.exists():
+            raise FileExistsError(f"{self.dst} exists: encrypted media files are never overwritten")
+        material, fingerprint, self.key_id = _material(key)
+        self._size = chunk_size
+        self._prefix = secrets.token_bytes(8)
+        self._header = _HEADER.pack(MAGIC, FORMAT_VERSION, chunk_size, fingerprint, self._prefix)
+        self._cipher = AESGCM(material)
+        self._part = self.dst.with_name(self.dst.name + ".part")
+        self._fh = _open_exclusive(self._part)
+        self._fh.write(self._header)
+        self._buf = bytearray()
+        self._index = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._buf += data
+        while len(self._buf) > self._size:  # a chunk goes out only once more data follows it
+            block = bytes(self._buf[:self._size])
+            del self._buf[:self._size]
+            self._seal(block, final=False)
+        return len(data)
+
+    def _seal(self, block: bytes, *, final: bool) -> None:
+        self._fh.write(self._cipher.encrypt(_nonce(self._prefix, self._index), block,
+                                            _aad(self._header, self._index, final)))
+        self._index += 1
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._seal(bytes(self._buf), final=True)
+            self._buf.clear()
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            os.replace(self._part, self.dst)
+        finally:
+            self._part.unlink(missing_ok=True)
+            super().close()
+
+    def abort(self) -> None:
+        """Drop what was written (nothing is renamed)."""
+        self._buf.clear()
+        self._fh.close()
+        self._part.unlink(missing_ok=True)
+        super().close()
+
+
 def encrypt_file(src: Path | str, dst: Path | str, key: SecretKey | bytes, *,
                  chunk_size: int = CHUNK_SIZE) -> MediaInfo:
     """Encrypt the file ``src`` to ``dst`` (which must end in ``.enc`` and not exist yet)."""

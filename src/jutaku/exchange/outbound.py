@@ -1,37 +1,26 @@
 """Writing an outbound file: the layout's CSV, its manifest, optional media encryption, the ledger.
 
 Every export goes through :func:`write_export` so that none leaves without a manifest (count and
-SHA-256 of the plaintext) and a media-ledger row. With ``encrypt=True`` the plaintext is written to a
-private working file (mode 0600, in the home's ``work`` folder), encrypted to ``<name>.enc`` under the
-media key and the working file is deleted in ``finally`` (PIA: 作業ファイルは使用後直ちに削除).
+SHA-256 of the plaintext) and a media-ledger row. With ``encrypt=True`` the rows are encrypted as they
+are written (:class:`jutaku.crypto.media.MediaWriter`) into ``<name>.enc`` under the media key: no
+working file, no plaintext on disk (PIA: 作業ファイルは使用後直ちに削除 — there is none to delete).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import transaction
 
-from jutaku import config
 from jutaku.accounts.actor import Actor
 from jutaku.crypto.keyring import get_keyring
-from jutaku.crypto.media import encrypt_file
+from jutaku.crypto.media import MediaWriter
 from jutaku.exchange.media import MediaFile, record_media
 from jutaku.formats.csvio import FileInfo, write_csv
 from jutaku.formats.layouts import Layout
 from jutaku.formats.manifest import write_manifest
-
-
-def _work_file(suffix: str) -> Path:
-    work = config.get().home / "work"
-    work.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = work / f"{secrets.token_hex(8)}{suffix}"
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    return path
 
 
 def write_export(
@@ -49,16 +38,17 @@ def write_export(
     now = datetime.now(UTC)
     path.parent.mkdir(parents=True, exist_ok=True)
     key_id = ""
-    if encrypt:
-        plain = _work_file(".csv")
+    if encrypt:  # encrypted while written: the plaintext never reaches the disk (FILE-08, FILE-09)
+        target = path.with_name(path.name + ".enc")
+        key = get_keyring().media_key
+        writer = MediaWriter(target, key)
         try:
-            info = write_csv(plain, layout, rows, encoding=encoding)  # type: ignore[arg-type]
-            target = path.with_name(path.name + ".enc")
-            key = get_keyring().media_key
-            encrypt_file(plain, target, key)
-            key_id = key.key_id
-        finally:
-            plain.unlink(missing_ok=True)
+            info = write_csv(writer, layout, rows, encoding=encoding)  # type: ignore[arg-type]
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        key_id = key.key_id
     else:
         target = path
         info = write_csv(target, layout, rows, encoding=encoding)  # type: ignore[arg-type]
