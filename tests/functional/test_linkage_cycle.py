@@ -87,6 +87,8 @@ def test_answers_are_stored_encrypted_and_refused_answers_get_their_codes(world:
     states = dict(LinkageRequest.objects.values_list("request_no", "state"))
     assert all(states[a["要求番号"]] == {"0": "answered", "1": "not_found", "9": "error"}[a["結果コード"]]
                for a in answered)
+    errors = LinkageRequest.objects.filter(state="error")
+    assert errors.exists() and all(r.error_text for r in errors)  # the server's text is kept for follow-up
     # The same file again is a reported no-op.
     assert import_linkage_results(tmp_path / "ans.csv", actor=SYSTEM).job.duplicate
 

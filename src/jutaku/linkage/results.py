@@ -19,7 +19,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import INTEGRATED_NUMBER, get_indexer
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in
+from jutaku.dbutil import adapter, bulk_insert, bulk_update, select_in, update_in
 from jutaku.domain.linkage import LABELS, LinkageOutcome, decide
 from jutaku.formats.csvio import Row
 from jutaku.formats.layouts import LINKAGE_RESULT_LAYOUT
@@ -88,8 +88,11 @@ class _Handler:
                 rejected.append((row, outcome))
         self._store(stored, ctx.job_id)
         now = self.adapt_time(datetime.now(UTC))
-        bulk_update(LinkageRequest, "id", ("state", "error_text", "answered_at", "answered_job"),
-                    [(state, text, now, ctx.job_id, rid) for state, text, rid in closed])
+        # One statement per state (a statement per row is slow on PostgreSQL); error texts row by row (few).
+        for state in ("answered", "not_found", "error"):
+            update_in(LinkageRequest, {"state": state, "answered_at": now, "answered_job": ctx.job_id}, "id",
+                      [rid for st, _, rid in closed if st == state])
+        bulk_update(LinkageRequest, "id", ("error_text",), [(text, rid) for _, text, rid in closed if text])
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
             (ctx.job_id, row.line_no, _safe_request_no(row.values.get("要求番号", "")),
              requests[row.values["要求番号"]][2] if row.values.get("要求番号") in requests else "",
