@@ -10,14 +10,7 @@ foundation benchmark). Set-up steps are untimed; each timed step is its own proc
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import secrets
 import sys
-import tempfile
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench import ceiling  # noqa: E402
-from bench.inquiry import _ceiling_rows  # noqa: E402
+from bench.inquiry import drive  # noqa: E402
 from bench.registration import _env, timed_step  # noqa: E402
 
 #: (step, label) of the timed steps; the rate is rows of that step's file per second.
@@ -74,39 +66,7 @@ def main() -> None:
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "reports")
     args = ap.parse_args()
-    from jutaku.sim.world import WorldSpec, build_world
-
-    report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "persons": args.persons,
-                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
-    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
-        work = Path(tmp)
-        start = time.perf_counter()
-        build_world(WorldSpec(persons=args.persons, seed=2026, kit_share=1.0, portal_share=0.0), work / "world")
-        report["world_s"] = round(time.perf_counter() - start, 1)
-        rows = _ceiling_rows(args.persons)
-        report["ceiling_sqlite"] = ceiling.sqlite_ceiling(rows, work)
-        report["sqlite"] = run_db(work / "world", work / "home-sqlite", None, work / "out-sqlite")
-        print("SQLite:", json.dumps(report["sqlite"], ensure_ascii=False), flush=True)
-        try:
-            import psycopg
-
-            report["ceiling_postgres"] = ceiling.postgres_ceiling(rows, args.pg_url)
-            name = f"jutaku_bench_{secrets.token_hex(4)}"
-            with psycopg.connect(args.pg_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                report["postgres"] = run_db(work / "world", work / "home-pg", args.pg_url.rsplit("/", 1)[0] + "/" + name,
-                                            work / "out-pg")
-                print("PostgreSQL:", json.dumps(report["postgres"], ensure_ascii=False), flush=True)
-            finally:
-                with psycopg.connect(args.pg_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception as exc:  # reported in the report, not hidden
-            report["postgres"] = f"skipped: {type(exc).__name__}: {exc}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cycle.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    (args.out / "cycle.md").write_text(render(report), encoding="utf-8")
-    print(f"report: {args.out / 'cycle.md'}")
+    drive("cycle", args.persons, args.pg_url, args.out, run_db, render)
 
 
 def render(r: dict[str, Any]) -> str:

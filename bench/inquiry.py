@@ -17,6 +17,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,46 +51,57 @@ def run_db(world: Path, home: Path, url: str | None, out: Path) -> dict[str, Any
             "import_counts": counts.strip()}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--persons", type=int, default=1_000_000)
-    ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "reports")
-    args = ap.parse_args()
+RunDb = Callable[[Path, Path, "str | None", Path], dict[str, Any]]
+
+
+def drive(name: str, persons: int, pg_url: str, out_dir: Path, run_db: RunDb,
+          render: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """Build the world once, measure the SQLite ceiling and run ``run_db`` on SQLite, then the PostgreSQL
+    ceiling and ``run_db`` on a fresh PostgreSQL database (dropped after); write ``<name>.{json,md}``."""
     from jutaku.sim.world import WorldSpec, build_world
 
-    report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "persons": args.persons,
+    report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "persons": persons,
                               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
     with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
         work = Path(tmp)
         start = time.perf_counter()
-        build_world(WorldSpec(persons=args.persons, seed=2026, kit_share=1.0, portal_share=0.0), work / "world")
+        build_world(WorldSpec(persons=persons, seed=2026, kit_share=1.0, portal_share=0.0), work / "world")
         report["world_s"] = round(time.perf_counter() - start, 1)
-        print(f"world of {args.persons:,} persons in {report['world_s']} s", flush=True)
-        rows = _ceiling_rows(args.persons)
+        print(f"world of {persons:,} persons in {report['world_s']} s", flush=True)
+        rows = _ceiling_rows(persons)
         report["ceiling_sqlite"] = ceiling.sqlite_ceiling(rows, work)
         report["sqlite"] = run_db(work / "world", work / "home-sqlite", None, work / "out-sqlite")
         print(f"SQLite: {json.dumps(report['sqlite'], ensure_ascii=False)}", flush=True)
         try:
             import psycopg
 
-            report["ceiling_postgres"] = ceiling.postgres_ceiling(rows, args.pg_url)
-            name = f"jutaku_bench_{secrets.token_hex(4)}"
-            with psycopg.connect(args.pg_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
+            report["ceiling_postgres"] = ceiling.postgres_ceiling(rows, pg_url)
+            db = f"jutaku_bench_{secrets.token_hex(4)}"
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{db}"')
             try:
-                report["postgres"] = run_db(work / "world", work / "home-pg", args.pg_url.rsplit("/", 1)[0] + "/" + name,
+                report["postgres"] = run_db(work / "world", work / "home-pg", pg_url.rsplit("/", 1)[0] + "/" + db,
                                             work / "out-pg")
                 print(f"PostgreSQL: {json.dumps(report['postgres'], ensure_ascii=False)}", flush=True)
             finally:
-                with psycopg.connect(args.pg_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                with psycopg.connect(pg_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         except Exception as exc:  # reported in the report, not hidden
             report["postgres"] = f"skipped: {type(exc).__name__}: {exc}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "inquiry.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    (args.out / "inquiry.md").write_text(render(report), encoding="utf-8")
-    print(f"report: {args.out / 'inquiry.md'}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out_dir / f"{name}.md").write_text(render(report), encoding="utf-8")
+    print(f"report: {out_dir / f'{name}.md'}")
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "reports")
+    args = ap.parse_args()
+    drive("inquiry", args.persons, args.pg_url, args.out, run_db, render)
 
 
 def render(r: dict[str, Any]) -> str:

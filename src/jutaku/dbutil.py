@@ -7,7 +7,8 @@ inside the chunk's transaction, with values already adapted by :func:`adapter`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection, models
@@ -81,6 +82,30 @@ def update_in(model: type[models.Model], values: Mapping[str, Any], key: str, ke
                 cur.execute(f"UPDATE {table} SET {sets} WHERE {key_col} IN ({marks})", [*params, *part])  # noqa: S608 - identifiers from model metadata; values are bound
             changed += max(cur.rowcount, 0)
     return changed
+
+
+def keyset_pages(sql: str, params: Callable[[Any], Sequence[Any]], *, start: Any = 0,
+                 key: Callable[[tuple[Any, ...]], Any] = lambda row: row[0]) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of ``sql`` walked by key (``… WHERE key > %s ORDER BY key LIMIT %s``), each query run to the
+    end before the page is handed out, so the caller may commit between pages (the batch streams).
+
+    ``params(last)`` gives the query's parameters for the last key seen (``start`` before the first page);
+    ``key(row)`` is that key of a row.
+    """
+    last = start
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(sql, list(params(last)))
+            page = cur.fetchall()
+        if not page:
+            return
+        yield page
+        last = key(page[-1])
+
+
+def as_date(value: date | str) -> date:
+    """A date column read through a raw cursor: SQLite gives ISO text, PostgreSQL a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def select_in(sql: str, values: Sequence[Any], *, step: int = 5000) -> list[tuple[Any, ...]]:

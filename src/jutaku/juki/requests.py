@@ -15,9 +15,8 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from django.db import connection, transaction
 
@@ -25,7 +24,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, select_in
+from jutaku.dbutil import adapter, as_date, bulk_insert, keyset_pages, select_in
 from jutaku.domain.wareki import format_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import JUKI_REQUEST
@@ -67,15 +66,8 @@ class JukiRequestResult:
 
 
 def _candidates(year: int) -> Iterator[tuple[int, str]]:
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_CANDIDATES_SQL, [last, year, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
+    for page in keyset_pages(_CANDIDATES_SQL, lambda last: [last, year, PAGE]):
         yield from ((int(pk), pid) for pk, pid in page)
-        last = int(page[-1][0])
 
 
 class _CreateHandler:
@@ -105,25 +97,15 @@ def create_queries(year: int, *, actor: Actor, progress: bool = False, chunk_siz
     return result.job_id, result.counts
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
 
 def _rows(sent: list[tuple[int, str]]) -> Iterator[dict[str, str]]:
     cipher = FieldCipher()
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_TO_WRITE_SQL, [last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
-        last = int(page[-1][0])
+    for page in keyset_pages(_TO_WRITE_SQL, lambda last: [last, PAGE]):
         numbers = cipher.decrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [(r[2], bytes(r[8])) for r in page])
         for (qid, no, pid, name, kana, birth, sex, address, _), number in zip(page, numbers, strict=True):
             sent.append((int(qid), pid))
             yield {"照会番号": no, "検索区分": "1", "個人番号": number.decode("ascii"), "氏名": name, "氏名カナ": kana,
-                   "生年月日": format_date(_as_date(birth)), "性別": sex, "住所": address}
+                   "生年月日": format_date(as_date(birth)), "性別": sex, "住所": address}
 
 
 def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool = True) -> tuple[Path | None, str, int]:

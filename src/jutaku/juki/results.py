@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Hashable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, select_in, update_in
+from jutaku.dbutil import adapter, as_date, bulk_insert, select_in, update_in
 from jutaku.domain import my_number
 from jutaku.domain.juki import LABELS, Answer, JukiOutcome, Registered, decide
 from jutaku.domain.wareki import format_date, jst_date, parse_birth_date, parse_date
@@ -45,9 +45,6 @@ _QUERIES_SQL = (
 )
 _ITEMS = ("氏名", "氏名カナ", "生年月日", "性別", "住所", "住民票コード", "異動事由", "異動年月日", "現存区分")
 
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _answer(v: dict[str, str]) -> Answer | None:
@@ -78,7 +75,7 @@ class _Handler:
             number = my_number.normalise(v.get("個人番号", ""))
             same = (q is not None and q[5] is not None and my_number.is_valid(number)
                     and self.indexer.compute_canonical(number) == bytes(q[5]))
-            held = None if q is None else Registered(q[6], q[7], _as_date(q[8]), q[9], q[10])
+            held = None if q is None else Registered(q[6], q[7], as_date(q[8]), q[9], q[10])
             outcome, found = decide(malformed=bool(row.errors), result_code=v.get("処理結果", ""),
                                     query_open=None if q is None else q[4] in JukiQuery.OPEN_STATES,
                                     same_number=same, answer=answer, held=held)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from jutaku.accounts import approvals
 from jutaku.accounts.actor import Actor
@@ -26,6 +26,7 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
+from jutaku.dbutil import keyset_pages
 from jutaku.domain.wareki import format_date, jst_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import BUSINESS_EXPORT
@@ -73,14 +74,7 @@ def request_export(procedure: str, year: int, *, actor: Actor, reason: str) -> A
 
 def _rows(procedure: str, year: int, persons: dict[str, int]) -> Iterator[dict[str, str]]:
     cipher = FieldCipher()
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_ROWS_SQL, [procedure, year, last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
-        last = int(page[-1][0])
+    for page in keyset_pages(_ROWS_SQL, lambda last: [procedure, year, last, PAGE]):
         sealed = [(r[1], bytes(r[6])) for r in page if r[6] is not None]
         opened = iter(cipher.decrypt_many(CIPHER_TABLE, CIPHER_COLUMN, sealed))
         for _, pid, receipt, proc, info, code, data, discrepancy, received in page:

@@ -32,7 +32,7 @@ from jutaku.allowlist.service import active_rules, permitted_procedure_codes
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, select_in, update_in
+from jutaku.dbutil import adapter, bulk_insert, keyset_pages, select_in, update_in
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange.outbound import write_export
@@ -110,15 +110,8 @@ def _permissions(procedure: str) -> tuple[dict[str, dict[str, bool]], dict[tuple
 
 
 def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_FILINGS_SQL, [procedure, year, last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
+    for page in keyset_pages(_FILINGS_SQL, lambda last: [procedure, year, last, PAGE]):
         yield from page
-        last = int(page[-1][0])
 
 
 class _CreateHandler:
@@ -195,14 +188,7 @@ def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tupl
     stamp = format_timestamp(datetime.now(UTC))
     user = actor.username[:30]
     period = (f"{year}0401", f"{year + 1}0331")
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_TO_WRITE_SQL, [procedure, year, last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
-        last = int(page[-1][0])
+    for page in keyset_pages(_TO_WRITE_SQL, lambda last: [procedure, year, last, PAGE]):
         numbers = cipher.decrypt_many(INTEGRATED_TABLE, INTEGRATED_COLUMN, [(r[4], bytes(r[7])) for r in page])
         for (rid, no, info, code, pid, housing, flagged, _), number in zip(page, numbers, strict=True):
             code = "2" if flagged or code == "2" else "1"
@@ -246,16 +232,11 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
 def _sent_audit(sha256: str, procedure: str) -> Iterator[AuditEntry]:
     """One record per person and code of the file just marked sent, streamed from the database."""
     details = {code: {"file_sha256": sha256, "procedure": procedure, "non_disclosure": code} for code in ("1", "2")}
-    last = ("", "")
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_SENT_PERSONS_SQL, [sha256, *last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
+    pages = keyset_pages(_SENT_PERSONS_SQL, lambda last: [sha256, *last, PAGE], start=("", ""),
+                         key=lambda row: (row[0], row[1]))
+    for page in pages:
         for pid, code, n in page:
             yield AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", details[code] | {"requests": int(n)})
-        last = (page[-1][0], page[-1][1])
 
 
 class ProcedureNotPermitted(Exception):

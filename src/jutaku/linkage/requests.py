@@ -30,7 +30,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert
+from jutaku.dbutil import adapter, bulk_insert, keyset_pages
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import LINKAGE_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
@@ -71,16 +71,9 @@ class LinkageRequestResult:
 
 def _candidates() -> Iterator[tuple[int, str]]:
     """Current persons with a registered number, in person order (pages of :data:`PAGE`)."""
-    last = 0
     current = str(Person.Status.CURRENT)
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_CANDIDATES_SQL, [current, last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
+    for page in keyset_pages(_CANDIDATES_SQL, lambda last: [current, last, PAGE]):
         yield from ((int(pk), pid) for pk, pid in page)
-        last = int(page[-1][0])
 
 
 def _served(pks: list[int]) -> set[int]:
@@ -131,14 +124,7 @@ def create_requests(*, actor: Actor, progress: bool = False, chunk_size: int = 2
 
 
 def _rows_to_write(cipher: FieldCipher, written: list[tuple[int, str]], missing: list[int]) -> Iterator[dict[str, str]]:
-    last = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(_TO_WRITE_SQL, [last, PAGE])
-            page = cur.fetchall()
-        if not page:
-            return
-        last = int(page[-1][0])
+    for page in keyset_pages(_TO_WRITE_SQL, lambda last: [last, PAGE]):
         have = [(rid, no, pid, bytes(tok)) for rid, no, pid, tok in page if tok is not None]
         missing.extend(int(rid) for rid, _, _, tok in page if tok is None)
         plain = cipher.decrypt_many(CIPHER_TABLE, CIPHER_COLUMN, [(pid, tok) for _, _, pid, tok in have])

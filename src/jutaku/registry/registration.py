@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher, MemoryDekStore
 from jutaku.crypto.keyring import get_keyring
-from jutaku.dbutil import adapter, bulk_insert, select_in
+from jutaku.dbutil import adapter, as_date, bulk_insert, select_in
 from jutaku.domain import my_number
 from jutaku.domain.registration import (
     Held,
@@ -103,9 +103,6 @@ _CHUNK_SQL = ("SELECT p.id, p.person_id, p.kana_key, p.birth_date, p.sex, p.stat
               "WHERE p.person_id {in}")
 
 
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
 
 def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, KnownPerson]], dict[str, bytes]]:
     """For these persons, in one query per 5,000: the register's identity data and the number each
@@ -114,7 +111,7 @@ def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, Know
     persons: dict[str, tuple[int, KnownPerson]] = {}
     held: dict[str, bytes] = {}
     for pk, pid, key, birth, sex, status, bi in select_in(_CHUNK_SQL, sorted(set(person_ids))):
-        persons[pid] = (pk, KnownPerson(key, _as_date(birth), sex, status == current))
+        persons[pid] = (pk, KnownPerson(key, as_date(birth), sex, status == current))
         if bi is not None:
             held[pid] = bytes(bi)
     return persons, held

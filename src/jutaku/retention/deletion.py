@@ -116,9 +116,9 @@ def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
                 problems.append(f"{row.line_no}行目: 形式不正")
             else:
                 rows.append((row.line_no, row.values["個人ID"], row.values["削除理由"]))
-    persons = dict(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows])
-                   .values_list("person_id", "pk"))
-    status = dict(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows]).values_list("person_id", "status"))
+    found = list(Person.objects.filter(person_id__in=[pid for _, pid, _ in rows]).values_list("person_id", "pk", "status"))
+    persons = {pid: pk for pid, pk, _ in found}
+    status = {pid: st for pid, _, st in found}
     seen: set[str] = set()
     suspended = suspended_persons()
     for line, pid, why in rows:
