@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from jutaku.linkage.models import RequestLifecycle
 from jutaku.registry.models import Person
 
 
-class JukiQuery(models.Model):
+class JukiQuery(RequestLifecycle):
     class State(models.TextChoices):
         CREATED = "created", "作成済"
         SENT = "sent", "送付済"
@@ -28,12 +29,6 @@ class JukiQuery(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="juki_queries")
     fiscal_year = models.IntegerField()
     state = models.CharField(max_length=10, choices=State.choices)
-    created_at = models.DateTimeField()
-    created_job = models.BigIntegerField(null=True)
-    sent_at = models.DateTimeField(null=True)
-    sent_file_sha256 = models.CharField(max_length=64, blank=True)
-    answered_at = models.DateTimeField(null=True)
-    answered_job = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [

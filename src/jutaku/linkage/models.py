@@ -27,7 +27,21 @@ class RequestCounter(models.Model):
         return f"{self.name}: {self.next_value}"
 
 
-class LinkageRequest(models.Model):
+class RequestLifecycle(models.Model):
+    """When and by which job a request to another system was created, sent (in which file) and answered."""
+
+    created_at = models.DateTimeField()
+    created_job = models.BigIntegerField(null=True)
+    sent_at = models.DateTimeField(null=True)
+    sent_file_sha256 = models.CharField(max_length=64, blank=True)
+    answered_at = models.DateTimeField(null=True)
+    answered_job = models.BigIntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class LinkageRequest(RequestLifecycle):
     class State(models.TextChoices):
         CREATED = "created", "作成済"
         SENT = "sent", "送付済"
@@ -40,12 +54,6 @@ class LinkageRequest(models.Model):
     request_no = models.CharField(max_length=30, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="linkage_requests")
     state = models.CharField(max_length=10, choices=State.choices)
-    created_at = models.DateTimeField()
-    created_job = models.BigIntegerField(null=True)
-    sent_at = models.DateTimeField(null=True)
-    sent_file_sha256 = models.CharField(max_length=64, blank=True)
-    answered_at = models.DateTimeField(null=True)
-    answered_job = models.BigIntegerField(null=True)
     error_text = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -79,7 +87,7 @@ class IntegratedNumber(models.Model):
         return f"integrated number of person {self.person_id}"
 
 
-class InquiryRequest(models.Model):
+class InquiryRequest(RequestLifecycle):
     """One request of an inquiry file: (filing, covered person, information), with its 不開示コード."""
 
     class State(models.TextChoices):
@@ -99,12 +107,6 @@ class InquiryRequest(models.Model):
     fiscal_year = models.IntegerField()
     non_disclosure = models.CharField(max_length=1)  # 不開示コード as sent: 1 通常, 2 不開示
     state = models.CharField(max_length=10, choices=State.choices)
-    created_at = models.DateTimeField()
-    created_job = models.BigIntegerField(null=True)
-    sent_at = models.DateTimeField(null=True)
-    sent_file_sha256 = models.CharField(max_length=64, blank=True)
-    answered_at = models.DateTimeField(null=True)
-    answered_job = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [

@@ -12,14 +12,13 @@ import csv
 import json
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from jutaku.domain import my_number
-from jutaku.formats.csvio import read_csv, write_csv
+from jutaku.formats.csvio import read_csv
 from jutaku.formats.layouts import JUKI_REQUEST, JUKI_RESULT_LAYOUT
-from jutaku.formats.manifest import write_manifest
+from jutaku.sim.linkage import write_answers
 
 SIM_USER = "sim-juki"
 _FIELDS = ("住民票コード", "個人番号", "氏名", "氏名カナ", "生年月日", "性別", "住所", "異動事由", "異動年月日", "現存区分")
@@ -49,15 +48,5 @@ def answer_juki(world: Path, queries: Path | BinaryIO, out: Path, *, error_rate:
     """Answer the juki-request file ``queries`` into ``out`` (+ manifest); counts by 処理結果."""
     if not 0 <= error_rate <= 1:
         raise ValueError("error rate must be within 0..1")
-    counts: dict[str, int] = {}
-
-    def counted() -> Iterator[dict[str, str]]:
-        for answer in _answers(world, queries, error_rate):
-            counts[answer["処理結果"]] = counts.get(answer["処理結果"], 0) + 1
-            yield answer
-
-    info = write_csv(out, JUKI_RESULT_LAYOUT, counted())
-    write_manifest(out, interface=JUKI_RESULT_LAYOUT.name, layout_version=JUKI_RESULT_LAYOUT.version,
-                   record_count=info.rows, sha256=info.sha256, created_at=datetime.now(UTC), created_by=SIM_USER,
-                   job_id=None)
-    return counts
+    return write_answers(out, JUKI_RESULT_LAYOUT, _answers(world, queries, error_rate), code="処理結果",
+                         created_by=SIM_USER)

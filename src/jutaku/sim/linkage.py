@@ -19,7 +19,8 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from jutaku.formats.layouts import (
     INQUIRY_RESULT_LAYOUT,
     LINKAGE_REQUEST,
     LINKAGE_RESULT_LAYOUT,
+    Layout,
 )
 from jutaku.formats.manifest import write_manifest
 
@@ -102,20 +104,25 @@ def _answers(world: Path, requests: Source, rates: Rates) -> Iterator[dict[str, 
             yield answer
 
 
-def answer_linkage(world: Path, requests: Source, out: Path, rates: Rates = Rates()) -> dict[str, int]:
-    """Answer the linkage-request file ``requests`` into ``out`` (+ manifest); return counts by 結果コード."""
-    counts: dict[str, int] = {}
+def write_answers(out: Path, layout: Layout, answers: Iterable[dict[str, str]], *, code: str,
+                  created_by: str = SIM_USER) -> dict[str, int]:
+    """Write a simulated answer file in ``layout`` with its manifest; return the counts of column ``code``."""
+    counts: Counter[str] = Counter()
 
     def counted() -> Iterator[dict[str, str]]:
-        for answer in _answers(world, requests, rates):
-            counts[answer["結果コード"]] = counts.get(answer["結果コード"], 0) + 1
+        for answer in answers:
+            counts[answer[code]] += 1
             yield answer
 
-    info = write_csv(out, LINKAGE_RESULT_LAYOUT, counted())
-    write_manifest(out, interface=LINKAGE_RESULT_LAYOUT.name, layout_version=LINKAGE_RESULT_LAYOUT.version,
-                   record_count=info.rows, sha256=info.sha256, created_at=datetime.now(UTC), created_by=SIM_USER,
-                   job_id=None)
-    return counts
+    info = write_csv(out, layout, counted())
+    write_manifest(out, interface=layout.name, layout_version=layout.version, record_count=info.rows,
+                   sha256=info.sha256, created_at=datetime.now(UTC), created_by=created_by, job_id=None)
+    return dict(counts)
+
+
+def answer_linkage(world: Path, requests: Source, out: Path, rates: Rates = Rates()) -> dict[str, int]:
+    """Answer the linkage-request file ``requests`` into ``out`` (+ manifest); return counts by 結果コード."""
+    return write_answers(out, LINKAGE_RESULT_LAYOUT, _answers(world, requests, rates), code="結果コード")
 
 
 def _truth(world: Path, name: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
@@ -157,18 +164,9 @@ def _inquiry_answers(world: Path, requests: Source, rates: Rates,
 
 def answer_inquiries(world: Path, requests: Source, out: Path, rates: Rates = Rates()) -> dict[str, int]:
     """Answer the inquiry-request file ``requests`` into ``out`` (+ manifest, + ``<out>.received.csv``)."""
-    counts: dict[str, int] = {}
     received: list[tuple[str, str, str]] = []
-
-    def counted() -> Iterator[dict[str, str]]:
-        for answer in _inquiry_answers(world, requests, rates, received):
-            counts[answer["結果コード"]] = counts.get(answer["結果コード"], 0) + 1
-            yield answer
-
-    info = write_csv(out, INQUIRY_RESULT_LAYOUT, counted())
-    write_manifest(out, interface=INQUIRY_RESULT_LAYOUT.name, layout_version=INQUIRY_RESULT_LAYOUT.version,
-                   record_count=info.rows, sha256=info.sha256, created_at=datetime.now(UTC), created_by=SIM_USER,
-                   job_id=None)
+    counts = write_answers(out, INQUIRY_RESULT_LAYOUT, _inquiry_answers(world, requests, rates, received),
+                           code="結果コード")
     with received_path(out).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(("要求番号", "個人ID", "不開示コード"))
