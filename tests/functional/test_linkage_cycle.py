@@ -19,7 +19,7 @@ from jutaku.crypto.envelope import FieldCipher
 from jutaku.formats.csvio import write_csv
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import LINKAGE_RESULT_LAYOUT
-from jutaku.linkage.models import IntegratedNumber, LinkageRequest
+from jutaku.linkage.models import Dispatch, IntegratedNumber, LinkageRequest
 from jutaku.linkage.requests import request_linkage
 from jutaku.linkage.results import CIPHER_COLUMN, CIPHER_TABLE, import_linkage_results
 from jutaku.registry.models import ImportRejection, MyNumberRecord, Person
@@ -62,7 +62,10 @@ def test_requests_cover_exactly_the_current_registered_persons_with_their_true_n
     truth = {r["個人ID"]: r["個人番号"] for r in rows_of(world / "truth" / "juki.csv")}
     assert sum(truth[r["個別業務システム利用番号"]] == r["個人番号"] for r in sent) > 0.95 * len(sent)
     assert all(r["処理区分"] == "1" and r["要求番号"].startswith("LK") for r in sent)
-    assert set(LinkageRequest.objects.values_list("state", flat=True)) == {"sent"}
+    assert set(LinkageRequest.objects.values_list("state", flat=True)) == {"open"}
+    # Sent once, as one dispatch: the file's hash and count are on it, not rewritten into every request.
+    [sent_dispatch] = Dispatch.objects.filter(kind="linkage")
+    assert (sent_dispatch.sent_file_sha256, sent_dispatch.sent_rows) == (result.sha256, result.written)
     # A second run finds every person served by an open request: nothing new, no file.
     again = request_linkage(tmp_path / "req2.csv", actor=SYSTEM)
     assert (again.created, again.written, again.path) == (0, 0, None)
@@ -132,7 +135,7 @@ def test_a_truncated_answer_file_is_refused_whole(world: Path, tmp_path: Path) -
         import_linkage_results(tmp_path / "ans.csv", actor=SYSTEM)
     assert exc.value.code == "R_MANIFEST_COUNT"
     assert IntegratedNumber.objects.count() == 0
-    assert set(LinkageRequest.objects.values_list("state", flat=True)) == {"sent"}
+    assert set(LinkageRequest.objects.values_list("state", flat=True)) == {"open"}
 
 
 def test_a_person_whose_number_was_deleted_is_not_sent(world: Path, tmp_path: Path) -> None:

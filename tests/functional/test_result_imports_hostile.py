@@ -178,10 +178,10 @@ def test_a_crash_inside_a_chunk_rolls_it_back_and_the_rerun_resumes(answers: dic
     # The same end state as one uninterrupted run: each row applied once.
     if which == "linkage":
         assert IntegratedNumber.objects.count() == resumed.job.counts["OK"]
-        assert not LinkageRequest.objects.filter(state="sent").exists()
+        assert not LinkageRequest.objects.filter(state="open").exists()
     elif which == "juki":
         assert JukiResult.objects.count() == rows
-        assert not JukiQuery.objects.filter(state="sent").exists()
+        assert not JukiQuery.objects.filter(state="open").exists()
     else:
         assert InquiryResult.objects.count() == rows
-        assert not InquiryRequest.objects.filter(state="sent").exists()
+        assert not InquiryRequest.objects.filter(state="open").exists()

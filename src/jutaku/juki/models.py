@@ -18,12 +18,9 @@ from jutaku.registry.models import Person
 
 class JukiQuery(RequestLifecycle):
     class State(models.TextChoices):
-        CREATED = "created", "作成済"
-        SENT = "sent", "送付済"
+        OPEN = "open", "未回答"
         ANSWERED = "answered", "回答済"
         ERROR = "error", "エラー"
-
-    OPEN_STATES = ("created", "sent")
 
     query_no = models.CharField(max_length=30, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="juki_queries")
@@ -32,12 +29,12 @@ class JukiQuery(RequestLifecycle):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=models.Q(state__in=["created", "sent"]),
+            models.UniqueConstraint(fields=["person"], condition=models.Q(state="open"),
                                     name="juki_one_open_query_per_person"),
-            models.CheckConstraint(condition=models.Q(state__in=["created", "sent", "answered", "error"]),
+            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error"]),
                                    name="juki_query_state_valid"),
         ]
-        indexes = [models.Index(fields=["state", "id"], name="juki_query_state")]
+        indexes = [models.Index(fields=["dispatch", "id"], name="juki_query_dispatch")]
 
     def __str__(self) -> str:
         return f"{self.query_no} {self.state}"

@@ -30,6 +30,7 @@ from jutaku.formats.csvio import FileInfo, Row
 from jutaku.formats.layouts import JUKI_RESULT_LAYOUT, NOTICE_LIST
 from jutaku.jobs.runner import ChunkContext
 from jutaku.juki.models import JukiQuery, JukiResult
+from jutaku.linkage.dispatch import SENT_ONLY
 from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import ImportRejection, Person, StatusChange
 
@@ -39,9 +40,10 @@ CIPHER_COLUMN = "data"
 _STORED = {JukiOutcome.OK, JukiOutcome.DISCREPANCY, JukiOutcome.DECEASED, JukiOutcome.NOT_FOUND,
            JukiOutcome.SERVER_ERROR}
 _QUERIES_SQL = (
-    "SELECT j.id, j.query_no, j.person_id, p.person_id, j.state, m.blind_index, p.name, p.name_kana, "
-    "p.birth_date, p.sex, p.address, p.status FROM juki_jukiquery j JOIN registry_person p ON p.id = j.person_id "
-    "LEFT JOIN registry_mynumberrecord m ON m.person_id = j.person_id WHERE j.query_no {in}"
+    "SELECT r.id, r.query_no, r.person_id, p.person_id, r.state, m.blind_index, p.name, p.name_kana, "  # noqa: S608 - constant SQL fragments only
+    "p.birth_date, p.sex, p.address, p.status FROM juki_jukiquery r JOIN registry_person p ON p.id = r.person_id "
+    f"{SENT_ONLY} "
+    "LEFT JOIN registry_mynumberrecord m ON m.person_id = r.person_id WHERE r.query_no {in}"
 )
 _ITEMS = ("氏名", "氏名カナ", "生年月日", "性別", "住所", "住民票コード", "異動事由", "異動年月日", "現存区分")
 

@@ -8,10 +8,12 @@ The same two steps as the linkage requests (:mod:`jutaku.linkage.requests`):
    a person left out is recorded with a reason code (``X01``–``X06``) on the job's exclusion list. A
    filing and information already requested (open or answered) is never requested again (a partial
    unique constraint backs the rule), so a rerun after a crash continues where it stopped.
-2. **write**: every ``created`` request of that procedure and year goes to the inquiry-request file, the
-   integrated number decrypted in memory, with 不開示コード ``2`` for every person whose non-disclosure
-   flag is set *at the time of writing* (the flag is sticky: it can only have been set since the request
-   was created); the requests become ``sent`` with the file's hash and the code actually sent.
+2. **write**: every open request of the unsent dispatches of that procedure and year
+   (:mod:`jutaku.linkage.dispatch`) goes to the inquiry-request file, the integrated number decrypted in
+   memory (once per person), with 不開示コード ``2`` for every person whose non-disclosure flag is set
+   *at the time of writing* (the flag is sticky: it can only have been set since the request was
+   created); the dispatches are marked sent with the file's hash, and the code actually sent is kept on
+   each request that carried ``2``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -38,7 +40,7 @@ from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import INQUIRY_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
-from jutaku.linkage import ids
+from jutaku.linkage import dispatch, ids
 from jutaku.linkage.models import InquiryRequest
 from jutaku.linkage.results import CIPHER_COLUMN as INTEGRATED_COLUMN
 from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
@@ -65,27 +67,18 @@ _FILINGS_SQL = (
     "WHERE f.procedure_code = %s AND f.fiscal_year = %s AND f.id > %s ORDER BY f.id LIMIT %s"
 )
 _ALREADY_SQL = ("SELECT filing_id, info_code FROM linkage_inquiryrequest "
-                "WHERE state IN ('created', 'sent', 'answered') AND filing_id {in}")
+                "WHERE state IN ('open', 'answered') AND filing_id {in}")
 _TO_WRITE_SQL = (
-    "SELECT r.id, r.request_no, r.info_code, r.non_disclosure, p.person_id, p.housing_category, "
+    "SELECT r.id, r.request_no, r.info_code, r.non_disclosure, r.person_id, p.person_id, p.housing_category, "
     "p.non_disclosure, i.ciphertext FROM linkage_inquiryrequest r "
     "JOIN registry_person p ON p.id = r.person_id "
-    "JOIN linkage_integratednumber i ON i.person_id = r.person_id "
-    "WHERE r.state = 'created' AND r.procedure_code = %s AND r.fiscal_year = %s AND r.id > %s "
-    "ORDER BY r.id LIMIT %s"
+    "LEFT JOIN linkage_integratednumber i ON i.person_id = r.person_id "
+    "WHERE r.dispatch_id = %s AND r.state = 'open' AND r.id > %s ORDER BY r.id LIMIT %s"
 )
-
-
-_SENT_PERSONS_SQL = (
-    "SELECT p.person_id, r.non_disclosure, count(*) FROM linkage_inquiryrequest r "
-    "JOIN registry_person p ON p.id = r.person_id WHERE r.sent_file_sha256 = %s "
-    "AND (p.person_id, r.non_disclosure) > (%s, %s) "
-    "GROUP BY p.person_id, r.non_disclosure ORDER BY p.person_id, r.non_disclosure LIMIT %s"
-)
-_MARK_SENT_SQL = (
-    "UPDATE linkage_inquiryrequest SET state = %s, sent_at = %s, sent_file_sha256 = %s "
-    "WHERE state = 'created' AND procedure_code = %s AND fiscal_year = %s AND id <= %s "
-    "AND person_id IN (SELECT person_id FROM linkage_integratednumber)"
+_SENT_SQL = (
+    "SELECT r.id, p.person_id, r.non_disclosure FROM linkage_inquiryrequest r "
+    "JOIN registry_person p ON p.id = r.person_id "
+    "WHERE r.dispatch_id = %s AND r.state = 'open' AND r.id > %s ORDER BY r.id LIMIT %s"
 )
 
 
@@ -115,8 +108,9 @@ def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
 
 
 class _CreateHandler:
-    def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]], *, first_run: bool) -> None:
-        self.procedure, self.year, self.permitted = procedure, year, permitted
+    def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]], *, first_run: bool,
+                 dispatch_id: int) -> None:
+        self.procedure, self.year, self.permitted, self.dispatch_id = procedure, year, permitted, dispatch_id
         # No request of this procedure and year existed when the job started: each filing comes once per
         # run, so none can have been requested before and the lookup is skipped.
         self.first_run = first_run
@@ -145,8 +139,8 @@ class _CreateHandler:
             numbers = ids.allocate("inquiry", len(todo))
             bulk_insert(InquiryRequest, (
                 "request_no", "filing", "person", "procedure_code", "info_code", "fiscal_year", "non_disclosure",
-                "state", "created_at", "created_job", "sent_file_sha256"), [
-                (no, fid, ppk, self.procedure, code, self.year, "1", "created", now, ctx.job_id, "")
+                "state", "dispatch", "created_at", "created_job"), [
+                (no, fid, ppk, self.procedure, code, self.year, "1", "open", self.dispatch_id, now, ctx.job_id)
                 for no, (fid, ppk, code) in zip(numbers, todo, strict=True)])
             counts["requests"] += len(todo)
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
@@ -163,40 +157,39 @@ def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool 
     if not first_run and connection.vendor == "postgresql":
         with connection.cursor() as cur:  # earlier runs added many rows: look them up on fresh statistics
             cur.execute("ANALYZE linkage_inquiryrequest")
+    dispatch_id = dispatch.open_dispatch("inquiry", procedure=procedure, year=year)
     token = hashlib.sha256(f"{KIND}|{procedure}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
     total = Filing.objects.filter(procedure_code=procedure, fiscal_year=year).count()
     result = run_job(KIND, items=_filings(procedure, year), input_sha256=token, input_name=f"{procedure}-{year}",
-                     actor=actor, handler=_CreateHandler(procedure, year, permitted, first_run=first_run),
+                     actor=actor, handler=_CreateHandler(procedure, year, permitted, first_run=first_run,
+                                                         dispatch_id=dispatch_id),
                      chunk_size=chunk_size,
                      total=total, progress=progress, options={"procedure": procedure, "year": year})
+    dispatch.set_job(dispatch_id, result.job_id)
     return result.job_id, result.counts
 
 
-@dataclass
-class _Sent:
-    """What the write step must remember, in O(flagged) memory: the rows written, the last id, and the
-    requests that went out with 不開示コード 2 (what was sent is what gets recorded)."""
-
-    rows: int = 0
-    last_id: int = 0
-    flagged: list[int] = field(default_factory=list)
-
-
-def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tuple[str, str], str],
-                   sent: _Sent) -> Iterator[dict[str, str]]:
+def _rows_to_write(procedure: str, year: int, dispatches: list[int], actor: Actor,
+                   providers: dict[tuple[str, str], str], written: dispatch.Written) -> Iterator[dict[str, str]]:
     cipher = FieldCipher()
     stamp = format_timestamp(datetime.now(UTC))
     user = actor.username[:30]
     period = (f"{year}0401", f"{year + 1}0331")
-    for page in keyset_pages(_TO_WRITE_SQL, lambda last: [procedure, year, last, PAGE]):
-        numbers = cipher.decrypt_many(INTEGRATED_TABLE, INTEGRATED_COLUMN, [(r[4], bytes(r[7])) for r in page])
-        for (rid, no, info, code, pid, housing, flagged, _), number in zip(page, numbers, strict=True):
+    written.rows = dict.fromkeys(dispatches, 0)
+    for d, page in dispatch.pages(_TO_WRITE_SQL, dispatches):
+        written.missing.extend(int(r[0]) for r in page if r[8] is None)
+        have = [r for r in page if r[8] is not None]
+        # A person's requests lie together: decrypt each integrated number once.
+        tokens = {int(r[4]): (r[5], bytes(r[8])) for r in have}
+        numbers = dict(zip(tokens, cipher.decrypt_many(INTEGRATED_TABLE, INTEGRATED_COLUMN, list(tokens.values())),
+                           strict=True))
+        written.rows[d] += len(have)
+        for rid, no, info, code, ppk, pid, housing, flagged, _ in have:
             code = "2" if flagged or code == "2" else "1"
-            sent.rows, sent.last_id = sent.rows + 1, int(rid)
             if code == "2":
-                sent.flagged.append(int(rid))
+                written.flagged.append(int(rid))
             yield {
-                "要求番号": no, "個別業務システム利用番号": pid, "団体内統合利用番号": number.decode("ascii"),
+                "要求番号": no, "個別業務システム利用番号": pid, "団体内統合利用番号": numbers[int(ppk)].decode("ascii"),
                 "照会依頼日時": stamp, "部署コード": DEPARTMENT_CODE, "ユーザーID": user,
                 "照会者機関コード": REQUESTER_CODE, "不開示コード": code, "事務コード": AFFAIR_CODE,
                 "事務手続コード": procedure, "提供者機関コード": PROVIDER_CODES.get(providers.get((housing, info), ""),
@@ -208,35 +201,38 @@ def _rows_to_write(procedure: str, year: int, actor: Actor, providers: dict[tupl
 def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_id: int | None,
                     encrypt: bool = False) -> tuple[Path | None, str, int]:
     """Step 2 (module docstring): (file or ``None`` when nothing is due, SHA-256, requests written)."""
-    if not InquiryRequest.objects.filter(state="created", procedure_code=procedure, fiscal_year=year).exists():
+    dispatch.discard_empty("inquiry")
+    dispatches = dispatch.pending("inquiry", procedure=procedure, year=year)
+    if not dispatches:
         return None, "", 0
     _, providers = _permissions(procedure)
-    if connection.vendor == "postgresql":  # the create step just added many rows: plan the pages on fresh statistics
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE linkage_inquiryrequest")
-    sent = _Sent()
-    path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, actor, providers, sent),
+    written = dispatch.Written()
+    path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, dispatches, actor, providers,
+                                                                   written),
                               actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
-    now = adapter(InquiryRequest, "sent_at")(datetime.now(UTC))
-    with transaction.atomic(), connection.cursor() as cur:
-        # Exactly the rows the file holds: created, this procedure and year, up to the last one written,
-        # and with an integrated number (the write query's join).
-        cur.execute(_MARK_SENT_SQL, ["sent", now, info.sha256, procedure, year, sent.last_id])
-        if cur.rowcount != sent.rows:
-            raise RuntimeError(f"{cur.rowcount} requests marked sent for {sent.rows} written: not applied")
-        update_in(InquiryRequest, {"non_disclosure": "2"}, "id", sent.flagged)
-        record_many(_sent_audit(info.sha256, procedure), actor=actor, job_id=job_id)
-    return path, info.sha256, sent.rows
+    with transaction.atomic():
+        update_in(InquiryRequest, {"state": "error"}, "id", written.missing)
+        update_in(InquiryRequest, {"non_disclosure": "2"}, "id", written.flagged)
+        dispatch.mark_sent(written.rows, info.sha256)
+        record_many(_sent_audit(dispatches, info.sha256, procedure), actor=actor, job_id=job_id)
+    return path, info.sha256, written.total
 
 
-def _sent_audit(sha256: str, procedure: str) -> Iterator[AuditEntry]:
-    """One record per person and code of the file just marked sent, streamed from the database."""
+def _sent_audit(dispatches: list[int], sha256: str, procedure: str) -> Iterator[AuditEntry]:
+    """One record per person (and code) for each run of that person's requests in the file — one per
+    person and filing — streamed from the database after the dispatches are marked sent."""
     details = {code: {"file_sha256": sha256, "procedure": procedure, "non_disclosure": code} for code in ("1", "2")}
-    pages = keyset_pages(_SENT_PERSONS_SQL, lambda last: [sha256, *last, PAGE], start=("", ""),
-                         key=lambda row: (row[0], row[1]))
-    for page in pages:
-        for pid, code, n in page:
-            yield AuditEntry(AuditEvent.INQUIRY_REQUEST, [pid], "sent", details[code] | {"requests": int(n)})
+    run: tuple[str, str] | None = None
+    n = 0
+    for _, page in dispatch.pages(_SENT_SQL, dispatches):
+        for _, pid, code in page:
+            if (pid, code) != run:
+                if run is not None:
+                    yield AuditEntry(AuditEvent.INQUIRY_REQUEST, [run[0]], "sent", details[run[1]] | {"requests": n})
+                run, n = (pid, code), 0
+            n += 1
+    if run is not None:
+        yield AuditEntry(AuditEvent.INQUIRY_REQUEST, [run[0]], "sent", details[run[1]] | {"requests": n})
 
 
 class ProcedureNotPermitted(Exception):
@@ -252,6 +248,7 @@ def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, e
             record(AuditEvent.INQUIRY_REFUSE, actor=actor, objects=[f"procedure:{procedure[:20]}"],
                    outcome="not_permitted", detail={"year": year})
         raise ProcedureNotPermitted(f"手続コード {procedure[:20]} は情報連携の許可リストにありません（照会できません）")
-    job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
-    path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, encrypt=encrypt)
+    with dispatch.file_lock("inquiry"):
+        job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
+        path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, encrypt=encrypt)
     return InquiryCreateResult(job_id, counts, path, sha, written)

@@ -38,6 +38,7 @@ from jutaku.exchange.outbound import write_export
 from jutaku.formats.csvio import FileInfo, Row
 from jutaku.formats.layouts import INQUIRY_RESULT_LAYOUT, NOTICE_LIST
 from jutaku.jobs.runner import ChunkContext
+from jutaku.linkage.dispatch import SENT_ONLY
 from jutaku.linkage.models import InquiryRequest, InquiryResult
 from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import ImportRejection, Person
@@ -49,8 +50,9 @@ _STORED = {InquiryOutcome.OK: "00", InquiryOutcome.NOT_FOUND: "01", InquiryOutco
            InquiryOutcome.SERVER_ERROR: "09"}
 
 _REQUESTS_SQL = (
-    "SELECT r.id, r.request_no, r.person_id, p.person_id, r.info_code, r.state, i.blind_index "
+    "SELECT r.id, r.request_no, r.person_id, p.person_id, r.info_code, r.state, i.blind_index "  # noqa: S608 - constant SQL fragments only
     "FROM linkage_inquiryrequest r JOIN registry_person p ON p.id = r.person_id "
+    f"{SENT_ONLY} "
     "LEFT JOIN linkage_integratednumber i ON i.person_id = r.person_id WHERE r.request_no {in}"
 )
 
@@ -93,7 +95,7 @@ class _Handler:
             same_person = (req is not None and req[5] is not None and len(number) == 15 and number.isdigit()
                            and number.isascii() and self.indexer.compute_canonical(number) == req[5])
             outcome = decide(malformed=bool(row.errors), result_code=v.get("結果コード", ""), data_ok=data is not None,
-                             request_open=None if req is None else req[4] in ("created", "sent"),
+                             request_open=None if req is None else req[4] == "open",
                              same_person=same_person, same_information=req is not None and req[3] == v.get(
                                  "特定個人情報名コード"))
             counts[outcome.value] += 1

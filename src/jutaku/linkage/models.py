@@ -27,29 +27,68 @@ class RequestCounter(models.Model):
         return f"{self.name}: {self.next_value}"
 
 
-class RequestLifecycle(models.Model):
-    """When and by which job a request to another system was created, sent (in which file) and answered."""
+class Dispatch(models.Model):
+    """One batch of requests to another system (送付): the requests one create job made, and when and in
+    which file they were sent.
 
+    Sending is a fact about the file, so it is recorded here, once: marking a file of five million
+    requests sent is one row, not five million row rewrites (ADR 0011). A request is *sent* when its
+    dispatch is; it stays ``open`` until its answer comes.
+    """
+
+    class Kind(models.TextChoices):
+        LINKAGE = "linkage", "統合利用番号取得要求"
+        INQUIRY = "inquiry", "情報照会要求"
+        JUKI = "juki", "住基ネット照会"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    procedure_code = models.CharField(max_length=16, blank=True)
+    fiscal_year = models.IntegerField(null=True)
     created_at = models.DateTimeField()
     created_job = models.BigIntegerField(null=True)
     sent_at = models.DateTimeField(null=True)
     sent_file_sha256 = models.CharField(max_length=64, blank=True)
+    sent_rows = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["linkage", "inquiry", "juki"]), name="dispatch_kind_valid"),
+            models.CheckConstraint(condition=models.Q(sent_at__isnull=True) | ~models.Q(sent_file_sha256=""),
+                                   name="dispatch_sent_has_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} dispatch {self.pk} ({'sent' if self.sent_at else 'not sent'})"
+
+
+class RequestLifecycle(models.Model):
+    """When and by which job a request to another system was created, in which dispatch (file) it went,
+    and when it was answered (when it was sent is its dispatch's ``sent_at``)."""
+
+    OPEN_STATES = ("open",)
+
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.PROTECT, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    created_job = models.BigIntegerField(null=True)
     answered_at = models.DateTimeField(null=True)
     answered_job = models.BigIntegerField(null=True)
 
     class Meta:
         abstract = True
 
+    def progress_label(self) -> str:
+        """作成済 / 送付済 for an open request, else the state's own label."""
+        if self.state == "open":  # type: ignore[attr-defined]
+            return "送付済" if self.dispatch.sent_at else "作成済"
+        return str(self.get_state_display())  # type: ignore[attr-defined]
+
 
 class LinkageRequest(RequestLifecycle):
     class State(models.TextChoices):
-        CREATED = "created", "作成済"
-        SENT = "sent", "送付済"
+        OPEN = "open", "未回答"
         ANSWERED = "answered", "取得済"
         NOT_FOUND = "not_found", "該当なし"
         ERROR = "error", "エラー"
-
-    OPEN_STATES = ("created", "sent")
 
     request_no = models.CharField(max_length=30, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="linkage_requests")
@@ -58,13 +97,13 @@ class LinkageRequest(RequestLifecycle):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=models.Q(state__in=["created", "sent"]),
+            models.UniqueConstraint(fields=["person"], condition=models.Q(state="open"),
                                     name="linkage_one_open_request_per_person"),
             models.CheckConstraint(
-                condition=models.Q(state__in=["created", "sent", "answered", "not_found", "error"]),
+                condition=models.Q(state__in=["open", "answered", "not_found", "error"]),
                 name="linkage_request_state_valid"),
         ]
-        indexes = [models.Index(fields=["state"], name="linkage_request_state")]
+        indexes = [models.Index(fields=["dispatch", "id"], name="linkage_request_dispatch")]
 
     def __str__(self) -> str:
         return f"{self.request_no} {self.state}"
@@ -91,13 +130,12 @@ class InquiryRequest(RequestLifecycle):
     """One request of an inquiry file: (filing, covered person, information), with its 不開示コード."""
 
     class State(models.TextChoices):
-        CREATED = "created", "作成済"
-        SENT = "sent", "送付済"
+        OPEN = "open", "未回答"
         ANSWERED = "answered", "回答済"
         ERROR = "error", "エラー"
 
     #: States that block a new request for the same filing and information (open, or answered).
-    BLOCKING_STATES = ("created", "sent", "answered")
+    BLOCKING_STATES = ("open", "answered")
 
     request_no = models.CharField(max_length=30, unique=True)
     filing = models.ForeignKey("registry.Filing", on_delete=models.PROTECT, related_name="inquiries")
@@ -111,15 +149,15 @@ class InquiryRequest(RequestLifecycle):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["filing", "info_code"],
-                                    condition=models.Q(state__in=["created", "sent", "answered"]),
+                                    condition=models.Q(state__in=["open", "answered"]),
                                     name="inquiry_once_per_filing_and_information"),
-            models.CheckConstraint(condition=models.Q(state__in=["created", "sent", "answered", "error"]),
+            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error"]),
                                    name="inquiry_request_state_valid"),
             models.CheckConstraint(condition=models.Q(non_disclosure__in=["1", "2"]),
                                    name="inquiry_non_disclosure_code_valid"),
         ]
-        # The write step pages through one procedure's created requests in id order.
-        indexes = [models.Index(fields=["state", "procedure_code", "fiscal_year", "id"], name="inquiry_state_procedure")]
+        # The write step pages through one dispatch's requests in id order.
+        indexes = [models.Index(fields=["dispatch", "id"], name="inquiry_request_dispatch")]
 
     def __str__(self) -> str:
         return f"{self.request_no} {self.info_code} {self.state}"

@@ -24,6 +24,7 @@ from jutaku.domain.linkage import LABELS, LinkageOutcome, decide
 from jutaku.formats.csvio import Row
 from jutaku.formats.layouts import LINKAGE_RESULT_LAYOUT
 from jutaku.jobs.runner import ChunkContext
+from jutaku.linkage.dispatch import SENT_ONLY
 from jutaku.linkage.models import IntegratedNumber, LinkageRequest
 from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import ImportRejection
@@ -32,8 +33,9 @@ KIND = "linkage-import"
 CIPHER_TABLE = "linkage_integratednumber"
 CIPHER_COLUMN = "integrated_number"
 
-_REQUESTS_SQL = ("SELECT r.id, r.request_no, r.person_id, p.person_id, r.state FROM linkage_linkagerequest r "
-                 "JOIN registry_person p ON p.id = r.person_id WHERE r.request_no {in}")
+_REQUESTS_SQL = ("SELECT r.id, r.request_no, r.person_id, p.person_id, r.state FROM linkage_linkagerequest r "  # noqa: S608 - constant SQL fragments only
+                 f"JOIN registry_person p ON p.id = r.person_id {SENT_ONLY} "
+                 "WHERE r.request_no {in}")
 _OWNERS_SQL = "SELECT blind_index, person_id FROM linkage_integratednumber WHERE blind_index {in}"
 _HELD_SQL = "SELECT person_id, blind_index FROM linkage_integratednumber WHERE person_id {in}"
 _CLOSED_STATE = {LinkageOutcome.OK: "answered", LinkageOutcome.NOT_FOUND: "not_found",

@@ -129,13 +129,13 @@ def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
     deletions = list(DeletionRecord.objects.filter(person=person).order_by("executed_at"))
     names = dict(AllowRule.objects.filter(version__active=True).values_list("info_code", "info_name"))
     inquiries = [[q.request_no, q.procedure_code, f"{q.info_code} {names.get(q.info_code, '')}", str(q.fiscal_year),
-                  q.get_state_display(), _jst(q.sent_at), _jst(q.answered_at),
+                  q.progress_label(), _jst(q.dispatch.sent_at), _jst(q.answered_at),
                   getattr(getattr(q, "result", None), "result_code", "") or "—",
                   "不開示" if q.non_disclosure == "2" else "通常"]
-                 for q in InquiryRequest.objects.filter(person=person).select_related("result").order_by("id")]
-    juki = [[q.query_no, q.get_state_display(), _jst(q.sent_at), _jst(q.answered_at),
+                 for q in InquiryRequest.objects.filter(person=person).select_related("result", "dispatch").order_by("id")]
+    juki = [[q.query_no, q.progress_label(), _jst(q.dispatch.sent_at), _jst(q.answered_at),
              getattr(getattr(q, "result", None), "outcome", "") or "—"]
-            for q in JukiQuery.objects.filter(person=person).select_related("result").order_by("id")]
+            for q in JukiQuery.objects.filter(person=person).select_related("result", "dispatch").order_by("id")]
     accesses = list(AuditRecord.objects.filter(object_filter(pid)).order_by("seq")[:MAX_ACCESS_ROWS])
     access_rows = [[_jst(a.at), a.username, a.terminal, a.event, a.outcome] for a in accesses]
     requests = [[f"#{r.pk}", r.get_kind_display(), r.received_on.isoformat(), r.get_state_display(), _jst(r.handled_at)]
