@@ -43,6 +43,8 @@ COMMANDS = [
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),
     ("jutaku.exchange.commands", "media"),
+    ("jutaku.web.commands", "serve"),
+    ("jutaku.web.commands", "worker"),
     ("jutaku.sim.commands", "sim"),
 ]
 EXIT_INTERNAL = 1

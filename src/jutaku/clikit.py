@@ -33,8 +33,9 @@ EXIT_DENIED = 3
 
 #: Permissions whose commands run without an initialised home (they create it or touch no database).
 NO_HOME = frozenset({Permission.SYSTEM_INIT, Permission.SIM_RUN})
-#: Permissions whose commands run without a session (they open or close one).
-NO_SESSION = NO_HOME | {Permission.SESSION_SELF}
+#: Permissions whose commands run without a session (they open or close one, or are the services that
+#: serve the users' own sessions).
+NO_SESSION = NO_HOME | {Permission.SESSION_SELF, Permission.SERVICE_RUN}
 
 
 class Refused(click.ClickException):

@@ -9,6 +9,10 @@ Environment:
 - ``JUTAKU_DATABASE_URL``: a ``postgresql://`` URL selects PostgreSQL; unset means SQLite in the home.
 - ``JUTAKU_MODE``: ``production`` (default), ``demo`` or ``test``. In production a missing key or secret
   stops start-up with a clear message.
+- ``JUTAKU_ALLOWED_HOSTS``: host names the web application answers to, comma-separated (default
+  ``localhost,127.0.0.1,[::1]``).
+- ``JUTAKU_TRUSTED_PROXIES``: addresses of reverse proxies whose ``X-Forwarded-For`` and
+  ``X-Forwarded-Proto`` are believed, comma-separated (default none: the peer address is the client).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class Config:
     mode: str
     database_url: str | None
     secret_key: Secret | None
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def keys_dir(self) -> Path:
@@ -55,6 +61,16 @@ class Config:
     @property
     def locks_dir(self) -> Path:
         return self.home / "locks"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded through the web UI, until their job has read them (generated names only)."""
+        return self.home / "uploads"
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Files made for download through the web UI; they expire and are deleted (FILE-09)."""
+        return self.home / "downloads"
 
     @property
     def sqlite_path(self) -> Path:
@@ -100,7 +116,14 @@ def load(environ: dict[str, str] | None = None) -> Config:
     if database_url and not database_url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ConfigurationError("JUTAKU_DATABASE_URL must be a postgresql:// or sqlite:// URL")
     secret = _read_secret(home / "keys" / "django-secret.key")
-    return Config(home=home, mode=mode, database_url=database_url, secret_key=secret)
+    hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
+    proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
+    return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
+                  trusted_proxies=proxies)
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 @cache

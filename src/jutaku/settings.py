@@ -22,12 +22,11 @@ else:
     SECRET_KEY = secrets.token_urlsafe(50)
 
 DEBUG = False
-ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
@@ -43,15 +42,19 @@ INSTALLED_APPS = [
     "jutaku.juki",
     "jutaku.retention",
     "jutaku.subjects",
+    "jutaku.web",
 ]
 
+# The web UI (ADR 0012): our own server-side sessions (jutaku.accounts.sessions, shared with the CLI),
+# not Django's session or login machinery; every request is first checked against the terminal registry.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "jutaku.web.middleware.SecurityHeadersMiddleware",
+    "jutaku.web.middleware.TerminalMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "jutaku.web.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -67,8 +70,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
+                "django.template.context_processors.csrf",
                 "django.contrib.messages.context_processors.messages",
+                "jutaku.web.context.navigation",
             ]
         },
     }
@@ -125,7 +129,19 @@ JUTAKU_TERMINAL_FAILURE_WINDOW_MINUTES = 15
 JUTAKU_SESSION_IDLE_MINUTES = 30
 JUTAKU_SESSION_ABSOLUTE_HOURS = 10
 # Web: only these proxies' X-Forwarded-For is believed (NET-01); empty means none.
-JUTAKU_TRUSTED_PROXIES: list[str] = []
+JUTAKU_TRUSTED_PROXIES: list[str] = list(CONFIG.trusted_proxies)
+# Step-up re-authentication (AUTH-09) is fresh for this long (unmask, approvals, deletion run, roles).
+JUTAKU_STEP_UP_MINUTES = 5
+# The idle-timeout warning appears this long before the session would end.
+JUTAKU_SESSION_WARNING_SECONDS = 120
+# Files made for download through the web UI are deleted after download or after this long (FILE-09).
+JUTAKU_DOWNLOAD_HOURS = 24
+# Uploads through the web UI (a 1,000,000-row kit file is ~120 MB).
+JUTAKU_UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Access review: accounts idle longer than this are flagged (AUTH-10).
 JUTAKU_REVIEW_IDLE_DAYS = 90
 
@@ -134,18 +150,38 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
-STATIC_ROOT = str(CONFIG.home / "static")
+STATIC_URL = "/static/"
+STATIC_ROOT = None  # served from the packages by WhiteNoise (no collectstatic step)
+# Served by WhiteNoise from the packages' static folders (no collectstatic step to forget).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
+# Cookies (AUTH-08): host-only, Secure, HttpOnly, SameSite=Strict. The session cookie carries the token
+# of a jutaku.accounts session; its lifetime is the browser's (the server ends the session).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = JUTAKU_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_COOKIE_NAME = "__Host-jutaku-session" if CONFIG.is_production else "jutaku-session"
 SESSION_COOKIE_SAMESITE = "Strict"
-CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = CONFIG.is_production
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CONFIG.is_production else "csrftoken"
+CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SECURE = CONFIG.is_production
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "jutaku.web.views.errors.csrf_failure"
+# Security headers (WEB-01); CSP and Cache-Control come from jutaku.web.middleware.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if CONFIG.is_production:
+    # HTTPS only (NET-02): TLS at `jutaku serve --certfile/--keyfile` or at a trusted reverse proxy.
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = True
+    if CONFIG.trusted_proxies:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -30,22 +30,22 @@ def test_the_command_tree_is_not_empty() -> None:
     assert len(list(walk(build()))) >= 2
 
 
-def test_every_command_permission_is_held_by_some_role_except_setup_and_simulator() -> None:
+def test_every_command_permission_is_held_by_some_role_except_setup_simulator_and_services() -> None:
     """A permission no role holds would make its command unusable (or tempt a bypass)."""
-    from jutaku.accounts.permissions import reachable
+    from jutaku.accounts.permissions import Permission, reachable
     from jutaku.clikit import NO_HOME
 
     unreachable = [path for path, cmd in walk(build())
-                   if cmd.callback.__jutaku_permission__ not in reachable() | NO_HOME]  # type: ignore[union-attr]
+                   if cmd.callback.__jutaku_permission__ not in reachable() | NO_HOME | {Permission.SERVICE_RUN}]  # type: ignore[union-attr]
     assert unreachable == []
 
 
-def test_only_setup_simulator_login_and_logout_run_without_a_session() -> None:
+def test_only_setup_simulator_login_logout_and_the_services_run_without_a_session() -> None:
     from jutaku.clikit import NO_SESSION
 
     free = sorted(path for path, cmd in walk(build()) if cmd.callback.__jutaku_permission__ in NO_SESSION)  # type: ignore[union-attr]
     assert [p for p in free if not p.startswith("jutaku sim ")] == [
-        "jutaku demo", "jutaku init", "jutaku login", "jutaku logout"]
+        "jutaku demo", "jutaku init", "jutaku login", "jutaku logout", "jutaku serve", "jutaku worker"]
 
 
 def test_no_code_outside_accounts_compares_role_names() -> None:

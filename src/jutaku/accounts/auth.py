@@ -49,6 +49,26 @@ def login(username: str, password: str, code: str, *, terminal: str, production:
     raise AuthFailed(reason)
 
 
+def step_up(session: sessions.LiveSession, password: str, code: str, *, production: bool,
+            now: datetime | None = None) -> str:
+    """Re-authenticate the signed-in user (AUTH-09): password and a fresh TOTP code again. Returns the
+    session's new token (rotated); raises :class:`AuthFailed` — a wrong answer counts towards the
+    lockout like a failed sign-in, so a stolen session cannot guess for ever."""
+    now = now or timezone.now()
+    terminal = session.actor.terminal
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=session.actor.username).first()
+        reason = _check(user, password, code, terminal=terminal, production=production, now=now)
+        if reason is None:
+            assert user is not None  # noqa: S101 - _check returns a reason for a missing user
+            token = sessions.rotate(session.session_id, stepped_up_at=now)
+            record(AuditEvent.AUTH_STEP_UP, actor=session.actor, objects=[f"user:{user.pk}",
+                                                                           f"session:{session.session_id}"])
+            return token
+        _fail(user, session.actor.username, reason, terminal=terminal, now=now)
+    raise AuthFailed(reason)
+
+
 def _check(user: User | None, password: str, code: str, *, terminal: str, production: bool,
            now: datetime) -> str | None:
     """The reason to refuse, or None. Always spends one password check."""

@@ -121,6 +121,8 @@ class AuthSession(models.Model):  # type: ignore[misc]
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=32, blank=True, default="")
+    #: Last step-up re-authentication (AUTH-09): password and a fresh TOTP code again.
+    stepped_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_session"

@@ -26,6 +26,9 @@ class Permission(enum.StrEnum):
     AUDIT_REPORT = "audit:report"
     # Synthetic data (never touches the database)
     SIM_RUN = "sim:run"
+    # Starting the web server and the task worker: system services started from the console (no session:
+    # they outlive any; the web sessions they serve are the users' own)
+    SERVICE_RUN = "service:run"
     # One's own session (sign in, sign out): every role
     SESSION_SELF = "session:self"
     # Accounts and access control (no personal data)
@@ -91,7 +94,8 @@ _P = Permission
 _COMMON: Final = frozenset({_P.SESSION_SELF})
 
 #: THE table. System set-up (SYSTEM_INIT) and the simulator (SIM_RUN) belong to no role: they run
-#: without a session on a home that has no users yet, or on no database at all.
+#: without a session on a home that has no users yet, or on no database at all; nor do the services
+#: (SERVICE_RUN: `jutaku serve`, `jutaku worker`), started from a registered console by the system.
 ROLE_PERMISSIONS: Final = MappingProxyType({
     Role.REGISTRAR: _COMMON | {
         _P.REGISTRY_IMPORT, _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.NUMBERS_REGISTER,

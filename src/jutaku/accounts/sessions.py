@@ -81,6 +81,28 @@ def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime 
 
 def resolve(token: str | None, *, terminal: str, production: bool, now: datetime | None = None) -> Actor:
     """The actor of a live session, or raise :class:`NoSession` (after revoking a dead one)."""
+    return resolve_session(token, terminal=terminal, production=production, now=now).actor
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A resolved session as the web UI needs it (the token itself is not kept)."""
+
+    actor: Actor
+    session_id: int
+    last_seen_at: datetime
+    expires_at: datetime
+    stepped_up_at: datetime | None
+
+    def fresh(self, now: datetime, minutes: int) -> bool:
+        """Re-authenticated within ``minutes`` (AUTH-09)."""
+        return self.stepped_up_at is not None and now - self.stepped_up_at <= timedelta(minutes=minutes)
+
+
+def resolve_session(token: str | None, *, terminal: str, production: bool, now: datetime | None = None,
+                    touch: bool = True) -> LiveSession:
+    """Like :func:`resolve`. ``touch=False`` (a progress poll, not a user's action) does not count as
+    activity: the idle timeout still runs."""
     if not token:
         raise NoSession("none")
     now = now or timezone.now()
@@ -91,11 +113,25 @@ def resolve(token: str | None, *, terminal: str, production: bool, now: datetime
             raise NoSession("unknown")
         reason = _dead(session, terminal, now, production)
         if reason is None:
-            session.last_seen_at = now
-            session.save(update_fields=["last_seen_at"])
-            return actor_for(session.user, terminal)
+            if touch:
+                session.last_seen_at = now
+                session.save(update_fields=["last_seen_at"])
+            return LiveSession(actor_for(session.user, terminal), session.pk, session.last_seen_at,
+                               session.expires_at, session.stepped_up_at)
         _end(session, reason, now, terminal)
     raise NoSession(reason)
+
+
+def rotate(session_id: int, *, stepped_up_at: datetime | None = None) -> str:
+    """Give a live session a new token (AUTH-07: rotated at step-up); the old token stops working.
+    Call inside the transaction that records why."""
+    token = secrets.token_urlsafe(32)
+    fields: dict[str, Any] = {"token_hash": token_hash(token)}
+    if stepped_up_at is not None:
+        fields["stepped_up_at"] = stepped_up_at
+    if AuthSession.objects.filter(pk=session_id, revoked_at__isnull=True).update(**fields) != 1:
+        raise NoSession("unknown")
+    return token
 
 
 def _dead(session: AuthSession, terminal: str, now: datetime, production: bool) -> str | None:

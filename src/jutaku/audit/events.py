@@ -81,3 +81,11 @@ class AuditEvent(enum.StrEnum):
     APPROVAL_REJECT = "approval:reject"
     APPROVAL_EXECUTE = "approval:execute"
     ACCESS_REVIEW = "access:review"
+    # Web UI (issue 7, ADR 0012)
+    AUTH_STEP_UP = "auth:step_up"
+    PERSON_SEARCH = "person:search"
+    PERSON_VIEW = "person:view"
+    NUMBER_UNMASK = "number:unmask"
+    TASK_SUBMIT = "task:submit"
+    FILE_DOWNLOAD = "file:download"
+    FILE_EXPIRE = "file:expire"

@@ -69,3 +69,68 @@ class Job(models.Model):  # type: ignore[misc]
 
     def __str__(self) -> str:
         return f"job #{self.pk} {self.kind} {self.state}"
+
+
+class TaskState(models.TextChoices):  # type: ignore[misc]
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "実行中"
+    DONE = "done", "完了"
+    FAILED = "failed", "失敗"
+
+
+class Task(models.Model):  # type: ignore[misc]
+    """A job started from the browser and run by ``jutaku worker`` (issue 7, ADR 0012).
+
+    ``params`` and ``result`` hold options, counts and Japanese messages only, never personal data; an
+    uploaded file is kept under a generated name (``upload``) until the task has read it, then deleted.
+    The worker runs the task as its user with the permissions that user has *when it runs*.
+    """
+
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    upload = models.CharField(max_length=80, blank=True, default="")
+    upload_name = models.CharField(max_length=255, blank=True, default="")
+    state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.QUEUED)
+    username = models.CharField(max_length=150)
+    terminal = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    job_ids = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ("-id",)
+        indexes = (models.Index(fields=["state", "id"], name="jobs_task_state_idx"),
+                   models.Index(fields=["username", "id"], name="jobs_task_user_idx"))
+        constraints = (models.CheckConstraint(condition=Q(state__in=TaskState.values), name="jobs_task_state_valid"),)
+
+    def __str__(self) -> str:
+        return f"task #{self.pk} {self.kind} {self.state}"
+
+
+class Download(models.Model):  # type: ignore[misc]
+    """A file made for one user to download (rejection list, request file, report). It expires and is
+    deleted after its first download or after ``JUTAKU_DOWNLOAD_HOURS`` (FILE-09)."""
+
+    token = models.CharField(max_length=64, unique=True)
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads")
+    owner = models.CharField(max_length=150)
+    permission = models.CharField(max_length=40)
+    label = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    path = models.CharField(max_length=500)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        constraints = (models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")),
+                                              name="jobs_download_expiry"),)
+
+    def __str__(self) -> str:
+        return f"download #{self.pk} {self.label}"

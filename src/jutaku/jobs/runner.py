@@ -17,6 +17,7 @@ audited and the exception propagates.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import itertools
 import json
@@ -40,6 +41,11 @@ from jutaku.jobs.progress import job_progress
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+#: Told the id of every job this context starts, resumes or finds already done (the web worker links
+#: the jobs of a browser task to it for the progress bar). Unset in the CLI.
+job_observer: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar(
+    "jutaku_job_observer", default=None)
 
 __all__ = ["ChunkContext", "Handler", "JobBusy", "JobError", "JobRefused", "JobResult", "run_job"]
 
@@ -133,6 +139,9 @@ def run_job(
     with _locked_or_refused(spec, actor, opts):
         _fail_dead_runs(kind, actor)
         job, duplicate, resumed = _start(spec, actor=actor, total=total, options=opts)
+        observer = job_observer.get()
+        if observer is not None:
+            observer(int(job.pk))
         if duplicate:
             return JobResult(job=job, duplicate=True)
         ctx = ChunkContext(job_id=job.pk, kind=kind, actor=actor, dry_run=dry_run, options=opts)

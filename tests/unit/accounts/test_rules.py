@@ -22,8 +22,8 @@ def test_no_personal_data_permission_for_the_three_non_personal_roles(role: Role
     assert ROLE_PERMISSIONS[role] & PERSONAL_DATA == frozenset()
 
 
-def test_every_permission_but_setup_and_simulator_is_held_by_some_role() -> None:
-    assert set(Permission) - reachable() == {Permission.SYSTEM_INIT, Permission.SIM_RUN}
+def test_every_permission_but_setup_simulator_and_services_is_held_by_some_role() -> None:
+    assert set(Permission) - reachable() == {Permission.SYSTEM_INIT, Permission.SIM_RUN, Permission.SERVICE_RUN}
 
 
 def test_the_business_roles_hold_their_functions() -> None:

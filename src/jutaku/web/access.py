@@ -1,0 +1,133 @@
+"""Every view declares who may use it and how (AUTHZ-01, WEB-02, AUTH-09; ADR 0012).
+
+:func:`requires` names exactly one :class:`Permission`, the HTTP methods the view answers (a view that
+changes state answers POST only; a form page answers GET to show the form and POST to submit it) and
+whether a fresh step-up re-authentication is needed. :func:`public` marks the few pages reachable
+without a session (sign-in). The architecture test walks the URL map and fails on any view without
+one of the two. The checks, in order:
+
+1. the method is declared, else 405 (no state change on GET);
+2. a live session (:class:`jutaku.web.middleware.ActorMiddleware`), else the sign-in page (GET) or 403;
+3. the permission, else 403 and an ``access:denied`` audit record;
+4. for ``step_up=True``: a re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from jutaku.accounts.permissions import Permission
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+
+View = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a view declares. ``permission`` is None only for :func:`public` views."""
+
+    permission: Permission | None
+    methods: tuple[str, ...]
+    step_up: bool = False
+    passive: bool = False  # a poll (progress bar) that must not count as activity for the idle timeout
+
+
+def access_of(view: Any) -> Access | None:
+    return getattr(view, "jutaku_access", None)
+
+
+def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), step_up: bool = False,
+             passive: bool = False) -> Callable[[View], View]:
+    spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive)
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            refused = _refuse(request, spec)
+            return refused if refused is not None else view(request, *args, **kwargs)
+
+        checked.jutaku_access = spec  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def public(*, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    spec = Access(None, tuple(m.upper() for m in methods))
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in spec.methods:
+                return HttpResponseNotAllowed(spec.methods)
+            return view(request, *args, **kwargs)
+
+        checked.jutaku_access = spec  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
+    if request.method not in spec.methods:
+        return HttpResponseNotAllowed(spec.methods)
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        if request.method == "GET" and not spec.passive:
+            return HttpResponseRedirect("/login/?" + urlencode({"next": request.get_full_path()}))
+        return render(request, "web/error.html", {"title": "ログインしてください",
+                                                  "message": "セッションが終了しました。もう一度ログインしてください。"},
+                      status=403)
+    assert spec.permission is not None  # noqa: S101 - requires() always names one
+    if not actor.can(spec.permission):
+        with transaction.atomic():
+            record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
+                   detail={"permission": spec.permission.value, "view": _view_name(request)})
+        return forbidden(request, "この画面・操作の権限がありません。")
+    if spec.step_up and not request.live_session.fresh(timezone.now(), settings.JUTAKU_STEP_UP_MINUTES):  # type: ignore[attr-defined]
+        back = request.get_full_path() if request.method == "GET" else _referer_path(request)
+        return HttpResponseRedirect("/step-up/?" + urlencode({"next": back}))
+    return None
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/error.html", {"title": "権限がありません", "message": message}, status=403)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The same answer for "does not exist" and "not yours" (IDOR): nothing to learn from it."""
+    return render(request, "web/error.html", {"title": "見つかりません",
+                                              "message": "指定されたものは存在しないか、参照できません。"}, status=404)
+
+
+def _view_name(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match is not None else request.path)[:100]
+
+
+def _referer_path(request: HttpRequest) -> str:
+    return safe_next(request, request.META.get("HTTP_REFERER", ""), default="/")
+
+
+def safe_next(request: HttpRequest, target: str, *, default: str = "/") -> str:
+    """``target`` when it is a path on this site (no open redirect), else ``default``."""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return path if path.startswith("/") and not path.startswith("//") else default
+    return default

@@ -1,0 +1,51 @@
+"""The kinds of task a browser may start, each one service call (no second implementation: the same
+service functions as the CLI). ``jutaku worker`` runs them (:mod:`jutaku.jobs.worker`).
+
+A kind declares its permission (checked when queued and again when run), its Japanese label and whether
+it takes an uploaded file. Screens register their kinds in :data:`KINDS` through :func:`kind`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jutaku.accounts.permissions import Permission
+from jutaku.jobs.worker import TaskContext, TaskOutcome
+from jutaku.web.labels import TASK_LABELS
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    permission: Permission
+    runner: Callable[[TaskContext], TaskOutcome]
+    upload_suffixes: tuple[str, ...] = ()  # empty: the task takes no file
+
+    def run(self, ctx: TaskContext) -> TaskOutcome:
+        return self.runner(ctx)
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(name: str, label: str, permission: Permission, *, upload: tuple[str, ...] = ()) -> Callable[
+        [Callable[[TaskContext], TaskOutcome]], Callable[[TaskContext], TaskOutcome]]:
+    """Register the decorated function as the runner of task kind ``name``."""
+
+    def register(fn: Callable[[TaskContext], TaskOutcome]) -> Callable[[TaskContext], TaskOutcome]:
+        if name in KINDS:
+            raise ValueError(f"task kind {name!r} registered twice")
+        KINDS[name] = Kind(name, label, permission, fn, upload)
+        TASK_LABELS[name] = label
+        return fn
+
+    return register
+
+
+def all_kinds() -> dict[str, Kind]:
+    """Every kind, with the modules that define them imported."""
+    import jutaku.web.task_kinds  # noqa: F401 - registers the kinds
+
+    return KINDS

@@ -1,0 +1,74 @@
+"""Sign-in (password + TOTP), sign-out, session keep-alive and step-up re-authentication (AUTH-02..09).
+
+All failures give the same message and status (AUTH-05); the sign-in and lockout rules are those of
+:mod:`jutaku.accounts.auth`, shared with the CLI.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+
+from jutaku import config
+from jutaku.accounts import auth, sessions
+from jutaku.accounts.permissions import Permission
+from jutaku.web.access import public, requires, safe_next
+from jutaku.web.middleware import set_session_cookie
+
+_FIELD_MAX = 256
+
+
+def _field(request: HttpRequest, name: str) -> str:
+    return str(request.POST.get(name, ""))[:_FIELD_MAX]
+
+
+@public(methods=("GET", "POST"))
+def login(request: HttpRequest) -> HttpResponse:
+    target = safe_next(request, request.GET.get("next", ""), default="/")
+    if request.method == "GET":
+        if getattr(request, "actor", None) is not None:
+            return HttpResponseRedirect(target)
+        return render(request, "web/login.html", {"next": target})
+    try:
+        opened = auth.login(_field(request, "username"), _field(request, "password"), _field(request, "code"),
+                            terminal=request.terminal, production=config.get().is_production,  # type: ignore[attr-defined]
+                            kind="web")
+    except auth.AuthFailed as exc:
+        return render(request, "web/login.html", {"next": target, "error": str(exc),
+                                                  "username": _field(request, "username")}, status=200)
+    # A new token at every sign-in (AUTH-07); an old cookie from before is simply replaced.
+    response = HttpResponseRedirect(target)
+    set_session_cookie(response, opened.token)
+    return response
+
+
+@requires(Permission.SESSION_SELF, methods=("POST",))
+def logout(request: HttpRequest) -> HttpResponse:
+    token = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    sessions.revoke(token, actor=request.actor)  # type: ignore[attr-defined]
+    response = render(request, "web/logged_out.html", {"signed_in": False, "menu": []})
+    response.delete_cookie(settings.SESSION_COOKIE_NAME, samesite="Strict")
+    return response
+
+
+@requires(Permission.SESSION_SELF, methods=("POST",))
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """The 延長 button of the idle-timeout warning: any signed-in request counts as activity."""
+    return JsonResponse({"idle_seconds": settings.JUTAKU_SESSION_IDLE_MINUTES * 60})
+
+
+@requires(Permission.SESSION_SELF, methods=("GET", "POST"))
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Re-authentication before unmasking a number, approvals, deletion runs and role changes (AUTH-09)."""
+    target = safe_next(request, request.GET.get("next", "") or request.POST.get("next", ""), default="/")
+    if request.method == "GET":
+        return render(request, "web/step_up.html", {"next": target})
+    try:
+        token = auth.step_up(request.live_session, _field(request, "password"), _field(request, "code"),  # type: ignore[attr-defined]
+                             production=config.get().is_production)
+    except auth.AuthFailed as exc:
+        return render(request, "web/step_up.html", {"next": target, "error": str(exc)}, status=200)
+    response = HttpResponseRedirect(target)
+    set_session_cookie(response, token)
+    return response

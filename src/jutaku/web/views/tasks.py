@@ -1,0 +1,92 @@
+"""A task's page (progress bar, outcome table, files to download), its progress poll and downloads.
+
+A task and its files belong to the user who started it: anyone else gets the same 404 as for a task
+that does not exist (AUTHZ-02, IDOR).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+
+from jutaku.accounts.permissions import Permission
+from jutaku.jobs import queue
+from jutaku.jobs.models import Download, Job, Task, TaskState
+from jutaku.web.access import not_found, requires
+from jutaku.web.labels import OUTCOME_LABELS, task_label
+
+RECENT = 30
+
+
+def _own_task(request: HttpRequest, task_id: int) -> Task | None:
+    return Task.objects.filter(pk=task_id, username=request.actor.username).first()  # type: ignore[attr-defined]
+
+
+def progress_of(task: Task) -> dict[str, Any]:
+    job = Job.objects.filter(pk__in=task.job_ids).order_by("-id").first() if task.job_ids else None
+    done = int(job.cursor) if job is not None else 0
+    total = int(job.total) if job is not None and job.total else None
+    finished = task.state in (TaskState.DONE, TaskState.FAILED)
+    if task.state == TaskState.QUEUED:
+        text = "実行を待っています"
+    elif total:
+        text = f"{done:,} / {total:,} 件（{done * 100 // max(total, 1)}%）"
+    else:
+        text = f"{done:,} 件処理済み" if job is not None else "準備中"
+    return {"state": task.state, "state_label": TaskState(task.state).label, "done": done, "total": total,
+            "text": text, "finished": finished, "job": job.kind if job is not None else ""}
+
+
+@requires(Permission.SESSION_SELF)
+def task_list(request: HttpRequest) -> HttpResponse:
+    tasks = Task.objects.filter(username=request.actor.username).order_by("-id")[:RECENT]  # type: ignore[attr-defined]
+    return render(request, "web/tasks/list.html", {"title": "自分の処理", "tasks": [
+        {"task": t, "label": task_label(t.kind)} for t in tasks]})
+
+
+@requires(Permission.SESSION_SELF)
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _own_task(request, task_id)
+    if task is None:
+        return not_found(request)
+    summary = (task.result or {}).get("summary", {})
+    rows = [(code, OUTCOME_LABELS.get(code, ""), count) for code, count in sorted(summary.items())
+            if isinstance(count, int)]
+    facts = [(k, v) for k, v in summary.items() if not isinstance(v, int)]
+    downloads = Download.objects.filter(pk__in=(task.result or {}).get("downloads", []), owner=task.username)
+    now = timezone.now()
+    files = [{"d": d, "available": queue.available(d, request.actor, now)} for d in downloads]  # type: ignore[attr-defined]
+    jobs = Job.objects.filter(pk__in=task.job_ids).order_by("id") if task.job_ids else []
+    return render(request, "web/tasks/detail.html", {
+        "title": f"処理 #{task.pk}", "task": task, "label": task_label(task.kind), "rows": rows, "facts": facts,
+        "files": files, "jobs": jobs, "progress": progress_of(task)})
+
+
+@requires(Permission.SESSION_SELF, passive=True)
+def task_progress(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _own_task(request, task_id)
+    if task is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    return JsonResponse(progress_of(task))
+
+
+@requires(Permission.SESSION_SELF)
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    item = Download.objects.filter(token=token[:64]).first()
+    actor = request.actor  # type: ignore[attr-defined]
+    if item is None or not queue.available(item, actor):
+        return not_found(request)
+    handle = queue.take(item, actor=actor)
+    return FileResponse(handle, as_attachment=True, filename=item.name, content_type="application/octet-stream")
+
+
+urlpatterns: list[URLPattern] = [
+    path("tasks/", task_list, name="tasks"),
+    path("tasks/<int:task_id>/", task_detail, name="task"),
+    path("tasks/<int:task_id>/progress/", task_progress, name="task-progress"),
+    path("downloads/<str:token>/", download, name="download"),
+]
