@@ -46,6 +46,7 @@ def kind(name: str, label: str, permission: Permission, *, upload: tuple[str, ..
 
 def all_kinds() -> dict[str, Kind]:
     """Every kind, with the modules that define them imported."""
-    import jutaku.web.task_kinds  # noqa: F401 - registers the kinds
+    from jutaku.web.task_kinds import load_all
 
+    load_all()
     return KINDS
