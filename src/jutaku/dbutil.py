@@ -103,6 +103,21 @@ def keyset_pages(sql: str, params: Callable[[Any], Sequence[Any]], *, start: Any
         last = key(page[-1])
 
 
+def analyze(*models_: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics of these tables before a batch pages through them.
+
+    A table a previous batch has just filled still carries the statistics of its empty self: the planner
+    then reads the whole table for every page (a sequential scan per page, quadratic at a million rows;
+    seen in the business export). One ANALYZE samples the table in well under a second. No-op on SQLite,
+    whose planner walks the rowid order of these queries without statistics.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        for model in models_:
+            cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def as_date(value: date | str) -> date:
     """A date column read through a raw cursor: SQLite gives ISO text, PostgreSQL a date."""
     return value if isinstance(value, date) else date.fromisoformat(value)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, as_date, bulk_insert, keyset_pages, update_in
+from jutaku.dbutil import adapter, analyze, as_date, bulk_insert, keyset_pages, update_in
 from jutaku.domain.wareki import format_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import JUKI_REQUEST
@@ -87,9 +87,7 @@ class _CreateHandler:
 
 
 def create_queries(year: int, *, actor: Actor, progress: bool = False, chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
-    if connection.vendor == "postgresql":  # plan the anti-join on the table as it is now
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE juki_jukiquery")
+    analyze(JukiQuery)  # plan the anti-join on the table as it is now
     dispatch_id = dispatch.open_dispatch("juki", year=None)
     token = hashlib.sha256(f"{KIND}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
     result = run_job(KIND, items=_candidates(year), input_sha256=token, input_name=f"juki-{year}", actor=actor,

@@ -76,7 +76,7 @@ def pending(kind: str, *, procedure: str = "", year: int | None = None) -> list[
     the ``(dispatch, id)`` index, not on the statistics of an empty table."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {_TABLES[kind]}")
+            cur.execute(f"ANALYZE {_TABLES[kind]}")  # see jutaku.dbutil.analyze
     return list(Dispatch.objects.filter(kind=kind, procedure_code=procedure, fiscal_year=year, sent_at__isnull=True)
                 .order_by("id").values_list("id", flat=True))
 

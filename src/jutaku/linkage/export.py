@@ -26,11 +26,13 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import keyset_pages
+from jutaku.dbutil import analyze, keyset_pages
 from jutaku.domain.wareki import format_date, jst_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import BUSINESS_EXPORT
 from jutaku.linkage.inquiry_results import CIPHER_COLUMN, CIPHER_TABLE
+from jutaku.linkage.models import InquiryRequest, InquiryResult
+from jutaku.registry.models import Filing, Person
 
 KIND: Final = "business-export"
 PAGE: Final = 5000
@@ -103,6 +105,7 @@ def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = Fal
     if approval.requested_by != actor.username:
         raise ExportRefused("依頼した担当者だけが実行できます")
     procedure, year = str(approval.payload["procedure"]), int(approval.payload["year"])
+    analyze(InquiryResult, InquiryRequest, Filing, Person)  # the import just filled the results table
     persons: dict[str, int] = {}
     path, info = write_export(out, BUSINESS_EXPORT, _rows(procedure, year, persons), actor=actor,
                               encrypt=encrypt, recipient=RECIPIENT)

@@ -27,14 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.allowlist.service import active_rules, permitted_procedure_codes
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, keyset_pages, select_in, update_in
+from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, select_in, update_in
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange.outbound import write_export
@@ -154,9 +154,8 @@ def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool 
     """Step 1 (module docstring). Returns (job id, counts: ``requests``, ``persons`` and X codes)."""
     permitted, _ = _permissions(procedure)
     first_run = not InquiryRequest.objects.filter(procedure_code=procedure, fiscal_year=year).exists()
-    if not first_run and connection.vendor == "postgresql":
-        with connection.cursor() as cur:  # earlier runs added many rows: look them up on fresh statistics
-            cur.execute("ANALYZE linkage_inquiryrequest")
+    if not first_run:  # earlier runs added many rows: look them up on fresh statistics
+        analyze(InquiryRequest)
     dispatch_id = dispatch.open_dispatch("inquiry", procedure=procedure, year=year)
     token = hashlib.sha256(f"{KIND}|{procedure}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
     total = Filing.objects.filter(procedure_code=procedure, fiscal_year=year).count()

@@ -25,18 +25,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.dbutil import adapter, bulk_insert, keyset_pages, update_in
+from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, update_in
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import LINKAGE_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
 from jutaku.linkage import dispatch, ids
-from jutaku.linkage.models import LinkageRequest
+from jutaku.linkage.models import IntegratedNumber, LinkageRequest
 from jutaku.registry.models import Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 
@@ -101,10 +101,7 @@ class _CreateHandler:
 
 def create_requests(*, actor: Actor, progress: bool = False, chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
     """Step 1 (module docstring). Returns (job id, counts ``created``)."""
-    if connection.vendor == "postgresql":  # plan the anti-joins on the tables as they are now
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE linkage_linkagerequest")
-            cur.execute("ANALYZE linkage_integratednumber")
+    analyze(LinkageRequest, IntegratedNumber)  # plan the anti-joins on the tables as they are now
     dispatch_id = dispatch.open_dispatch("linkage")
     token = hashlib.sha256(f"{KIND}|{secrets.token_hex(16)}".encode()).hexdigest()
     total = Person.objects.filter(status=Person.Status.CURRENT, my_number__isnull=False).count()
