@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
 
-.PHONY: install demo test test-unit test-sqlite test-postgres lint bench bench-inquiry bench-cycle docs clean
+.PHONY: install demo test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(STAMP)
 	JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku demo --persons $(PERSONS)
 
 ## make test: lint, unit tests, then the integration tiers on SQLite and PostgreSQL.
-test: $(STAMP) lint test-unit test-sqlite test-postgres
+test: $(STAMP) lint test-unit test-sqlite test-postgres test-browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
@@ -35,6 +35,15 @@ test-unit: $(STAMP)
 test-sqlite: $(STAMP)
 	@echo "=== integration + functional tier on SQLite ==="
 	env -u JUTAKU_DATABASE_URL $(PY) -m pytest tests/integration tests/functional
+
+## Playwright driving Debian's chromium against a live server (SQLite); screenshots in tests/browser/artifacts/.
+test-browser: $(STAMP)
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "=== browser tier (chromium, SQLite) ==="; \
+	  env -u JUTAKU_DATABASE_URL $(PY) -m pytest tests/browser; \
+	else \
+	  echo; echo "!!  /usr/bin/chromium is missing: THE BROWSER TIER WAS SKIPPED (.ci/run installs it)"; echo; \
+	fi
 
 test-postgres: $(STAMP)
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \

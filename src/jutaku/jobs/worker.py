@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -151,8 +152,9 @@ def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callabl
     def _stop(_sig: int, _frame: Any) -> None:
         stopping["now"] = True
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    if threading.current_thread() is threading.main_thread():  # a thread (the browser tests) has no signals
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
     queue.requeue_interrupted()
     last_sweep = 0.0
     while not stopping["now"] and not (stop is not None and stop()):
