@@ -68,6 +68,11 @@ bench-cycle: $(STAMP)
 bench-inquiry: $(STAMP)
 	$(PY) bench/inquiry.py --persons $${INQUIRY_PERSONS:-1000000} --pg-url $(PG_URL)
 
+## make bench-web: person search and detail under 20 concurrent staff, 1,000,000 persons in PostgreSQL.
+bench-web: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/web.py --persons $${WEB_PERSONS:-1000000} --pg-url $(PG_URL)
+
 docs: $(STAMP)
 	$(PY) -m jutaku.formats.docgen docs/formats
 

@@ -98,8 +98,38 @@ def main() -> None:
         approval = request_deletion(out / "deletion.csv", actor=clerk, reason="bench")
         approve(approval.pk, actor=Actor("bench.supervisor", "127.0.0.1", frozenset(Permission)))
         print(run_deletion(approval.pk, actor=clerk, report=out / "deletion-report.csv").job.counts)
+    elif what == "web-sample":  # N OUTFILE: N synthetic inquirer accounts and a sample of persons (web bench)
+        _web_sample(int(sys.argv[2]), Path(sys.argv[3]))
     else:
         raise SystemExit(f"unknown step {what}")
+
+
+def _web_sample(users: int, out: Path) -> None:
+    import json
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jutaku.accounts.actor import SYSTEM
+    from jutaku.accounts.terminals import register_console
+    from jutaku.accounts.users import NewUser, create_user
+    from jutaku.registry.models import Person
+
+    register_console(actor=SYSTEM)
+    today = timezone.localdate()
+    accounts = []
+    tag = secrets.token_hex(2)
+    for n in range(users):
+        password = secrets.token_urlsafe(18)
+        new = NewUser(username=f"load{tag}{n:02d}.w", full_name=f"負荷試験 {n}", staff_id=f"W{tag}{n:03d}",
+                      organisation="bureau", start_date=today - timedelta(days=1), end_date=today + timedelta(days=30),
+                      roles=("inquirer",))
+        made = create_user(new, password, actor=SYSTEM, dual_control=False)
+        accounts.append({"username": new.username, "password": password, "secret": made.enrolment.secret})
+    picked = Person.objects.order_by("?").values_list("pk", "person_id", "kana_key")[:2000]
+    persons = [{"pk": pk, "person_id": pid, "kana_prefix": key[:3]} for pk, pid, key in picked]
+    out.write_text(json.dumps({"accounts": accounts, "persons": persons}, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":
