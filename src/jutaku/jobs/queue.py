@@ -141,7 +141,7 @@ def take(download: Download, *, actor: Actor) -> BinaryIO:
             download.downloaded_at = download.deleted_at = timezone.now()
             download.save(update_fields=["downloaded_at", "deleted_at"])
             record(AuditEvent.FILE_DOWNLOAD, actor=actor, objects=[f"download:{download.pk}"],
-                   outcome=download.label[:64], detail={"name": download.name[:100], "bytes": download.size})
+                   detail={"label": download.label[:100], "name": download.name[:100], "bytes": download.size})
         _remove(path)
     except BaseException:
         handle.close()

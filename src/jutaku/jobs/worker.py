@@ -56,6 +56,9 @@ class TaskContext:
 class TaskOutcome:
     summary: Mapping[str, Any]
     message: str = ""
+    #: Japanese labels of this kind's outcome codes (the same code can mean different things in different
+    #: imports: E06 of the targets import is not E06 of a registration).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 class TaskKind(Protocol):
@@ -101,7 +104,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
     downloads = [queue.offer(path, owner=task.username, permission=perm, label=label, task=task).pk
                  for path, label, perm in ctx.offered]
     queue.finish(task, state="done", result={"summary": dict(outcome.summary), "message": outcome.message,
-                                                     "downloads": downloads})
+                                             "labels": dict(outcome.labels), "downloads": downloads})
     return task
 
 

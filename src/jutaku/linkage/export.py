@@ -21,6 +21,7 @@ from django.db import transaction
 
 from jutaku.accounts import approvals
 from jutaku.accounts.actor import Actor
+from jutaku.accounts.errors import require
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
@@ -116,3 +117,12 @@ def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = Fal
         record_many((AuditEntry(AuditEvent.EXPORT_BUSINESS, [pid], "ok", detail) for pid in persons),
                     actor=actor)
     return ExportResult(approval_id, path, info.sha256, info.rows, len(persons))
+
+
+def export_requests(*, actor: Actor) -> list[Approval]:
+    """The actor's own business-export requests not yet run (waiting for approval, or approved and ready):
+    the screen shows them and offers to run the approved ones. Only the requester may run an export
+    (:func:`run_export` checks again), so nobody else's requests are listed."""
+    require(actor, Permission.EXPORT_BUSINESS)
+    return list(Approval.objects.filter(kind=KIND, requested_by=actor.username,
+                                        state__in=[ApprovalState.PENDING, ApprovalState.APPROVED]).order_by("-id"))

@@ -155,6 +155,7 @@ def test_static_files_are_served_and_checked_against_the_terminal_registry(signe
     browser = signed_in("registrar")
     response = browser.get("/static/web/app.css")
     assert response.status_code == 200
+    assert b"--brand" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
     assert browser.client.get("/static/web/app.css", REMOTE_ADDR="192.0.2.12").status_code == 403
 
 

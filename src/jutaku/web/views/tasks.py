@@ -54,7 +54,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if task is None:
         return not_found(request)
     summary = (task.result or {}).get("summary", {})
-    rows = [(code, OUTCOME_LABELS.get(code, ""), count) for code, count in sorted(summary.items())
+    labels = {**OUTCOME_LABELS, **(task.result or {}).get("labels", {})}
+    rows = [(code, labels.get(code, ""), count) for code, count in sorted(summary.items())
             if isinstance(count, int)]
     facts = [(k, v) for k, v in summary.items() if not isinstance(v, int)]
     downloads = Download.objects.filter(pk__in=(task.result or {}).get("downloads", []), owner=task.username)
