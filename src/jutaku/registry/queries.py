@@ -1,0 +1,417 @@
+"""Reading the register for the staff screens (対象者検索・対象者詳細): search, one person's file, lookup
+by My Number and the supervisor's unmask.
+
+Seed section III: every read and search is an operation recorded with user, time and objects, so each
+function here writes its audit record in its own transaction. Searches are search-first and capped
+(no browse-all list); the audit records which kinds of criteria were used and how many persons were
+shown, never the values (a name is personal data) and never a number. A My Number is looked up only
+through its blind index (CRY-02) and shown in full only by :func:`unmask_number` (step-up, reason).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+
+from jutaku.accounts.actor import Actor
+from jutaku.accounts.permissions import Permission
+from jutaku.allowlist.models import AllowRule
+from jutaku.audit import guard
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
+from jutaku.crypto.blind_index import get_indexer, match_candidates
+from jutaku.crypto.envelope import FieldCipher, KeyDestroyed
+from jutaku.domain import my_number
+from jutaku.domain.japanese import TextTooLong, has_control_chars, kana_key
+from jutaku.domain.juki import LABELS as JUKI_OUTCOMES
+from jutaku.formats.layouts import (
+    DELETION_REASON,
+    HOUSING,
+    INQUIRY_RESULT,
+    JUKI_RESULT,
+    KUBUN,
+    SEX,
+    STATUS,
+    ZOKUGARA,
+)
+from jutaku.juki.models import JukiQuery
+from jutaku.linkage.models import InquiryRequest, IntegratedNumber, LinkageRequest
+from jutaku.registry.models import Filing, MyNumberRecord, Person
+from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
+from jutaku.retention.models import DeletionRecord
+
+#: Most persons one search shows; more matches give a note asking for narrower criteria.
+SEARCH_LIMIT: Final = 50
+REASON_MIN: Final = 4
+REASON_MAX: Final = 200
+_PERSON_ID_LENGTH: Final = 10
+_HOUSEHOLD_MAX: Final = 20
+_NUMBER_ELSEWHERE: Final = "個人番号は「個人番号で検索」から検索してください。"
+
+
+class QueryRefused(ValueError):
+    """The input cannot be searched; the message is shown to the user and never quotes the input."""
+
+
+class NotPermitted(PermissionError):
+    """The actor lacks the permission (the views check it first; services check again)."""
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise NotPermitted(permission.value)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of a result list: no number, only whether one is registered."""
+
+    pk: int
+    person_id: str
+    name: str
+    name_kana: str
+    kana_key: str
+    birth_date: date
+    housing: str
+    status: str
+    numbered: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    rows: list[PersonRow]
+    more: bool  # more persons matched than SEARCH_LIMIT
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    person_id: str = ""
+    kana: str = ""  # the kana *key* prefix
+    household_no: str = ""
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        return tuple(name for name in ("person_id", "kana", "household_no") if getattr(self, name))
+
+
+def _digits(value: str, label: str, *, exact: int | None = None, most: int = _HOUSEHOLD_MAX) -> str:
+    text = unicodedata.normalize("NFKC", value).strip()
+    ok = text.isascii() and text.isdigit() and (len(text) == exact if exact else len(text) <= most)
+    if not ok:
+        raise QueryRefused(f"{label}は{exact}桁の数字で入力してください。" if exact
+                           else f"{label}は{most}桁以内の数字で入力してください。")
+    return text
+
+
+def parse_criteria(person_id: str = "", kana: str = "", household_no: str = "") -> Criteria:
+    """Validate the search form. A value holding a My Number is refused: numbers are searched by POST only."""
+    if any(guard.contains_my_number(v) for v in (person_id, kana, household_no)):
+        raise QueryRefused(_NUMBER_ELSEWHERE)
+    key = ""
+    if kana.strip():
+        try:
+            key = kana_key(kana.strip())
+        except TextTooLong:
+            raise QueryRefused("氏名カナが長すぎます。") from None
+        if not key or has_control_chars(key):
+            raise QueryRefused("氏名カナを正しく入力してください。")
+    found = Criteria(
+        person_id=_digits(person_id, "個人ID", exact=_PERSON_ID_LENGTH) if person_id.strip() else "",
+        kana=key,
+        household_no=_digits(household_no, "世帯番号") if household_no.strip() else "")
+    if not found.used:
+        raise QueryRefused("検索条件を1つ以上入力してください。")
+    return found
+
+
+def _kana_prefix(qs: QuerySet[Person], prefix: str) -> QuerySet[Person]:
+    """Persons whose kana key starts with ``prefix``, through an index on both databases.
+
+    SQLite compares text by code point (BINARY), so the range ``prefix <= key < prefix + U+FFFF`` is
+    exactly the prefix and walks the ordinary ``kana_key`` index. On PostgreSQL a range is exact only
+    under the "C" collation (under a linguistic one ガ sorts with カ and the range loses rows), so there
+    the prefix is a ``LIKE 'x%'``, which uses the ``varchar_pattern_ops`` index Django creates beside
+    every indexed CharField (``registry_person_kana_key_…_like``) whatever the database's collation.
+    """
+    if connection.vendor == "postgresql":
+        return qs.filter(kana_key__startswith=prefix)
+    return qs.filter(kana_key__gte=prefix, kana_key__lt=prefix + "\uffff")
+
+
+def _rows(qs: QuerySet[Person], limit: int) -> list[PersonRow]:
+    numbered = Exists(MyNumberRecord.objects.filter(person_id=OuterRef("pk")))
+    values = qs.annotate(numbered=numbered).values_list(
+        "pk", "person_id", "name", "name_kana", "kana_key", "birth_date", "housing_category", "status", "numbered")
+    status = dict(Person.Status.choices)
+    return [PersonRow(pk, pid, name, kana, key, birth, HOUSING.get(housing, housing), status.get(st, st), bool(n))
+            for pk, pid, name, kana, key, birth, housing, st, n in values[:limit]]
+
+
+def search_queryset(criteria: Criteria) -> QuerySet[Person]:
+    """The persons matching every criterion; each criterion is served by an index (see the EXPLAIN test)."""
+    qs = Person.objects.all()
+    if criteria.person_id:
+        qs = qs.filter(person_id=criteria.person_id)
+    if criteria.household_no:
+        qs = qs.filter(household_no=criteria.household_no)
+    return _kana_prefix(qs, criteria.kana) if criteria.kana else qs.order_by("person_id")
+
+
+def search_persons(*, actor: Actor, person_id: str = "", kana: str = "", household_no: str = "",
+                   limit: int = SEARCH_LIMIT) -> SearchResult:
+    """Persons matching every given criterion (exact 個人ID, kana key prefix, exact 世帯番号), at most ``limit``.
+
+    Raises :class:`QueryRefused` for input that cannot be searched (:func:`parse_criteria`). A kana
+    prefix is read without ORDER BY (ordering the whole match would sort every row of a short prefix;
+    the index scan yields keys in order anyway) and the page is sorted here.
+    """
+    _require(actor, Permission.PERSONS_VIEW)
+    criteria = parse_criteria(person_id, kana, household_no)
+    qs = search_queryset(criteria)
+    rows = _rows(qs, limit + 1)
+    more = len(rows) > limit
+    rows = sorted(rows[:limit], key=lambda r: (r.kana_key, r.person_id))
+    with transaction.atomic():
+        record(AuditEvent.PERSON_SEARCH, actor=actor, objects=[r.person_id for r in rows],
+               detail={"fields": "+".join(criteria.used), "count": len(rows), "more": more})
+    return SearchResult(rows, more, criteria.used)
+
+
+def find_by_number(raw: str, *, actor: Actor) -> PersonRow | None:
+    """The person holding this My Number, through the blind index; ``None`` when nobody does.
+
+    Raises :class:`QueryRefused` for a malformed number or a wrong check digit. The audit record says
+    who searched and whether someone was found (and whom), never the number.
+    """
+    _require(actor, Permission.PERSONS_VIEW)
+    number = my_number.normalise(raw[:my_number.MAX_INPUT_LENGTH + 1])
+    if not my_number.is_valid(number):
+        with transaction.atomic():
+            record(AuditEvent.NUMBER_SEARCH, actor=actor, outcome="invalid")
+        raise QueryRefused("個人番号の桁数またはチェックデジットが不正です。")
+    index = get_indexer().compute_canonical(number)
+    candidates = list(MyNumberRecord.objects.filter(blind_index=index).values_list("person_id", "person__person_id",
+                                                                                   "ciphertext"))
+    cipher = FieldCipher()
+
+    def reveal(item: tuple[int, str], token: bytes) -> bytes:
+        try:
+            return cipher.decrypt(item[1], CIPHER_TABLE, CIPHER_COLUMN, token)
+        except KeyDestroyed:
+            return b""
+
+    matched = match_candidates(number, [((pk, pid), bytes(token)) for pk, pid, token in candidates], reveal)
+    rows = _rows(Person.objects.filter(pk=matched[0][0]), 1) if matched else []
+    with transaction.atomic():
+        record(AuditEvent.NUMBER_SEARCH, actor=actor, objects=[r.person_id for r in rows],
+               outcome="found" if rows else "not_found")
+    return rows[0] if rows else None
+
+
+# ------------------------------------------------------------------------------------------ the number
+
+
+@dataclass(frozen=True)
+class NumberState:
+    """A person's My Number as a screen may show it: masked, or 削除済み / 未登録, with its provenance."""
+
+    state: str  # "registered", "deleted" (crypto-erased) or "none"
+    masked: str = ""
+    source: str = ""
+    receipt_no: str = ""
+    received_date: date | None = None
+    registered_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return {"registered": self.masked, "deleted": "削除済み", "none": "未登録"}[self.state]
+
+
+def _plain_number(person: Person, rec: MyNumberRecord | None) -> str | None:
+    """The decrypted number, or ``None`` when there is none or its data key was destroyed."""
+    if rec is None:
+        return None
+    try:
+        return FieldCipher().decrypt(person.person_id, CIPHER_TABLE, CIPHER_COLUMN, bytes(rec.ciphertext)).decode("ascii")
+    except KeyDestroyed:
+        return None
+
+
+def _was_deleted(person: Person) -> bool:
+    return DeletionRecord.objects.filter(person=person).exists()
+
+
+def number_state(person: Person, rec: MyNumberRecord | None, *, deleted: bool) -> NumberState:
+    """``deleted``: the person has a deletion record (削除記録); a number registered after it is shown."""
+    plain = _plain_number(person, rec)
+    if rec is None or plain is None:
+        return NumberState("deleted" if rec is not None or deleted else "none")
+    return NumberState("registered", my_number.mask(plain), rec.get_source_display(), rec.receipt_no,
+                       rec.received_date, rec.registered_at)
+
+
+@dataclass(frozen=True)
+class Unmasked:
+    person_pk: int
+    person_id: str
+    name: str
+    state: str  # "shown", "deleted" or "none"
+    number: str = field(default="", repr=False)
+
+
+def check_reason(reason: str) -> str:
+    text = reason.strip()
+    if not REASON_MIN <= len(text) <= REASON_MAX:
+        raise QueryRefused(f"表示の理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください。")
+    if has_control_chars(text) or guard.contains_my_number(text):
+        raise QueryRefused("表示の理由に使えない文字または番号が含まれています。")
+    return text
+
+
+def unmask_number(pk: int, *, actor: Actor, reason: str) -> Unmasked | None:
+    """The full My Number of one person for a supervisor who gave a reason (step-up checked by the view).
+
+    ``None`` when the person does not exist. The audit record (same transaction as the decryption)
+    holds the reason and the outcome, never the number. A crypto-erased number is ``deleted``.
+    """
+    _require(actor, Permission.NUMBERS_UNMASK)
+    person = Person.objects.filter(pk=pk).only("pk", "person_id", "name").first()
+    if person is None:
+        return None
+    try:
+        text = check_reason(reason)
+    except QueryRefused:
+        with transaction.atomic():
+            record(AuditEvent.NUMBER_UNMASK, actor=actor, objects=[person.person_id], outcome="refused")
+        raise
+    with transaction.atomic():
+        rec = MyNumberRecord.objects.filter(person=person).first()
+        plain = _plain_number(person, rec)
+        state = "shown" if plain else ("deleted" if rec is not None or _was_deleted(person) else "none")
+        record(AuditEvent.NUMBER_UNMASK, actor=actor, objects=[person.person_id], outcome=state,
+               detail={"reason": text})
+    return Unmasked(person.pk, person.person_id, person.name, state, plain or "")
+
+
+# --------------------------------------------------------------------------------------- the person file
+
+#: Most rows of each list on the detail page (filings, inquiries, Juki-net queries), newest first.
+DETAIL_LIMIT: Final = 100
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PersonFile:
+    """What 対象者詳細 shows. ``non_disclosure`` is ``None`` for an actor who may not know about it (then
+    no row carries a 不開示 value either)."""
+
+    person: Person
+    labels: dict[str, str]
+    history: list[Row]
+    number: NumberState
+    integrated: str
+    filings: list[Row]
+    non_disclosure: Row | None
+    inquiries: list[Row]
+    juki: list[Row]
+    follow_up: list[Row]
+    deletions: list[Row]
+    truncated: bool
+
+
+def may_see_non_disclosure(actor: Actor) -> bool:
+    """不開示 (DV) is shown only to the roles that set it or must carry it on inquiries."""
+    return actor.can(Permission.NON_DISCLOSURE_SET) or actor.can(Permission.INQUIRY_CREATE)
+
+
+def _labels(p: Person) -> dict[str, str]:
+    return {"kind": KUBUN.get(p.kind, p.kind), "relationship": ZOKUGARA.get(p.relationship, p.relationship),
+            "housing": HOUSING.get(p.housing_category, p.housing_category), "sex": SEX.get(p.sex, p.sex),
+            "status": STATUS.get(p.status, p.status)}
+
+
+def _integrated(p: Person) -> str:
+    linked = IntegratedNumber.objects.filter(person=p).values_list("linked_at", flat=True).first()
+    if linked is not None:
+        return "取得済"
+    last = LinkageRequest.objects.filter(person=p).order_by("-id").values_list("state", flat=True).first()
+    if last == LinkageRequest.State.OPEN:
+        return "依頼中"
+    return "未取得" if last is None else f"未取得（前回: {LinkageRequest.State(last).label}）"
+
+
+def _inquiries(p: Person, shown: bool) -> list[Row]:
+    reqs = list(InquiryRequest.objects.filter(person=p).select_related("dispatch", "result")
+                .order_by("-id")[:DETAIL_LIMIT + 1])
+    names = dict(AllowRule.objects.filter(version__active=True, info_code__in={r.info_code for r in reqs})
+                 .values_list("info_code", "info_name"))
+    rows = []
+    for r in reqs:
+        res = getattr(r, "result", None)
+        rows.append({"request_no": r.request_no, "procedure_code": r.procedure_code, "info_code": r.info_code,
+                     "info_name": names.get(r.info_code, ""), "fiscal_year": r.fiscal_year,
+                     "state": r.progress_label(), "created_at": r.created_at, "sent_at": r.dispatch.sent_at,
+                     "answered_at": r.answered_at, "non_disclosure": r.non_disclosure == "2" if shown else None,
+                     "result": INQUIRY_RESULT.get(res.result_code, res.result_code) if res else "",
+                     "unset_reason": res.unset_reason if res else "", "discrepancy": res.discrepancy if res else ""})
+    return rows
+
+
+def _juki(p: Person) -> list[Row]:
+    rows = []
+    for q in JukiQuery.objects.filter(person=p).select_related("dispatch", "result").order_by("-id")[:DETAIL_LIMIT + 1]:
+        res = getattr(q, "result", None)
+        rows.append({"request_no": q.query_no, "fiscal_year": q.fiscal_year, "state": q.progress_label(),
+                     "created_at": q.created_at, "sent_at": q.dispatch.sent_at, "answered_at": q.answered_at,
+                     "result": JUKI_RESULT.get(res.result_code, res.result_code) if res else "",
+                     "outcome": JUKI_OUTCOMES.get(res.outcome, res.outcome) if res else "",
+                     "change_reason": res.change_reason if res else "", "change_date": res.change_date if res else None,
+                     "discrepancy": res.discrepancy if res else ""})
+    return rows
+
+
+def _filings(p: Person, shown: bool) -> list[Row]:
+    return [{"receipt_no": f.receipt_no, "procedure_code": f.procedure_code, "fiscal_year": f.fiscal_year,
+             "received_date": f.received_date, "consent": f.consent,
+             "non_disclosure_wish": f.non_disclosure_wish if shown else None}
+            for f in Filing.objects.filter(person=p).order_by("-fiscal_year", "-received_date", "-id")[:DETAIL_LIMIT + 1]]
+
+
+def _deletions(p: Person) -> list[Row]:
+    return [{"deletion_no": d.deletion_no, "reason": DELETION_REASON.get(d.reason, d.reason),
+             "executed_at": d.executed_at, "requested_by": d.requested_by, "approved_by": d.approved_by,
+             "items": d.items, "method": d.method} for d in DeletionRecord.objects.filter(person=p).order_by("-id")]
+
+
+def person_file(pk: int, *, actor: Actor) -> PersonFile | None:
+    """Everything 対象者詳細 shows about one person (``None``: no such person), in a handful of indexed
+    queries; audited as ``person:view``. The number is decrypted only to be masked."""
+    _require(actor, Permission.PERSONS_VIEW)
+    person = Person.objects.filter(pk=pk).select_related("my_number").first()
+    if person is None:
+        return None
+    shown = may_see_non_disclosure(actor)
+    status = dict(Person.Status.choices)
+    history = [{"old": status.get(c.old_status, c.old_status), "new": status.get(c.new_status, c.new_status),
+                "status_date": c.status_date, "recorded_at": c.recorded_at} for c in person.status_changes.all()]
+    inquiries, juki, filings = _inquiries(person, shown), _juki(person), _filings(person, shown)
+    follow_up = [{"kind": kind, "request_no": r["request_no"], "text": r["discrepancy"]}
+                 for kind, rows in (("情報照会", inquiries), ("住基ネット照会", juki)) for r in rows if r["discrepancy"]]
+    deletions = _deletions(person)
+    file = PersonFile(
+        person=person, labels=_labels(person), history=history,
+        number=number_state(person, getattr(person, "my_number", None), deleted=bool(deletions)),
+        integrated=_integrated(person), filings=filings[:DETAIL_LIMIT],
+        non_disclosure={"flag": person.non_disclosure, "since": person.non_disclosure_since} if shown else None,
+        inquiries=inquiries[:DETAIL_LIMIT], juki=juki[:DETAIL_LIMIT], follow_up=follow_up, deletions=deletions,
+        truncated=max(len(inquiries), len(juki), len(filings)) > DETAIL_LIMIT)
+    with transaction.atomic():
+        record(AuditEvent.PERSON_VIEW, actor=actor, objects=[person.person_id],
+               detail={"number": file.number.state})
+    return file
