@@ -5,15 +5,21 @@
 - ``live``: the app served by pytest-django's live server on a transactional test database, with the
   console terminals registered and a task worker running in a thread (as ``jutaku worker`` would).
 - ``people``: users with exactly the named roles, each signed in through the real sign-in page.
+- ``console``: every console error, uncaught script error and Content-Security-Policy violation of the
+  test's browser contexts (an inline script or style would show up here); the test fails on any it did
+  not expect (``console.allow(status, path)`` for the 403/404 a test is about).
+- ``tab()``: another browser context (a second user), watched by the same ``console``.
 - ``shot(page, name)``: a full-page screenshot saved as a test artifact in ``tests/browser/artifacts/``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,27 +61,51 @@ def chromium() -> Iterator[Any]:
 
 @dataclass
 class Live:
+    """The live server's address and its task worker, which a test may hold back (``paused``) to see a
+    task queued before it runs."""
+
     url: str
+    worker: threading.Thread | None = None
+    stop: threading.Event | None = None
 
     def at(self, path: str) -> str:
         return self.url.rstrip("/") + path
+
+    def start_worker(self) -> None:
+        from jutaku.jobs.worker import serve
+        from jutaku.web.tasks import all_kinds
+
+        self.stop = threading.Event()
+        self.worker = threading.Thread(target=serve, args=(all_kinds(),),
+                                       kwargs={"interval": 0.2, "stop": self.stop.is_set}, daemon=True)
+        self.worker.start()
+
+    def stop_worker(self) -> None:
+        if self.worker is not None and self.stop is not None:
+            self.stop.set()
+            self.worker.join(timeout=30)
+            self.worker = None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No task runs inside the block; the worker starts again after it."""
+        self.stop_worker()
+        try:
+            yield
+        finally:
+            self.start_worker()
 
 
 @pytest.fixture
 def live(live_server: Any, home_keys: Path, allowlist: int) -> Iterator[Live]:
     from jutaku.accounts.actor import SYSTEM
     from jutaku.accounts.terminals import register_console
-    from jutaku.jobs.worker import serve
-    from jutaku.web.tasks import all_kinds
 
     register_console(actor=SYSTEM)
-    stop = threading.Event()
-    worker = threading.Thread(target=serve, args=(all_kinds(),), kwargs={"interval": 0.2, "stop": stop.is_set},
-                              daemon=True)
-    worker.start()
-    yield Live(live_server.url)
-    stop.set()
-    worker.join(timeout=30)
+    server = Live(live_server.url)
+    server.start_worker()
+    yield server
+    server.stop_worker()
 
 
 @dataclass
@@ -117,13 +147,81 @@ def people(live: Live) -> Callable[..., Person]:
     return make
 
 
+#: Reports CSP violations to the console as errors too (Chromium logs most of them itself). Added by the
+#: driver (not a page script), so the CSP under test does not apply to it.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
+
+
+@dataclass
+class Console:
+    """What the browser complained about, across every context of a test."""
+
+    problems: list[str]
+    allowed: set[tuple[int, str]]
+
+    def watch(self, context: Any) -> None:
+        context.add_init_script(script=CSP_LISTENER)
+        context.on("console", self._message)
+        context.on("weberror", lambda error: self.problems.append(f"script error: {error.error}"))
+
+    def allow(self, status: int, path: str) -> None:
+        """The answer ``status`` for the page ``path`` is what the test expects (a 403 page, a 404)."""
+        self.allowed.add((status, path))
+
+    def _message(self, message: Any) -> None:
+        if message.type not in ("error", "warning") and "Content-Security-Policy" not in message.text:
+            return
+        http = HTTP_ERROR.match(message.text)
+        url = str(message.location.get("url", ""))
+        if http and any(int(http.group(1)) == status and url.split("?")[0].endswith(path)
+                        for status, path in self.allowed):
+            return
+        self.problems.append(f"{message.type}: {message.text} ({url})")
+
+    def assert_clean(self) -> None:
+        problems, self.problems[:] = list(self.problems), []  # reported once (not again at teardown)
+        assert problems == [], "the browser reported:\n" + "\n".join(problems)
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
+def console() -> Iterator[Console]:
+    seen = Console([], set())
+    seen.allow(404, "/favicon.ico")  # the browser asks for it by itself; the app has none (no page links it)
+    yield seen
+    seen.assert_clean()
+
+
+def _context(chromium: Any, console: Console) -> Any:
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP", accept_downloads=True)
     context.set_default_timeout(20_000)
+    console.watch(context)
+    return context
+
+
+@pytest.fixture
+def page(chromium: Any, console: Console) -> Iterator[Any]:
+    context = _context(chromium, console)
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def tab(chromium: Any, console: Console) -> Iterator[Callable[[], Any]]:
+    """A page in a browser context of its own (another user's cookies), as often as asked."""
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        contexts.append(_context(chromium, console))
+        return contexts[-1].new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def shot(page: Any, name: str) -> Path:
@@ -142,3 +240,43 @@ def sign_in(page: Any, live: Live, person: Person, *, screenshot: str | None = N
         shot(page, screenshot)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(live.at("/"))
+
+
+def fits(page: Any) -> None:
+    """Nothing overflows horizontally: the page is usable at the viewport's width (1366 px) without
+    scrolling sideways."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{page.url} is {width}px wide at {viewport}px"
+
+
+def step_up(page: Any, person: Person, *, screenshot: str | None = None) -> None:
+    """Answer the step-up page (password and a new TOTP code); it sends the user back where they were."""
+    page.wait_for_url(re.compile(r".*/step-up/\?next="))
+    assert page.get_by_role("heading", name="再認証").is_visible()
+    page.get_by_label("パスワード").fill(person.password)
+    page.get_by_label("ワンタイムコード").fill(person.code())
+    if screenshot:
+        shot(page, screenshot)
+    page.get_by_role("button", name="再認証する").click()
+    page.wait_for_url(lambda url: "/step-up/" not in url)
+
+
+def task_finished(page: Any, *, state: str = "完了") -> int:
+    """Wait on a task's page until the worker is done (the page reloads itself); returns the task's id."""
+    from playwright.sync_api import expect
+
+    page.wait_for_url(re.compile(r".*/tasks/\d+/$"))
+    expect(page.get_by_test_id("task-state")).to_have_text(state, timeout=60_000)
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def download(page: Any, label: str, into: Path) -> Path:
+    """Click the download link named ``label`` on a task's page and save the file under ``into``."""
+    link = page.get_by_test_id("download").filter(has_text=f"{label}（")
+    with page.expect_download() as started:
+        link.click()
+    item = started.value
+    target = into / item.suggested_filename
+    item.save_as(target)
+    return target

@@ -72,6 +72,17 @@ def rows(now: datetime) -> list[dict[str, str]]:
     return result
 
 
+def review_table(*, actor: Actor, now: datetime | None = None) -> list[dict[str, str]]:
+    """The review's rows for a screen; showing every account and its rights is itself recorded
+    (ACCESS_REVIEW, outcome ``viewed``)."""
+    require(actor, Permission.ACCESS_REVIEW)
+    table = rows(now or timezone.now())
+    with transaction.atomic():
+        record(AuditEvent.ACCESS_REVIEW, actor=actor, outcome="viewed",
+               detail={"rows": len(table), "flagged": sum(1 for r in table if r["要確認"])})
+    return table
+
+
 def write_review(csv_path: Path, html_path: Path, *, actor: Actor, now: datetime | None = None) -> ReviewResult:
     require(actor, Permission.ACCESS_REVIEW)
     now = now or timezone.now()

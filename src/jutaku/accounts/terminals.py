@@ -69,6 +69,12 @@ def remove(name: str, *, actor: Actor) -> Terminal:
     return terminal
 
 
+def list_terminals(*, actor: Actor) -> list[Terminal]:
+    """Every registered terminal, active ones first (removed ones stay listed: they are the record)."""
+    _require(actor)
+    return list(Terminal.objects.order_by("-active", "name"))
+
+
 def register_console(*, actor: Actor) -> list[str]:
     """`jutaku init`: the local console (127.0.0.1, ::1) is a terminal. Idempotent."""
     done = []

@@ -34,19 +34,23 @@ class Enrolment:
         qr.print_ascii(out=out, invert=True)
         return out.getvalue()
 
-    def write_svg(self, path: Path) -> Path:
-        """Write the QR code as SVG, readable by its owner only (it holds the seed)."""
-        import os
-
+    def svg(self) -> bytes:
+        """The QR code as SVG, in memory (the web shows it once as a data: image; it holds the seed)."""
         import qrcode
         from qrcode.image.svg import SvgPathImage
 
         image = qrcode.make(self.uri, image_factory=SvgPathImage)
         buffer = io.BytesIO()
         image.save(buffer)
+        return buffer.getvalue()
+
+    def write_svg(self, path: Path) -> Path:
+        """Write the QR code as SVG, readable by its owner only (it holds the seed)."""
+        import os
+
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
+            fh.write(self.svg())
         os.chmod(path, 0o600)
         return path
 

@@ -20,7 +20,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import AccountsError, require
 from jutaku.accounts.models import Approval, Organisation, RoleGrant, User
 from jutaku.accounts.naming import InvalidUsername, check_username
-from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, EXCLUSIVE_ROLES, Permission, Role
+from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, EXCLUSIVE_ROLES, ROLE_LABELS, Permission, Role
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 
@@ -204,3 +204,29 @@ def reset_mfa(username: str, *, actor: Actor, reason: str) -> totp.Enrolment:
 def list_users(*, actor: Actor) -> list[User]:
     require(actor, Permission.USERS_MANAGE)
     return list(User.objects.prefetch_related("role_grants").order_by("username"))
+
+
+@dataclass(frozen=True)
+class Described:
+    """An account as the screens show it: its roles and a one-word state."""
+
+    user: User
+    roles: tuple[str, ...]
+    role_labels: str  # 番号登録担当・照会担当
+    state: str  # 有効, 無効, ロック or 期限切れ
+
+
+def role_labels(roles: Iterable[str]) -> str:
+    return "・".join(ROLE_LABELS[Role(r)] for r in roles)
+
+
+def describe(user: User, today: date) -> Described:
+    state = ("無効" if user.disabled else "ロック" if user.locked_at is not None
+             else "期限切れ" if today > user.end_date else "有効")
+    return Described(user, tuple(user.roles), role_labels(user.roles), state)
+
+
+def find_user(user_id: int, *, actor: Actor) -> User | None:
+    """One account by its id (a screen's link), or None."""
+    require(actor, Permission.USERS_MANAGE)
+    return User.objects.prefetch_related("role_grants").filter(pk=user_id).first()

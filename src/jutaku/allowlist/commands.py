@@ -39,18 +39,15 @@ def load(file: Path, note: str) -> None:
 @requires(Permission.ALLOWLIST_VIEW)
 def show(procedure: str | None) -> None:
     """The active version's rules with their legal basis and review status."""
-    from jutaku.allowlist.models import AllowRule
-    from jutaku.allowlist.service import active_version
+    from jutaku.allowlist.service import overview
     from jutaku.formats.layouts import HOUSING
 
-    version = active_version()
+    shown = overview(actor=current_actor(), procedure=procedure or "")
+    version, rules = shown.version, shown.rules
     if version is None:
         click.echo("有効な許可リストがありません: すべての照会は拒否されます (deny by default).")
         return
     click.echo(f"版 {version.pk}  {version.loaded_at:%Y-%m-%d %H:%M} {version.loaded_by}  sha256 {version.sha256}")
-    rules = AllowRule.objects.filter(version=version)
-    if procedure:
-        rules = rules.filter(procedure_code=procedure)
     click.echo("住宅区分\t手続コード\t手続\t特定個人情報名コード\t特定個人情報\t同意要\t確認状況\t法的根拠")
     for r in rules:
         click.echo(f"{HOUSING[r.housing_category]}\t{r.procedure_code}\t{r.procedure_name}\t{r.info_code}\t"

@@ -11,6 +11,8 @@ from pathlib import Path
 from django.db import transaction
 
 from jutaku.accounts.actor import Actor
+from jutaku.accounts.errors import require
+from jutaku.accounts.permissions import Permission
 from jutaku.allowlist.models import AllowListVersion, AllowRule
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
@@ -48,11 +50,12 @@ def load_allowlist(data: bytes, *, file_name: str, actor: Actor, note: str = "")
     return LoadResult(version.pk, parsed.sha256, len(parsed.rules), unchanged=False)
 
 
-def load_allowlist_file(path: Path, *, actor: Actor, note: str = "") -> LoadResult:
-    """:func:`load_allowlist` from a file, recorded in the media ledger (refused files too)."""
+def load_allowlist_file(path: Path, *, actor: Actor, note: str = "", display_name: str = "") -> LoadResult:
+    """:func:`load_allowlist` from a file, recorded in the media ledger (refused files too).
+    ``display_name``: the name the user gave the file, when ``path`` is a stored upload's generated name."""
     try:
         data = path.read_bytes()
-        result = load_allowlist(data, file_name=path.name, actor=actor, note=note)
+        result = load_allowlist(data, file_name=display_name or path.name, actor=actor, note=note)
     except FileRejected as exc:
         record_refused(path, INTERFACE, exc.code, actor=actor)
         raise
@@ -76,6 +79,24 @@ def _fields(rule: Rule) -> dict[str, object]:
 
 def active_version() -> AllowListVersion | None:
     return AllowListVersion.objects.filter(active=True).first()
+
+
+@dataclass(frozen=True)
+class Overview:
+    version: AllowListVersion | None
+    rules: list[AllowRule]
+
+
+def overview(*, actor: Actor, procedure: str = "") -> Overview:
+    """The active version and its rules (of one 手続コード when given), for `allowlist show` and its screen."""
+    require(actor, Permission.ALLOWLIST_VIEW)
+    version = active_version()
+    if version is None:
+        return Overview(None, [])
+    rules = AllowRule.objects.filter(version=version)
+    if procedure:
+        rules = rules.filter(procedure_code=procedure)
+    return Overview(version, list(rules))
 
 
 def active_rules() -> list[AllowRule]:

@@ -31,10 +31,8 @@ def audit() -> None:
 @requires(Permission.AUDIT_VERIFY)
 def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
     """Recompute the hash chain; exit 0 when intact, 1 when broken."""
-    from django.db import transaction
-
     from jutaku.audit import checkpoint as cp
-    from jutaku.audit.service import AuditError, record, verify
+    from jutaku.audit.reports import verify_recorded
 
     checkpoint = None
     if checkpoint_path is not None:
@@ -42,14 +40,10 @@ def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
             checkpoint = cp.read(checkpoint_path)
         except (OSError, ValueError) as exc:
             raise Refused(f"checkpoint {checkpoint_path}: {exc}") from exc
-    result = verify(from_seq=from_seq, checkpoint=checkpoint)
-    try:
-        with transaction.atomic():
-            record(AuditEvent.AUDIT_VERIFY, actor=current_actor(), outcome="ok" if result.ok else "broken",
-                   detail={"checked": result.checked, "first_bad_seq": result.first_bad_seq,
-                           "from_seq": from_seq, "checkpoint_seq": checkpoint.seq if checkpoint else None})
-    except AuditError as exc:
-        click.echo(f"警告: 検証の記録に失敗しました (warning: could not record the verification): {exc}", err=True)
+    verification = verify_recorded(actor=current_actor(), from_seq=from_seq, checkpoint=checkpoint)
+    result = verification.result
+    if not verification.recorded:
+        click.echo("警告: 検証の記録に失敗しました (warning: could not record the verification)", err=True)
     if result.ok:
         click.echo(f"監査証跡は完全です (audit trail intact): {result.checked:,} 件検証 (records checked), "
                    f"最終 seq {result.last_seq} hash {result.last_hash[:16]}…")
@@ -69,18 +63,14 @@ def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
 def list_command(event: str | None, object_id: str | None, username: str | None, since: str | None,
                  limit: int) -> None:
     """Search the trail, newest first. The search itself is audited."""
-    from django.db import transaction
-
-    from jutaku.audit.queries import JST, Criteria, search
-    from jutaku.audit.service import InvalidAuditContent, record
+    from jutaku.audit.queries import JST, Criteria
+    from jutaku.audit.reports import search_recorded
+    from jutaku.audit.service import InvalidAuditContent
 
     criteria = Criteria(event=AuditEvent(event) if event else None, object_id=object_id, username=username,
                         since=_parse_day(since), limit=limit)
     try:
-        with transaction.atomic():
-            rows = search(criteria)
-            record(AuditEvent.AUDIT_SEARCH, actor=current_actor(), objects=[object_id] if object_id else (),
-                   detail={**criteria.as_detail(), "hits": len(rows)})
+        rows = search_recorded(criteria, actor=current_actor())
     except InvalidAuditContent as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"{'SEQ':>8}  {'AT (JST)':<19}  {'USER':<16} {'TERMINAL':<15} {'EVENT':<16} {'OUTCOME':<8} "

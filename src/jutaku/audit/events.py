@@ -89,3 +89,5 @@ class AuditEvent(enum.StrEnum):
     TASK_SUBMIT = "task:submit"
     FILE_DOWNLOAD = "file:download"
     FILE_EXPIRE = "file:expire"
+    # Web UI: audit, users, statistics (issue 7 item 3)
+    AUDIT_EXPORT = "audit:export"

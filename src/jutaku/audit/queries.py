@@ -7,7 +7,7 @@ Reading the trail is itself an operation to audit; the callers (commands, views)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -25,16 +25,23 @@ class Criteria:
     event: AuditEvent | None = None
     object_id: str | None = None
     username: str | None = None
-    since: date | None = None  # a JST calendar day
+    since: date | None = None  # a JST calendar day, inclusive
+    until: date | None = None  # a JST calendar day, inclusive
+    before_seq: int | None = None  # keyset paging: only records older than this seq
     limit: int = 100
 
     def as_detail(self) -> dict[str, str | int | None]:
-        return {
+        detail: dict[str, str | int | None] = {
             "event": self.event.value if self.event else None,
             "user": self.username,
             "since": self.since.isoformat() if self.since else None,
             "limit": self.limit,
         }
+        if self.until is not None:
+            detail["until"] = self.until.isoformat()
+        if self.before_seq is not None:
+            detail["before_seq"] = self.before_seq
+        return detail
 
 
 def object_filter(object_id: str) -> Q:
@@ -64,8 +71,9 @@ def first_seq_at_or_after(moment: datetime) -> int:
     return low
 
 
-def search(criteria: Criteria) -> list[AuditRecord]:
-    """Matching records, newest first, at most ``criteria.limit`` (capped at :data:`MAX_LIMIT`)."""
+def matching(criteria: Criteria) -> QuerySet[AuditRecord]:
+    """Every record matching ``criteria`` (its ``limit`` aside), unordered. A period becomes a seq range
+    first (:func:`first_seq_at_or_after`), so the database walks the primary key, not the whole table."""
     query: QuerySet[AuditRecord] = AuditRecord.objects.all()
     if criteria.event is not None:
         query = query.filter(event=AuditEvent(criteria.event).value)
@@ -76,8 +84,18 @@ def search(criteria: Criteria) -> list[AuditRecord]:
     if criteria.since is not None:
         moment = datetime.combine(criteria.since, time.min, tzinfo=JST)
         query = query.filter(seq__gte=first_seq_at_or_after(moment), at__gte=moment)
+    if criteria.until is not None:
+        end = datetime.combine(criteria.until + timedelta(days=1), time.min, tzinfo=JST)
+        query = query.filter(seq__lt=first_seq_at_or_after(end), at__lt=end)
+    if criteria.before_seq is not None:
+        query = query.filter(seq__lt=criteria.before_seq)
+    return query
+
+
+def search(criteria: Criteria) -> list[AuditRecord]:
+    """Matching records, newest first, at most ``criteria.limit`` (capped at :data:`MAX_LIMIT`)."""
     limit = max(1, min(criteria.limit, MAX_LIMIT))
-    return list(query.order_by("-seq")[:limit])
+    return list(matching(criteria).order_by("-seq")[:limit])
 
 
 def touched_objects(

@@ -6,6 +6,7 @@ never used without a trace, and a rolled-back import leaves no ledger row claimi
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,16 @@ from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 from jutaku.exchange.models import MediaLedgerEntry
+
+#: Files uploaded through the web are stored under generated names; the worker tells the ledger the name
+#: the user gave ({stored name: user's name}), so that the ledger records the file as the user knows it.
+uploaded_as: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("jutaku_uploaded_as",
+                                                                                    default=None)
+
+
+def _file_name(path: Path) -> str:
+    names = uploaded_as.get()
+    return names.get(path.name, path.name)[:255] if names else path.name
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ def record_media(
         terminal=actor.terminal,
         direction=direction,
         interface=media.interface,
-        file_name=media.path.name,
+        file_name=_file_name(media.path),
         sha256=media.sha256,
         size=media.size,
         record_count=media.record_count,
@@ -74,7 +85,7 @@ def record_media(
         job_id=job_id,
         detail={
             "interface": media.interface,
-            "file": media.path.name,
+            "file": _file_name(media.path),
             "records": media.record_count,
             "encrypted": media.encrypted,
         },

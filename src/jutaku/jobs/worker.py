@@ -31,6 +31,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
 from jutaku.accounts.sessions import account_state, actor_for
+from jutaku.exchange.media import uploaded_as
 from jutaku.jobs import queue
 from jutaku.jobs.models import Task
 from jutaku.jobs.runner import job_observer
@@ -87,6 +88,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
         return task
     ctx = TaskContext(task, actor, task.params, queue.upload_path(task), queue.task_folder(task))
     token = job_observer.set(lambda job_id: queue.add_job(task.pk, job_id))
+    names = uploaded_as.set({task.upload: task.upload_name} if task.upload and task.upload_name else None)
     try:
         outcome = kind.run(ctx)
     except TaskFailed as exc:
@@ -101,6 +103,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
         return task
     finally:
         job_observer.reset(token)
+        uploaded_as.reset(names)
     downloads = [queue.offer(path, owner=task.username, permission=perm, label=label, task=task).pk
                  for path, label, perm in ctx.offered]
     queue.finish(task, state="done", result={"summary": dict(outcome.summary), "message": outcome.message,

@@ -19,17 +19,11 @@ from jutaku.clikit import current_actor, requires
 @requires(Permission.STATS_VIEW)
 def stats(k: int, out: Path | None, plots: Path | None) -> None:
     """個人を特定しない統計（小さい値の秘匿つき）."""
-    from django.db import transaction
-
-    from jutaku.audit.events import AuditEvent
-    from jutaku.audit.service import record
-    from jutaku.stats.service import all_tables, export, render
+    from jutaku.stats.service import export, render, view_tables
 
     actor = current_actor()
-    for table in all_tables(k):
+    for table in view_tables(k, actor=actor):
         click.echo(render(table, k))
-    with transaction.atomic():
-        record(AuditEvent.STATS_VIEW, actor=actor, detail={"k": k})
     if out is not None:
         path, info = export(out, actor=actor, k=k)
         click.echo(f"統計: {path} ({info.rows} cells)")

@@ -7,8 +7,10 @@ tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from jutaku.domain.disclosure_control import Table
 
@@ -27,12 +29,23 @@ def _pyplot():  # type: ignore[no-untyped-def]
 
 def stacked_bars(table: Table, k: int, path: Path, *, ylabel: str) -> Path:
     """One bar per row of ``table`` (its totals row excluded), stacked by column; hidden cells left out."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # glyph metrics of CJK text: rendered by the viewer (module doc)
-        return _draw(table, k, path, ylabel)
+        _draw(table, k, path, ylabel)
+    return path
 
 
-def _draw(table: Table, k: int, path: Path, ylabel: str) -> Path:
+def svg_bytes(table: Table, k: int, *, ylabel: str) -> bytes:
+    """:func:`stacked_bars` drawn in memory (a screen serves it; nothing is written to disk)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _draw(table, k, buffer, ylabel)
+    return buffer.getvalue()
+
+
+def _draw(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.5))
     rows = list(table.rows)
@@ -58,10 +71,8 @@ def _draw(table: Table, k: int, path: Path, ylabel: str) -> Path:
         ax.legend(fontsize=8, ncols=2)
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="svg", metadata={"Date": None})
+    fig.savefig(target, format="svg", metadata={"Date": None})
     plt.close(fig)
-    return path
 
 
 def progress_plots(out_dir: Path, k: int) -> list[Path]:

@@ -12,9 +12,14 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.db import transaction
 from django.db.models import Count
 
 from jutaku.accounts.actor import Actor
+from jutaku.accounts.errors import require
+from jutaku.accounts.permissions import Permission
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import record
 from jutaku.domain.disclosure_control import DEFAULT_K, Table, suppress
 from jutaku.domain.wareki import jst_date
 from jutaku.exchange.outbound import write_export
@@ -98,3 +103,28 @@ def _rows(tables: list[Table], k: int) -> Iterator[dict[str, str]]:
 
 def export(path: Path, *, actor: Actor, k: int = DEFAULT_K) -> tuple[Path, FileInfo]:
     return write_export(path, STATISTICS, _rows(all_tables(k), k), actor=actor)
+
+
+#: The progress charts a screen may ask for: name -> (table, y-axis label).
+CHARTS = {"registration": (registration_table, "件数（行）"), "inquiry": (inquiry_table, "照会要求（件）")}
+
+
+def view_tables(k: int = DEFAULT_K, *, actor: Actor) -> list[Table]:
+    """:func:`all_tables` for a screen; the viewing is recorded (STATS_VIEW), as `jutaku stats` does."""
+    require(actor, Permission.STATS_VIEW)
+    tables = all_tables(k)
+    with transaction.atomic():
+        record(AuditEvent.STATS_VIEW, actor=actor, detail={"k": k})
+    return tables
+
+
+def chart(name: str, k: int = DEFAULT_K, *, actor: Actor) -> bytes:
+    """One progress chart (:data:`CHARTS`) as SVG bytes, drawn from the suppressed table; recorded."""
+    from jutaku.stats.plots import svg_bytes
+
+    require(actor, Permission.STATS_VIEW)
+    table_of, ylabel = CHARTS[name]
+    svg = svg_bytes(table_of(k), k, ylabel=ylabel)
+    with transaction.atomic():
+        record(AuditEvent.STATS_VIEW, actor=actor, outcome="chart", detail={"k": k, "chart": name})
+    return svg

@@ -21,6 +21,8 @@ MENU = (
     ("開示請求", "web:subject-requests", _P.REQUESTS_HANDLE),
     ("統計", "web:stats", _P.STATS_VIEW),
     ("監査", "web:audit", _P.AUDIT_SEARCH),
+    ("ジョブ台帳", "web:audit-jobs", _P.JOBS_VIEW),
+    ("媒体管理台帳", "web:audit-media", _P.MEDIA_LEDGER_VIEW),
     ("利用者管理", "web:users", _P.USERS_MANAGE),
     ("許可リスト", "web:allowlist", _P.ALLOWLIST_VIEW),
 )

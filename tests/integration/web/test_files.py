@@ -144,6 +144,10 @@ def test_a_kit_upload_shows_its_outcomes_and_offers_the_rejection_list_once(sign
     answers = [r for r in rows_of(world / "answers.csv") if r["ファイル"] == "kit.csv"]
     expected = Counter(r["期待結果"] for r in answers)
     assert kit.state == "done" and kit.result["summary"] == job_of(kit).counts == dict(expected)
+    # The media ledger records the file as the user named it, not by its generated upload name.
+    from jutaku.exchange.models import MediaLedgerEntry
+
+    assert MediaLedgerEntry.objects.filter(direction="read", interface="kit").get().file_name == "kit.csv"
     page = registrar.get(f"/tasks/{kit.pk}/").content.decode()
     table = page[page.index('data-testid="outcome-table"'):]
     for code, count in expected.items():
