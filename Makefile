@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
 
-.PHONY: install demo test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
+.PHONY: install demo demo-web test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ install: $(STAMP)
 ## make demo: a fresh embedded demo home in ./var/demo, a synthetic world, the whole cycle so far.
 demo: $(STAMP)
 	JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku demo --persons $(PERSONS)
+
+## make demo-web: the staff web UI on the demo home (run `make demo` first); Ctrl+C stops both services.
+demo-web: $(STAMP)
+	@test -f ./var/demo/jutaku.json || { echo "run 'make demo' first"; exit 2; }
+	@echo "web UI: http://127.0.0.1:8000/  — users and passwords: ./var/demo/credentials.txt"
+	@echo "a user's current code: JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku demo --code <USERNAME>"
+	JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku worker & WORKER=$$!; \
+	trap "kill $$WORKER" EXIT INT TERM; \
+	JUTAKU_HOME=./var/demo JUTAKU_MODE=demo $(VENV)/bin/jutaku serve --host 127.0.0.1 --port 8000
 
 ## make test: lint, unit tests, then the integration tiers on SQLite and PostgreSQL.
 test: $(STAMP) lint test-unit test-sqlite test-postgres test-browser

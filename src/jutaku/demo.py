@@ -305,3 +305,25 @@ def _print(report: DemoReport, home: Path) -> None:
     click.echo(f"demo users (ROLE USERNAME PASSWORD TOTP_SECRET): {home / 'credentials.txt'}")
     click.echo(f"sign in:   JUTAKU_HOME={home} JUTAKU_MODE=demo .venv/bin/jutaku login --user <USERNAME>")
     click.echo("           (password, then the current TOTP code of the user's secret, e.g. from an authenticator app)")
+    click.echo("web UI:    make demo-web   → http://127.0.0.1:8000/  (jutaku serve + jutaku worker on this home)")
+    click.echo(f"           a demo user's current code: JUTAKU_HOME={home} JUTAKU_MODE=demo .venv/bin/jutaku demo --code <USERNAME>")
+    click.echo(f"           users: {', '.join(_demo_users(home))}")
+
+
+def _demo_users(home: Path) -> list[str]:
+    lines = (home / "credentials.txt").read_text(encoding="ascii").splitlines()
+    return [f"{line.split()[1]} ({line.split()[0]})" for line in lines if line.strip()]
+
+
+def demo_code(username: str) -> str:
+    """The current TOTP code of a demo user (from the demo home's credentials file; demo mode only)."""
+    import pyotp
+
+    cfg = config.get()
+    if cfg.mode != "demo":
+        raise Refused("only in demo mode (JUTAKU_MODE=demo)")
+    for line in (cfg.home / "credentials.txt").read_text(encoding="ascii").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[1] == username:
+            return str(pyotp.TOTP(parts[3]).now())
+    raise Refused(f"no demo user {username!r} in {cfg.home / 'credentials.txt'}")

@@ -109,9 +109,13 @@ def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organi
 @click.command()
 @click.option("--persons", default=10_000, show_default=True, help="Size of the synthetic world.")
 @click.option("--seed", default=1, show_default=True)
+@click.option("--code", "code_for", metavar="USERNAME", help="print the current TOTP code of a demo user and stop")
 @requires(Permission.SYSTEM_INIT)
-def demo(persons: int, seed: int) -> None:
+def demo(persons: int, seed: int, code_for: str | None) -> None:
     """Fresh demo home, a synthetic world, and every function that exists so far."""
-    from jutaku.demo import run_demo
+    from jutaku.demo import demo_code, run_demo
 
+    if code_for:
+        click.echo(demo_code(code_for))
+        return
     run_demo(persons=persons, seed=seed)

@@ -92,7 +92,7 @@ def test_the_income_declaration_cycle_and_a_masked_person_file(page: Any, live: 
     results.get_by_role("link", name=changed).click()
     expect(page.get_by_role("heading", name=re.compile("対象者詳細"))).to_contain_text(changed)
     expect(page.get_by_test_id("masked-number")).to_have_text(re.compile(r"^\*{8}[0-9]{4}$"))
-    expect(page.get_by_test_id("follow-up")).to_contain_text("改姓 花子")
+    expect(page.get_by_test_id("follow-up")).to_contain_text("氏名変更が届出されていません")
     expect(page.get_by_test_id("inquiries").locator("tbody tr")).not_to_have_count(0)
     body = page.content()
     assert data.valid_numbers_in(body) == [] and data.leaked(body, world) == []

@@ -35,6 +35,12 @@ def test_no_number_in_clear_after_the_whole_cycle(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "chain intact" in proc.stdout
+    # The demo points at the web UI and its users (issue 7 item 1), and gives a demo user's current code.
+    assert "http://127.0.0.1:8000/" in proc.stdout and "make demo-web" in proc.stdout
+    user = (home / "credentials.txt").read_text(encoding="ascii").split()[1]
+    code = subprocess.run([sys.executable, "-m", "jutaku", "demo", "--code", user], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert len(code) == 6 and code.isdigit()
     with (home / "world" / "truth" / "juki.csv").open(encoding="utf-8", newline="") as fh:
         truth = list(csv.DictReader(fh))
     numbers = [r["個人番号"] for r in truth]
