@@ -65,9 +65,12 @@ test-postgres: $(STAMP)
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; echo; \
 	fi
 
-## make bench: the 1,000,000-row benchmarks (minutes); writes bench/reports/.
+## make bench: every 1,000,000-person benchmark (hours): foundation and registration, the whole cycle after
+## registration (one report: bench/reports/cycle.md), and the web load test; reports in bench/reports/.
 bench: $(STAMP)
 	$(PY) bench/run.py --rows $${ROWS:-1000000} --pg-url $(PG_URL)
+	$(PY) bench/cycle.py --persons $${CYCLE_PERSONS:-1000000} --pg-url $(PG_URL)
+	$(MAKE) bench-web
 
 ## make bench-cycle: the whole cycle after registration (CYCLE_PERSONS, default 1,000,000; hours).
 bench-cycle: $(STAMP)
