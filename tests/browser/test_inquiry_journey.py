@@ -99,4 +99,22 @@ def test_the_income_declaration_cycle_and_a_masked_person_file(page: Any, live: 
     assert page.get_by_role("button", name="個人番号を表示する").count() == 0  # an inquirer may not unmask
     fits(page)
     shot(page, "26-person-detail")
+
+    from django.core.cache import cache
+
+    from jutaku.linkage.models import InquiryResult
+    from jutaku.registry.models import Person
+
+    cache.clear()  # as if the minute the dashboard caches its counts for had passed
+    page.get_by_role("navigation", name="メニュー").get_by_role("link", name="ダッシュボード").click()
+    expect(page.get_by_test_id("count-1")).to_have_text(f"{Person.objects.count()} 人")
+    expect(page.get_by_test_id("count-5")).to_have_text(
+        f"{InquiryResult.objects.exclude(discrepancy='').count()} 件")
+    expect(page.get_by_test_id("count-5")).not_to_have_text("0 件")
+    recent = page.get_by_role("region", name="最近の処理").locator("tbody tr")
+    expect(recent).to_have_count(4)  # the four tasks of this journey, newest first
+    expect(recent.first).to_contain_text("情報照会結果の取込")
+    assert data.leaked(page.content(), world) == []
+    fits(page)
+    shot(page, "27-dashboard")
     console.assert_clean()

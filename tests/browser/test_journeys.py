@@ -1,5 +1,11 @@
 """The main journeys in a real browser (issue 7, "Done when"), as the matching roles, with screenshots.
 
+Sign-in and sign-out here; the journeys of issue 7's "Done when" in their own modules: test_files_journey
+(kit upload, answer key, 差戻リスト; keyboard only at 1366 px), test_inquiry_journey (income-declaration
+cycle, masked person file), test_deletion_journey (dual-control deletion with step-up), test_roles_journey
+(403 pages, menus, 監査 and the hash chain, CSP). Every page of every test is watched for console errors and
+CSP violations (conftest ``console``).
+
 Runs on SQLite (the browser tier; the same views are covered on both databases by tests/integration/web)."""
 
 from __future__ import annotations

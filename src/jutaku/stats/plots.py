@@ -8,46 +8,58 @@ tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from jutaku.domain.disclosure_control import Table
 
+#: matplotlib's global settings and font cache are shared by the threads of a web worker: one chart is
+#: drawn at a time (a chart takes tens of milliseconds), with matplotlib's object API (no pyplot state).
+_LOCK = threading.Lock()
+_READY: dict[str, Any] = {}
 
-def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
 
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    matplotlib.rcParams["svg.hashsalt"] = "jutaku"  # reproducible ids
-    matplotlib.rcParams["font.family"] = ["Noto Sans CJK JP", "IPAexGothic", "sans-serif"]
-    from matplotlib import pyplot
+def _matplotlib() -> Any:
+    if "figure" not in _READY:
+        import matplotlib
 
-    return pyplot
+        matplotlib.use("Agg")
+        matplotlib.rcParams["svg.fonttype"] = "none"
+        matplotlib.rcParams["svg.hashsalt"] = "jutaku"  # reproducible ids
+        matplotlib.rcParams["font.family"] = ["Noto Sans CJK JP", "IPAexGothic", "sans-serif"]
+        from matplotlib.figure import Figure
+
+        _READY["figure"] = Figure
+    return _READY["figure"]
 
 
 def stacked_bars(table: Table, k: int, path: Path, *, ylabel: str) -> Path:
     """One bar per row of ``table`` (its totals row excluded), stacked by column; hidden cells left out."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # glyph metrics of CJK text: rendered by the viewer (module doc)
-        _draw(table, k, path, ylabel)
+    _draw(table, k, path, ylabel)
     return path
 
 
 def svg_bytes(table: Table, k: int, *, ylabel: str) -> bytes:
     """:func:`stacked_bars` drawn in memory (a screen serves it; nothing is written to disk)."""
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _draw(table, k, buffer, ylabel)
+    _draw(table, k, buffer, ylabel)
     return buffer.getvalue()
 
 
 def _draw(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    # Under the lock, so that no other chart restores the warning filters while this one draws.
+    with _LOCK, warnings.catch_warnings():
+        # Glyph metrics of CJK text on a server without a CJK font: the viewer renders the text (module doc).
+        warnings.simplefilter("ignore", UserWarning)
+        _draw_locked(table, k, target, ylabel)
+
+
+def _draw_locked(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
+    fig = _matplotlib()(figsize=(9, 4.5))
+    ax = fig.subplots()
     rows = list(table.rows)
     bottoms = [0] * len(rows)
     hidden = 0
@@ -72,7 +84,6 @@ def _draw(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     fig.tight_layout()
     fig.savefig(target, format="svg", metadata={"Date": None})
-    plt.close(fig)
 
 
 def progress_plots(out_dir: Path, k: int) -> list[Path]:

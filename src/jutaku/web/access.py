@@ -8,7 +8,8 @@ one of the two. The checks, in order:
 
 1. the method is declared, else 405 (no state change on GET);
 2. a live session (:class:`jutaku.web.middleware.ActorMiddleware`), else the sign-in page (GET) or 403;
-3. the permission, else 403 and an ``access:denied`` audit record;
+3. the permission (and, for a page of several forms, one of the forms' permissions: ``any_of``), else
+   403 and an ``access:denied`` audit record;
 4. for ``step_up=True``: a re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page.
 """
 
@@ -42,6 +43,7 @@ class Access:
     methods: tuple[str, ...]
     step_up: bool = False
     passive: bool = False  # a poll (progress bar) that must not count as activity for the idle timeout
+    any_of: tuple[Permission, ...] = ()  # a page of several forms: also one of these (else nothing to offer)
 
 
 def access_of(view: Any) -> Access | None:
@@ -49,8 +51,8 @@ def access_of(view: Any) -> Access | None:
 
 
 def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), step_up: bool = False,
-             passive: bool = False) -> Callable[[View], View]:
-    spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive)
+             passive: bool = False, any_of: tuple[Permission, ...] = ()) -> Callable[[View], View]:
+    spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive, any_of)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -91,7 +93,7 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
                                                   "message": "セッションが終了しました。もう一度ログインしてください。"},
                       status=403)
     assert spec.permission is not None  # noqa: S101 - requires() always names one
-    if not actor.can(spec.permission):
+    if not actor.can(spec.permission) or (spec.any_of and not any(actor.can(p) for p in spec.any_of)):
         with transaction.atomic():
             record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
                    detail={"permission": spec.permission.value, "view": _view_name(request)})

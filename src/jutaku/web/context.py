@@ -8,14 +8,15 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
+from jutaku.web.views.files import CREATE_PERMISSIONS, IMPORT_PERMISSIONS
 
 _P = Permission
-#: (label, URL name, permission) in menu order.
-MENU = (
+#: (label, URL name, permission or permissions — any one is enough) in menu order.
+MENU: tuple[tuple[str, str, Permission | tuple[Permission, ...]], ...] = (
     ("ダッシュボード", "web:dashboard", _P.SESSION_SELF),
     ("対象者検索", "web:person-search", _P.PERSONS_VIEW),
-    ("ファイル取込", "web:files-import", _P.JOBS_VIEW),
-    ("ファイル作成", "web:files-create", _P.JOBS_VIEW),
+    ("ファイル取込", "web:files-import", IMPORT_PERMISSIONS),
+    ("ファイル作成", "web:files-create", CREATE_PERMISSIONS),
     ("承認待ち", "web:approvals", _P.APPROVALS_VIEW),
     ("削除", "web:deletion", _P.DELETION_REQUEST),
     ("開示請求", "web:subject-requests", _P.REQUESTS_HANDLE),
@@ -35,8 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from django.urls import NoReverseMatch, reverse
 
     menu = []
-    for label, name, permission in MENU:
-        if not actor.can(permission):
+    for label, name, needs in MENU:
+        if not any(actor.can(p) for p in (needs if isinstance(needs, tuple) else (needs,))):
             continue
         try:
             url = reverse(name)

@@ -193,8 +193,12 @@ def test_each_form_is_for_its_permission_only(signed_in: SignedIn) -> None:
     assert any("numbers:register" in d.detail for d in denials)
     registrar = signed_in("registrar").get("/files/import/").content.decode()
     assert 'data-testid="import-kit"' in registrar and 'data-testid="import-inquiry"' not in registrar
-    create = signed_in("registrar").get("/files/create/")
-    assert create.status_code == 200 and "作成できるファイルはありません" in create.content.decode()
+    # A page with no form for the user is refused (and not in their menu): a registrar creates no files,
+    # an auditor (JOBS_VIEW for the ledger) neither imports nor creates.
+    assert signed_in("registrar").get("/files/create/").status_code == 403
+    auditor = signed_in("auditor")
+    assert auditor.get("/files/import/").status_code == auditor.get("/files/create/").status_code == 403
+    assert "ファイル取込" not in auditor.get("/").content.decode()
     assert all(f'data-testid="create-{k}"' in inquirer.get("/files/create/").content.decode()
                for k in ("linkage", "inquiry", "juki", "export"))
     assert signed_in("security_admin").get("/files/import/").status_code == 403  # no JOBS_VIEW

@@ -112,7 +112,12 @@ def _start_upload(request: HttpRequest, key: str) -> HttpResponse:
         return _import_page(request, errors={key: str(exc)}, status=400)
 
 
-@requires(_P.JOBS_VIEW)
+#: The permissions of the forms of each page: a page is for whoever may use one of them.
+IMPORT_PERMISSIONS = (_P.REGISTRY_IMPORT, _P.NUMBERS_REGISTER, _P.LINKAGE_RUN, _P.INQUIRY_IMPORT, _P.JUKI_IMPORT)
+CREATE_PERMISSIONS = (_P.LINKAGE_RUN, _P.INQUIRY_CREATE, _P.JUKI_CREATE, _P.EXPORT_BUSINESS)
+
+
+@requires(_P.JOBS_VIEW, any_of=IMPORT_PERMISSIONS)
 def import_page(request: HttpRequest) -> HttpResponse:
     return _import_page(request)
 
@@ -166,7 +171,7 @@ def _create_page(request: HttpRequest, *, errors: dict[str, str] | None = None, 
         "approved": ApprovalState.APPROVED}, status=status)
 
 
-@requires(_P.JOBS_VIEW)
+@requires(_P.JOBS_VIEW, any_of=CREATE_PERMISSIONS)
 def create_page(request: HttpRequest) -> HttpResponse:
     return _create_page(request)
 
