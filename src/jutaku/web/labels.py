@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from jutaku.domain import inquiry, juki, linkage
+from jutaku.domain import inquiry
 from jutaku.formats.layouts import REGISTRATION_OUTCOME
 
-#: Registration outcomes (interfaces.md) and the other imports' row codes, for outcome tables.
-OUTCOME_LABELS: dict[str, str] = {
-    **dict(REGISTRATION_OUTCOME),
-    **{k: v for k, v in linkage.LABELS.items()},
-    **{k: v for k, v in inquiry.OUTCOME_LABELS.items()},
-    **{k: v for k, v in inquiry.EXCLUSION_LABELS.items()},
-    **{k: v for k, v in juki.LABELS.items()},
-}
+#: The fallback for outcome tables: the registration outcomes (interfaces.md) and the inquiry exclusions.
+#: Codes of the other imports mean different things in different files (OK, E00): each task kind gives
+#: its own labels (:class:`jutaku.jobs.worker.TaskOutcome`), and they win.
+OUTCOME_LABELS: dict[str, str] = {**dict(REGISTRATION_OUTCOME), **inquiry.EXCLUSION_LABELS}
 
 #: Task kinds are registered by jutaku.web.tasks; their labels are looked up here.
 TASK_LABELS: dict[str, str] = {}

@@ -95,11 +95,12 @@ def procedures_task(ctx: TaskContext) -> TaskOutcome:
 def _register(ctx: TaskContext, source: str, encoding: str | None) -> TaskOutcome:
     from functools import partial
 
+    from jutaku.formats.layouts import REGISTRATION_OUTCOME
     from jutaku.registry.registration import KINDS, register_numbers
 
     service = partial(register_numbers, source=source)
     return _run_import(ctx, service, name=f"rejections-{KINDS[source]}", settled=frozenset({"OK", "I01"}),
-                       list_label="差戻リスト", encoding=encoding)[1]
+                       list_label="差戻リスト", labels=REGISTRATION_OUTCOME, encoding=encoding)[1]
 
 
 @kind("register-kit", "個人番号届出データの登録", _P.NUMBERS_REGISTER, upload=CSV_UPLOAD)
@@ -114,10 +115,11 @@ def register_portal(ctx: TaskContext) -> TaskOutcome:
 
 @kind("linkage-import", "統合利用番号取得結果の取込", _P.LINKAGE_RUN, upload=CSV_UPLOAD)
 def linkage_import(ctx: TaskContext) -> TaskOutcome:
+    from jutaku.domain.linkage import LABELS
     from jutaku.linkage.results import KIND, import_linkage_results
 
     return _run_import(ctx, import_linkage_results, name=f"rejections-{KIND}", settled=frozenset({"OK"}),
-                       list_label="要確認リスト（差戻・該当なし・エラー）", encoding=_encoding(ctx))[1]
+                       list_label="要確認リスト（差戻・該当なし・エラー）", labels=LABELS, encoding=_encoding(ctx))[1]
 
 
 def _with_notices(ctx: TaskContext, result: Any, outcome: TaskOutcome,
@@ -131,25 +133,28 @@ def _with_notices(ctx: TaskContext, result: Any, outcome: TaskOutcome,
         return outcome
     _drop_manifest(notices[0])
     ctx.offer(notices[0], "届出勧奨リスト", permission)
-    return TaskOutcome(outcome.summary, outcome.message + f"届出勧奨リスト（{notices[1].rows:,} 件）を作成しました。")
+    return TaskOutcome(outcome.summary, outcome.message + f"届出勧奨リスト（{notices[1].rows:,} 件）を作成しました。",
+                       labels=outcome.labels)
 
 
 @kind("inquiry-import", "情報照会結果の取込", _P.INQUIRY_IMPORT, upload=CSV_UPLOAD)
 def inquiry_import(ctx: TaskContext) -> TaskOutcome:
+    from jutaku.domain.inquiry import OUTCOME_LABELS
     from jutaku.linkage.inquiry_results import KIND, import_inquiry_results, write_notice_list
 
     result, outcome = _run_import(ctx, import_inquiry_results, name=f"rejections-{KIND}",
                                   settled=frozenset({"OK", "N01", "N02"}), list_label="要確認リスト（差戻・エラー）",
-                                  encoding=_encoding(ctx))
+                                  labels=OUTCOME_LABELS, encoding=_encoding(ctx))
     return _with_notices(ctx, result, outcome, write_notice_list, "notices", _P.INQUIRY_IMPORT)
 
 
 @kind("juki-import", "住基ネット照会結果の取込", _P.JUKI_IMPORT, upload=CSV_UPLOAD)
 def juki_import(ctx: TaskContext) -> TaskOutcome:
+    from jutaku.domain.juki import LABELS
     from jutaku.juki.results import KIND, import_juki_results, write_notice_list
 
     result, outcome = _run_import(ctx, import_juki_results, name=f"rejections-{KIND}",
-                                  settled=frozenset({"OK", "D02"}), list_label="要確認リスト",
+                                  settled=frozenset({"OK", "D02"}), list_label="要確認リスト", labels=LABELS,
                                   encoding=_encoding(ctx))
     return _with_notices(ctx, result, outcome, write_notice_list, "notices-juki", _P.JUKI_IMPORT)
 
