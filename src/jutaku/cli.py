@@ -9,13 +9,11 @@ home (mode 0600), never to the terminal, where it could show data.
 from __future__ import annotations
 
 import importlib
-import os
-import secrets
 import sys
-import traceback
-from datetime import UTC, datetime
 
 import click
+
+from jutaku.incidents import log_incident
 
 #: (module, attribute) of each top-level command or group, in the order `jutaku --help` lists them.
 COMMANDS = [
@@ -61,21 +59,6 @@ def build() -> click.Group:
     return jutaku
 
 
-def _log_incident(exc: BaseException) -> str:
-    from jutaku import config
-
-    incident = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-    logs = config.get().home / "logs"
-    try:
-        logs.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(logs / f"incident-{incident}.log", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("".join(traceback.format_exception(exc)))
-    except OSError:
-        pass
-    return incident
-
-
 def main() -> None:
     from jutaku.bootstrap import setup_django
 
@@ -85,7 +68,7 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:
-        incident = _log_incident(exc)
+        incident = log_incident(exc)
         click.echo(f"内部エラーが発生しました。処理は中止され、変更は取り消されました (incident {incident}, "
                    f"{type(exc).__name__}). Internal error: the operation was aborted.", err=True)
         sys.exit(EXIT_INTERNAL)

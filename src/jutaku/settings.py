@@ -186,6 +186,9 @@ if CONFIG.is_production:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler"},
+                 "incident": {"class": "jutaku.incidents.IncidentHandler"}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
+    # An error in a request: its traceback to a private incident file, one line to the shared log.
+    "loggers": {"django.request": {"handlers": ["incident"], "level": "ERROR", "propagate": False}},
 }

@@ -11,15 +11,11 @@ their jobs resume where they stopped.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import signal
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +28,7 @@ from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
 from jutaku.accounts.sessions import account_state, actor_for
 from jutaku.exchange.media import uploaded_as
+from jutaku.incidents import log_incident
 from jutaku.jobs import queue
 from jutaku.jobs.models import Task
 from jutaku.jobs.runner import job_observer
@@ -97,7 +94,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
     except Exception as exc:  # fail closed: the service rolled back; the page shows no detail
         refusal = _known_refusal(exc)
         if refusal is None:
-            incident = _log_incident(exc)
+            incident = log_incident(exc)
             refusal = f"処理中に問題が発生しました（受付番号 {incident}）。反映は最後に確定した単位までです。同じ操作をもう一度行うと続きから再開します。"
         queue.finish(task, state="failed", error=refusal)
         return task
@@ -127,19 +124,6 @@ def _known_refusal(exc: Exception) -> str | None:
     if any(cls.__name__ in _REFUSALS for cls in type(exc).__mro__):
         return str(exc)[:500]
     return None
-
-
-def _log_incident(exc: BaseException) -> str:
-    incident = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-    logs = config.get().home / "logs"
-    try:
-        logs.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(logs / f"incident-{incident}.log", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("".join(traceback.format_exception(exc)))
-    except OSError:
-        log.warning("could not write incident %s", incident)
-    return incident
 
 
 def run_pending(kinds: Mapping[str, TaskKind]) -> int:

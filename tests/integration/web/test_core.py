@@ -174,3 +174,24 @@ def test_anonymous_requests_go_to_the_sign_in_page_with_a_safe_next(db: None, co
     assert response.status_code == 302 and response["Location"] == "/login/?next=%2Ftasks%2F"
     page = client.get("/login/?next=https://evil.example/x").content.decode()
     assert "evil.example" not in page
+
+
+def test_an_unexpected_error_shows_a_japanese_page_and_keeps_the_traceback_private(
+        signed_in: SignedIn, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    from jutaku import config
+    from jutaku.web.views import dashboard
+
+    def broken() -> None:
+        raise RuntimeError("個人番号 123456789018 を含む内部の例外")
+
+    monkeypatch.setattr(dashboard, "counts", broken)
+    browser = signed_in("registrar")
+    browser.client.raise_request_exception = False
+    response = browser.get("/?q=secret-kana")
+    page = response.content.decode()
+    assert response.status_code == 500 and "処理できませんでした" in page and "123456789018" not in page
+    logged = capfd.readouterr().err
+    assert "incident" in logged and "123456789018" not in logged and "secret-kana" not in logged
+    incident = logged.split("incident ", 1)[1].split()[0]
+    path = config.get().home / "logs" / f"incident-{incident}.log"
+    assert "RuntimeError" in path.read_text(encoding="utf-8") and oct(path.stat().st_mode)[-3:] == "600"
