@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
 
-.PHONY: install demo demo-web test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
+.PHONY: install demo demo-web screenshots test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ test-browser: $(STAMP)
 	else \
 	  echo; echo "!!  /usr/bin/chromium is missing: THE BROWSER TIER WAS SKIPPED (.ci/run installs it)"; echo; \
 	fi
+
+## make screenshots: the README's screenshots, from the browser tier's artifacts (synthetic data only).
+SHOTS := 27-dashboard:dashboard 25-person-search:person-search 26-person-detail:person-detail-masked-number \
+	14-kit-outcome:kit-upload-outcome-table 33-approvals-pending:approvals-pending-deletion \
+	37-deletion-records:deletion-requests-and-records 43-audit-search:audit-search 46-users:user-management
+screenshots: test-browser
+	@mkdir -p docs/screenshots
+	@for pair in $(SHOTS); do cp tests/browser/artifacts/$${pair%%:*}.png docs/screenshots/$${pair##*:}.png; done
+	@echo "docs/screenshots/ updated"
 
 test-postgres: $(STAMP)
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
