@@ -38,6 +38,7 @@ def run_db(world: Path, home: Path, url: str | None, out: Path) -> dict[str, Any
     def timed(name: str, *args: str) -> str:
         seconds, rss, printed = timed_step(env, name, *args)
         result[name] = {"s": round(seconds, 1), "peak_mib": rss / 1024}
+        print(f"  {'postgres' if url else 'sqlite'} {name}: {seconds:.1f} s, peak {rss / 1024:,.0f} MiB", flush=True)
         return printed
 
     def rows(name: str, count: int) -> None:
