@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,7 +105,7 @@ def main() -> None:
     db = args.reuse_db or f"jutaku_web_{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
         work = Path(tmp)
-        home = Path(os.environ.get("JUTAKU_BENCH_HOME", str(work / "home"))) if args.reuse_db else work / "home"
+        home = ROOT / "var" / f"bench-web-{db}"  # outlives the run only with --keep-db (for --reuse-db)
         env = _env(home, f"{base}/{db}")
         if not args.reuse_db:
             with psycopg.connect(args.pg_url, autocommit=True) as conn:
@@ -117,8 +118,9 @@ def main() -> None:
             if not args.keep_db and not args.reuse_db:
                 with psycopg.connect(args.pg_url, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+                shutil.rmtree(home, ignore_errors=True)
             elif args.keep_db:
-                print(f"kept database {db}; home {home}", flush=True)
+                print(f"kept database {db} and home {home}: rerun with --reuse-db {db}", flush=True)
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "persons": args.persons, "users": args.users,
               "seconds": args.seconds, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
               "sampled_persons": len(sample["persons"]), "stats": stats}
@@ -131,7 +133,9 @@ def main() -> None:
 def render(r: dict[str, Any]) -> str:
     lines = ["# Web load benchmark", "",
              f"{r['persons']:,} persons in PostgreSQL, {r['users']} concurrent staff for {r['seconds']} s on loopback "
-             f"(gunicorn 4 workers × 4 threads; locust), {r['when']}, {r['machine']}. Target: p95 < {TARGET_MS} ms.", "",
+             f"(gunicorn 4 workers × 4 threads; locust), {r['when']}, {r['machine']}. Target: p95 < {TARGET_MS} ms.",
+             "Each user signs in once (password + TOTP), then searches by 個人ID or kana prefix and opens detail pages of "
+             "random registered persons; every search and view writes its audit record and touches the session.", "",
              "| request | count | failures | median ms | p95 ms | p99 ms | max ms | req/s | p95 < 200 ms |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in r["stats"]:
