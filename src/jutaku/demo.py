@@ -279,15 +279,12 @@ def _stats(out: Path, actor: Actor) -> str:
 
 
 def _verify(actor: Actor) -> str:
-    from django.db import transaction
+    from jutaku.audit.reports import verify_recorded
 
-    from jutaku.audit.events import AuditEvent
-    from jutaku.audit.service import record, verify
-
-    result = verify()
-    with transaction.atomic():
-        record(AuditEvent.AUDIT_VERIFY, actor=actor, outcome="ok" if result.ok else "broken",
-               detail={"checked": result.checked})
+    verification = verify_recorded(actor=actor)
+    result = verification.result
+    if not verification.recorded:
+        raise click.ClickException("the audit verification could not be recorded on the trail")
     if not result.ok:
         raise click.ClickException(f"audit chain broken at seq {result.first_bad_seq}: {result.reason}")
     return f"{result.checked:,} records, chain intact"

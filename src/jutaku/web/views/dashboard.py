@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
-from jutaku.audit.events import AuditEvent
 from jutaku.audit.models import AuditRecord
+from jutaku.audit.reports import last_verification
 from jutaku.jobs.models import Task
 from jutaku.juki.models import JukiResult
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber
@@ -50,9 +50,9 @@ def counts() -> list[dict[str, Any]]:
     return rows
 
 
-def alerts(request: HttpRequest) -> list[str]:
+def alerts(request: HttpRequest, last: AuditRecord | None) -> list[str]:
+    """``last``: the latest chain verification (:func:`jutaku.audit.reports.last_verification`)."""
     found = []
-    last = AuditRecord.objects.filter(event=AuditEvent.AUDIT_VERIFY).order_by("-seq").first()
     if last is not None and last.outcome != "ok":
         found.append(f"監査ログのハッシュチェーン検証で異常が見つかっています（{timezone.localtime(last.at):%Y-%m-%d %H:%M}）。"
                      "監査担当に連絡してください。")
@@ -66,7 +66,7 @@ def alerts(request: HttpRequest) -> list[str]:
 @requires(Permission.SESSION_SELF)
 def dashboard(request: HttpRequest) -> HttpResponse:
     tasks = Task.objects.filter(username=request.actor.username).order_by("-id")[:8]  # type: ignore[attr-defined]
+    last = last_verification()
     return render(request, "web/dashboard.html", {
-        "title": "ダッシュボード", "counts": counts(), "alerts": alerts(request),
-        "tasks": [{"task": t, "label": task_label(t.kind)} for t in tasks],
-        "last_verify": AuditRecord.objects.filter(event=AuditEvent.AUDIT_VERIFY).order_by("-seq").first()})
+        "title": "ダッシュボード", "counts": counts(), "alerts": alerts(request, last),
+        "tasks": [{"task": t, "label": task_label(t.kind)} for t in tasks], "last_verify": last})
