@@ -26,8 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A green run means green: property tests draw the same examples on every run (``make test``, CI).
+# ``HYPOTHESIS_PROFILE=explore`` draws new ones, to look for bugs on purpose (README, "Tests").
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=1000, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture(autouse=True)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 INCOME = "JT99000000530001"
-#: A run of exactly twelve digits (ASCII or full-width), not part of a longer run.
-TWELVE = re.compile(r"(?<![0-9０-９])[0-9０-９]{12}(?![0-9０-９])")
 
 
 def world(out: Path, *, persons: int, seed: int) -> Path:
@@ -43,10 +40,11 @@ def true_numbers(world_dir: Path) -> set[str]:
 
 
 def valid_numbers_in(text: str) -> list[str]:
-    """Every twelve-digit run of ``text`` that is a valid My Number (check digit)."""
-    from jutaku.domain.my_number import is_valid, normalise
+    """Every valid My Number written in ``text`` (the project's leak scanner: ASCII, 4-4-4 and full-width;
+    a hex digest is not a number)."""
+    from jutaku.domain import leakscan
 
-    return [run for run in TWELVE.findall(text) if is_valid(normalise(run))]
+    return [f.digits for f in leakscan.scan_text(text)]
 
 
 def leaked(data: bytes | str, world_dir: Path) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,3 +35,33 @@ def test_look_alikes_are_not_flagged() -> None:
 def test_findings_never_show_the_number() -> None:
     (finding,) = leakscan.scan(b" 123456789018 ")
     assert "123456789018" not in repr(finding)
+
+
+@given(st.binary(min_size=8, max_size=64))
+def test_hex_digests_and_ids_are_never_numbers(raw: bytes) -> None:
+    """A SHA-256 (or any hex id of 16+ characters) holds 12 digits in a row about once in five: never a hit."""
+    for token in (raw.hex(), raw.hex().upper()):
+        if not token.isdigit():
+            assert list(leakscan.scan(f"sha256={token};".encode())) == []
+            assert list(leakscan.scan(token.encode())) == []
+
+
+@given(bodies, st.sampled_from(["ID", "No.", "番号", "受付", "x_", "個人番号:"]))
+def test_a_number_behind_a_label_is_still_found(number: str, label: str) -> None:
+    data = (label + number + "です").encode("utf-8")
+    assert [f.digits for f in leakscan.scan(data)] == [number]
+    assert [f.digits for f in leakscan.scan_text(label + number)] == [number]
+
+
+@given(bodies)
+def test_a_number_inside_a_longer_full_width_run_is_not_a_hit(number: str) -> None:
+    fw = ("１２３" + number).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for encoding in ("utf-8", "cp932"):
+        assert list(leakscan.scan(fw.encode(encoding))) == []
+        assert leakscan.contains_any(fw.encode(encoding), [number]) == {number}  # the canary still sees it
+
+
+def test_the_digest_that_made_the_audit_export_test_flaky_is_not_a_number() -> None:
+    digest = hashlib.sha256(b"179").hexdigest()  # holds "674184035643", which passes the check digit
+    assert my_number.is_valid("674184035643") and "674184035643" in digest
+    assert list(leakscan.scan(digest.encode())) == [] and leakscan.scan_text(f"ハッシュ {digest}") == []
