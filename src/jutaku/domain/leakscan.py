@@ -3,11 +3,10 @@
 Used by the tests that prove no plaintext 個人番号 is stored or exported (CRY-01, LOG-02), and usable
 by operators on a backup or an export before it leaves. Three written forms are searched, each in
 UTF-8 and in CP932: 12 ASCII digits, the 4-4-4 hyphenated form and full-width digits. A hit is a run
-of exactly twelve digits whose check digit is valid and which is not part of a longer token that is not
-a number: a longer run of digits (timestamps, 15-digit integrated numbers) or a hex token of 16 or more
-characters (SHA-256 digests, key ids, tokens — where 12 digits in a row occur by chance, about once in
-five digests). A number glued to letters that are not such a token (``ID123456789018``, ``No.…``) is
-still found: a leak does not hide behind a label.
+of exactly twelve digits whose check digit is valid and which is not part of a longer token: not of a
+longer run of digits (timestamps, 15-digit integrated numbers), not glued to letters (receipt numbers
+such as ``P202600000049``, ids) and not inside a hex token (SHA-256 digests and key ids, which hold 12
+digits in a row about once in five). A full-width run counts only when it is exactly twelve digits long.
 """
 
 from __future__ import annotations
@@ -28,12 +27,8 @@ def _digit_class(forms: list[bytes]) -> bytes:
     return b"(?:" + b"|".join(re.escape(f) for f in forms) + b")"
 
 
-_ASCII: Final = re.compile(rb"(?<![0-9])[0-9]{12}(?![0-9])")
-_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
-_ALNUM: Final = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-#: Hex tokens at least this long are digests or ids, never a labelled number.
-HEX_TOKEN_MIN: Final = 16
-_HYPHEN: Final = re.compile(rb"(?<![0-9-])[0-9]{4}-[0-9]{4}-[0-9]{4}(?![0-9-])")
+_ASCII: Final = re.compile(rb"(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])")
+_HYPHEN: Final = re.compile(rb"(?<![0-9A-Za-z-])[0-9]{4}-[0-9]{4}-[0-9]{4}(?![0-9A-Za-z-])")
 
 
 def _exactly_twelve(forms: list[bytes]) -> re.Pattern[bytes]:
@@ -60,22 +55,10 @@ def _fw_digits(raw: bytes, table: list[bytes]) -> str:
     return "".join(str(table.index(raw[i:i + width])) for i in range(0, len(raw), width))
 
 
-def in_hex_token(data: bytes, start: int, end: int) -> bool:
-    """Whether ``data[start:end]`` lies inside an alphanumeric token that is all hex, has a letter and is
-    at least :data:`HEX_TOKEN_MIN` long (a digest or an id, not a number)."""
-    left, right = start, end
-    while left > 0 and data[left - 1] in _ALNUM:
-        left -= 1
-    while right < len(data) and data[right] in _ALNUM:
-        right += 1
-    token = data[left:right]
-    return len(token) >= HEX_TOKEN_MIN and all(b in _HEX for b in token) and not token.isdigit()
-
-
 def scan(data: bytes) -> Iterator[Finding]:
     """Every valid My Number written in ``data`` in one of the searched forms (module docstring)."""
     for m in _ASCII.finditer(data):
-        if is_valid(digits := m.group().decode("ascii")) and not in_hex_token(data, m.start(), m.end()):
+        if is_valid(digits := m.group().decode("ascii")):
             yield Finding(m.start(), "ascii", digits)
     for m in _HYPHEN.finditer(data):
         if is_valid(digits := m.group().replace(b"-", b"").decode("ascii")):

@@ -46,11 +46,11 @@ def test_hex_digests_and_ids_are_never_numbers(raw: bytes) -> None:
             assert list(leakscan.scan(token.encode())) == []
 
 
-@given(bodies, st.sampled_from(["ID", "No.", "番号", "受付", "x_", "個人番号:"]))
-def test_a_number_behind_a_label_is_still_found(number: str, label: str) -> None:
-    data = (label + number + "です").encode("utf-8")
-    assert [f.digits for f in leakscan.scan(data)] == [number]
-    assert [f.digits for f in leakscan.scan_text(label + number)] == [number]
+@given(bodies, st.sampled_from(["P", "ID", "No", "x"]))
+def test_digits_glued_to_letters_are_an_identifier_not_a_number(number: str, label: str) -> None:
+    """Receipt numbers such as ``P202600000049`` hold 12 digits that pass the check digit one time in ten."""
+    assert leakscan.scan_text(label + number) == [] and leakscan.scan_text(number + label) == []
+    assert [f.digits for f in leakscan.scan_text(f"{label} {number}。")] == [number]  # a separate token is
 
 
 @given(bodies)
