@@ -45,7 +45,7 @@ def echo_exclusions(job_id: int, excluded: int, kind: str) -> None:
     from jutaku.registry.rejections import default_path, write_rejections
 
     if excluded:
-        path, info = write_rejections(job_id, default_path(f"exclusions-{kind}", job_id), actor=current_actor())
+        path, info = write_rejections(job_id, default_path(kind, job_id), actor=current_actor())
         click.echo(f"対象外リスト（利用停止中 X07 など）: {path} ({info.rows} rows)")
 
 
