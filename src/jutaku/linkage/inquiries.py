@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.allowlist.service import active_rules, permitted_procedure_codes
@@ -76,18 +76,19 @@ _FILINGS_SQL = (
     "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id "
     "WHERE f.procedure_code = %s AND f.fiscal_year = %s AND f.id > %s ORDER BY f.id LIMIT %s"
 )
-# Household members (同一住所の者) without a filing of their own for the procedure and year, each with the
-# household's first filing: current and numbered (the integrated number is checked by the rule).
+# Household members (同一住所の者): each household's first filing of the procedure and year (one grouping
+# query), then the current, numbered persons of those households page by page through the 世帯番号 index;
+# persons with a filing of their own are asked through it (the integrated number is checked by the rule).
+_ANCHORS_SQL = (
+    "SELECT a.household_no, a.fid, f.receipt_no FROM (SELECT q.household_no AS household_no, MIN(g.id) AS fid "
+    "FROM registry_filing g JOIN registry_person q ON q.id = g.person_id "
+    "WHERE g.procedure_code = %s AND g.fiscal_year = %s GROUP BY q.household_no) a "
+    "JOIN registry_filing f ON f.id = a.fid ORDER BY a.fid"
+)
 _MEMBERS_SQL = (
-    "SELECT a.fid, f.receipt_no, p.id, p.person_id, p.housing_category, p.status, i.id IS NOT NULL "
+    "SELECT p.household_no, p.id, p.person_id, p.housing_category, p.status, i.id IS NOT NULL "
     "FROM registry_person p JOIN registry_mynumberrecord m ON m.person_id = p.id "
-    "JOIN (SELECT q.household_no AS household_no, MIN(g.id) AS fid FROM registry_filing g "
-    "JOIN registry_person q ON q.id = g.person_id WHERE g.procedure_code = %s AND g.fiscal_year = %s "
-    "GROUP BY q.household_no) a ON a.household_no = p.household_no "
-    "JOIN registry_filing f ON f.id = a.fid "
-    "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id "
-    "WHERE p.status = '1' AND p.id > %s AND NOT EXISTS (SELECT 1 FROM registry_filing o WHERE o.person_id = p.id "
-    "AND o.procedure_code = %s AND o.fiscal_year = %s) ORDER BY p.id LIMIT %s"
+    "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id WHERE p.status = '1' AND p.household_no {in}"
 )
 _ALREADY_SQL = ("SELECT filing_id, person_id, info_code FROM linkage_inquiryrequest "
                 "WHERE state IN ('open', 'answered') AND filing_id {in}")
@@ -133,11 +134,22 @@ def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _members(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
-    """Household members to ask for contact information, in the filings' shape (no consent), tagged."""
-    for page in keyset_pages(_MEMBERS_SQL, lambda last: [procedure, year, last, procedure, year, PAGE],
-                             key=lambda row: row[2]):
-        for fid, receipt, ppk, pid, housing, status, has_integrated in page:
-            yield (fid, receipt, False, ppk, pid, housing, status, True, has_integrated, True)
+    """Household members to ask for contact information, in the filings' shape (no consent), tagged; in the
+    order of their household's first filing, then of the person."""
+    with connection.cursor() as cur:
+        cur.execute(_ANCHORS_SQL, [procedure, year])
+        anchors = [(str(h), int(fid), str(receipt)) for h, fid, receipt in cur.fetchall()]
+    filed = frozenset(Filing.objects.filter(procedure_code=procedure, fiscal_year=year)
+                      .values_list("person_id", flat=True))
+    for start in range(0, len(anchors), PAGE):
+        part = anchors[start:start + PAGE]
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for household, *person in select_in(_MEMBERS_SQL, [h for h, _, _ in part]):
+            if int(person[0]) not in filed:
+                found.setdefault(household, []).append(tuple(person))
+        for household, fid, receipt in part:
+            for ppk, pid, housing, status, has_integrated in sorted(found.get(household, [])):
+                yield (fid, receipt, False, ppk, pid, housing, status, True, has_integrated, True)
 
 
 def _items(procedure: str, year: int, household: bool) -> Iterator[tuple[Any, ...]]:
