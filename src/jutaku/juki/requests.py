@@ -126,8 +126,9 @@ def _sent_audit(dispatches: list[int], detail: dict[str, str | int | bool | None
 def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool = True) -> tuple[Path | None, str, int]:
     dispatch.discard_empty("juki")
     suspended = dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
-    dispatch.withhold("juki", dispatch.pending("juki"), suspended, actor=actor, job_id=job_id)
     dispatches = dispatch.pending("juki")
+    if dispatch.withhold("juki", dispatches, suspended, actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("juki", dispatches)
     if not dispatches:
         return None, "", 0
     written = dispatch.Written()

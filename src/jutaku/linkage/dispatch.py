@@ -90,13 +90,22 @@ def pending(kind: str, *, procedure: str = "", year: int | None = None) -> list[
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"ANALYZE {_TABLES[kind]}")  # see jutaku.dbutil.analyze
-    unsent = list(Dispatch.objects.filter(kind=kind, procedure_code=procedure, fiscal_year=year, sent_at__isnull=True)
-                  .order_by("id").values_list("id", flat=True))
-    # A dispatch whose requests were all closed before sending (withheld, or the number deleted) stays
-    # unsent — it never went out — and is not written.
-    open_in = {int(d) for (d,) in select_in(f"SELECT DISTINCT dispatch_id FROM {_TABLES[kind]} "  # noqa: S608 - table name from a fixed map
-                                            "WHERE state = 'open' AND dispatch_id {in}", unsent)}
-    return [d for d in unsent if d in open_in]
+    return still_open(kind, list(Dispatch.objects.filter(
+        kind=kind, procedure_code=procedure, fiscal_year=year, sent_at__isnull=True).order_by("id")
+        .values_list("id", flat=True)))
+
+
+def still_open(kind: str, dispatches: Sequence[int]) -> list[int]:
+    """The dispatches that hold an open request. One whose requests were all closed before sending
+    (withheld, or the number deleted) stays unsent — it never went out — and is not written."""
+    sql = f"SELECT 1 FROM {_TABLES[kind]} WHERE dispatch_id = %s AND state = 'open' LIMIT 1"  # noqa: S608 - table name from a fixed map
+    kept: list[int] = []
+    with connection.cursor() as cur:
+        for dispatch in dispatches:
+            cur.execute(sql, [dispatch])
+            if cur.fetchone() is not None:
+                kept.append(dispatch)
+    return kept
 
 
 def pages(sql: str, dispatches: Sequence[int]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:

@@ -270,8 +270,8 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     """Step 2 (module docstring): (file or ``None`` when nothing is due, SHA-256, requests written)."""
     dispatch.discard_empty("inquiry")
     dispatches = dispatch.pending("inquiry", procedure=procedure, year=year)
-    dispatch.withhold("inquiry", dispatches, withheld_codes(), actor=actor, job_id=job_id)
-    dispatches = dispatch.pending("inquiry", procedure=procedure, year=year)
+    if dispatch.withhold("inquiry", dispatches, withheld_codes(), actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("inquiry", dispatches)
     if not dispatches:
         return None, "", 0
     _, providers = _permissions(procedure)

@@ -146,8 +146,9 @@ def write_requests(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool
     requests written, requests set aside because their person no longer has a number)."""
     dispatch.discard_empty("linkage")
     suspended = dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
-    dispatch.withhold("linkage", dispatch.pending("linkage"), suspended, actor=actor, job_id=job_id)
     dispatches = dispatch.pending("linkage")
+    if dispatch.withhold("linkage", dispatches, suspended, actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("linkage", dispatches)
     if not dispatches:
         return None, "", 0, 0
     written = dispatch.Written()
