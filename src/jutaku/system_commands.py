@@ -34,10 +34,13 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
         done.append(str(cfg.secret_key_path))
     call_command("migrate", interactive=False, verbosity=0)
     from jutaku.accounts.actor import SYSTEM
-    from jutaku.allowlist.service import active_version, load_packaged
+    from jutaku.allowlist.service import upgrade_packaged
 
-    if active_version() is None:  # deny by default, but a fresh install starts from the spec's list
-        done.append(f"allow-list version {load_packaged(SYSTEM).version_id} (packaged)")
+    # Deny by default, but a fresh install starts from the newest packaged list, and an upgrade moves an
+    # older packaged list to it (never an operator's own list).
+    loaded = upgrade_packaged(SYSTEM)
+    if loaded is not None:
+        done.append(f"allow-list version {loaded.version_id} (packaged, sha256 {loaded.sha256})")
     marker = home / "jutaku.json"
     if not marker.exists():
         marker.write_text(

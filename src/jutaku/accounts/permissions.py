@@ -63,6 +63,7 @@ class Permission(enum.StrEnum):
     DELETION_APPROVE = "deletion:approve"
     DELETION_RUN = "deletion:run"
     REQUESTS_HANDLE = "requests:handle"  # 開示・訂正・利用停止請求
+    REQUESTS_APPROVE = "requests:approve"  # approving the lift of a use suspension (利用停止の解除, dual control)
 
 
 #: Permissions that give access to personal data; never granted to security_admin, auditor, operations.
@@ -73,6 +74,7 @@ PERSONAL_DATA: Final = frozenset({
     Permission.INQUIRY_IMPORT, Permission.JUKI_CREATE, Permission.JUKI_IMPORT,
     Permission.EXPORT_BUSINESS, Permission.EXPORT_APPROVE, Permission.DELETION_REQUEST,
     Permission.DELETION_APPROVE, Permission.DELETION_RUN, Permission.REQUESTS_HANDLE,
+    Permission.REQUESTS_APPROVE,
 })
 
 
@@ -109,7 +111,7 @@ ROLE_PERMISSIONS: Final = MappingProxyType({
     },
     Role.SUPERVISOR: _COMMON | {
         _P.PERSONS_VIEW, _P.NUMBERS_CHANGE, _P.NUMBERS_UNMASK, _P.NON_DISCLOSURE_SET, _P.EXPORT_APPROVE,
-        _P.DELETION_APPROVE,
+        _P.DELETION_APPROVE, _P.REQUESTS_APPROVE,
         _P.STATS_VIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
         _P.ALLOWLIST_VIEW, _P.ALLOWLIST_LOAD,
     },

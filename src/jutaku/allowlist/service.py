@@ -1,5 +1,14 @@
 """Loading and reading the legal allow-list (models docstring). Deny by default: with no active version,
-or for a triple not in it, nothing is permitted."""
+or for a triple not in it, nothing is permitted.
+
+**Packaged versions.** Jutaku ships its starting list as a sequence of files, oldest first
+(:data:`PACKAGED`), never edited in place: a correction is a new file. ``jutaku init`` — on a new home, and
+again on an existing home when upgrading — runs :func:`upgrade_packaged`, which loads the newest packaged
+version through the normal versioned load (audited with its SHA-256) when no version is active, or when
+the active version is an older *packaged* version and the newest one has never been loaded. A list the
+operator loaded (a reviewed real list, or a packaged version deliberately re-loaded after the newest was
+applied) is never replaced by an upgrade.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Final
 
 from django.db import transaction
 
@@ -21,6 +31,11 @@ from jutaku.formats.allowlist import Rule, parse_allowlist
 from jutaku.formats.errors import FileRejected
 
 INTERFACE = "allowlist"
+#: The packaged versions, oldest first, with what each changed (the load's note).
+PACKAGED: Final = (
+    ("allowlist.csv", "packaged starting list"),
+    ("allowlist-v2.csv", "packaged correction: 住民票関係情報 needs no consent (seed II-3 ⑧ 連絡先等情報)"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +79,27 @@ def load_allowlist_file(path: Path, *, actor: Actor, note: str = "", display_nam
     return result
 
 
+def packaged_bytes(name: str) -> bytes:
+    return resources.files("jutaku.data").joinpath(name).read_bytes()
+
+
 def load_packaged(actor: Actor) -> LoadResult:
-    """The starting allow-list shipped with Jutaku (``../shared/spec/allowlist.csv``), on first install."""
-    data = resources.files("jutaku.data").joinpath("allowlist.csv").read_bytes()
-    return load_allowlist(data, file_name="allowlist.csv (packaged)", actor=actor, note="packaged starting list")
+    """The newest packaged allow-list (``../shared/spec/allowlist.csv``) made active (a no-op when it is)."""
+    name, note = PACKAGED[-1]
+    return load_allowlist(packaged_bytes(name), file_name=f"{name} (packaged)", actor=actor, note=note)
+
+
+def upgrade_packaged(actor: Actor) -> LoadResult | None:
+    """Run by ``jutaku init`` (module docstring): the newest packaged version made active on a new home or
+    over an older packaged version; ``None`` when nothing is to change. Idempotent."""
+    name, _ = PACKAGED[-1]
+    newest = parse_allowlist(packaged_bytes(name)).sha256
+    current = active_version()
+    if current is not None:
+        older = {parse_allowlist(packaged_bytes(n)).sha256 for n, _ in PACKAGED[:-1]}
+        if current.sha256 not in older or AllowListVersion.objects.filter(sha256=newest).exists():
+            return None
+    return load_packaged(actor)
 
 
 def _fields(rule: Rule) -> dict[str, object]:

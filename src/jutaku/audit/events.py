@@ -51,6 +51,7 @@ class AuditEvent(enum.StrEnum):
     SUBJECT_REQUEST = "subject:request"
     SUBJECT_HANDLE = "subject:handle"
     SUBJECT_DISCLOSE = "subject:disclose"
+    SUBJECT_LIFT = "subject:lift"  # a use suspension lifted (dual control)
     BACKUP_RUN = "backup:run"
     RESTORE_RUN = "restore:run"
     # The audit trail itself

@@ -1,17 +1,22 @@
 """Information inquiries (情報照会, F2/F4), pure: who is asked about what, what an answer must hold, and
 where an answer disagrees with what the register holds.
 
-**Eligibility** (issue 5 item 3). A (filing, covered person, information code) triple is requested only
-when the information is permitted for the procedure and the person's 住宅区分 (the active allow-list),
-the person is current, has a registered My Number and an integrated number, and consented when the
-rule requires consent. A person left out gets the lowest applicable reason code:
+**Eligibility** (issue 5 item 3, issue 12). A (filing, covered person, information code) triple is requested
+only when the information is permitted for the procedure and the person's 住宅区分 (the active allow-list),
+the person's use is not suspended, the person is current, has a registered My Number and a valid integrated
+number, and consented when the rule requires consent. Information whose rule needs no consent (連絡先等情報,
+seed II-3 ⑧) is also asked about every current, numbered member of the filer's household who has no filing
+of their own (同一住所の者): the same rule with ``consent`` false. A person left out gets one reason code,
+the first applicable in this order (codes are never renumbered: ``X07`` and ``X08`` came later):
 
 | code | reason |
 |---|---|
+| ``X07`` | use suspended (a handled 利用停止請求 not lifted): overrides every other reason |
 | ``X01`` | 住宅区分 has no permitted information for this procedure (allow-list) |
 | ``X02`` | the person is not current (状態 2–4) |
 | ``X03`` | no registered My Number |
 | ``X04`` | no integrated number (団体内統合利用番号 not obtained yet) |
+| ``X08`` | the integrated number awaits re-acquisition (the My Number was changed) |
 | ``X05`` | no consent to inquiries of business information |
 | ``X06`` | already requested (open or answered) — nothing new to ask |
 
@@ -64,6 +69,8 @@ class Exclusion(StrEnum):
     NO_INTEGRATED_NUMBER = "X04"
     NO_CONSENT = "X05"
     ALREADY_REQUESTED = "X06"
+    SUSPENDED = "X07"
+    REACQUIRING = "X08"
 
 
 EXCLUSION_LABELS: Final = {
@@ -73,7 +80,13 @@ EXCLUSION_LABELS: Final = {
     "X04": "団体内統合利用番号が未取得です",
     "X05": "照会への同意がありません",
     "X06": "照会済みです（回答待ちまたは回答済）",
+    "X07": "利用停止中です（利用停止請求に対応済み・未解除）",
+    "X08": "個人番号の変更により団体内統合利用番号を再取得中です",
 }
+#: The order in which reasons are checked (module docstring): the first that applies is given.
+PRECEDENCE: Final = (Exclusion.SUSPENDED, Exclusion.NOT_PERMITTED, Exclusion.NOT_CURRENT, Exclusion.NO_NUMBER,
+                     Exclusion.NO_INTEGRATED_NUMBER, Exclusion.REACQUIRING, Exclusion.NO_CONSENT,
+                     Exclusion.ALREADY_REQUESTED)
 
 
 class InquiryOutcome(StrEnum):
@@ -111,6 +124,8 @@ class Candidate:
     has_number: bool
     has_integrated_number: bool
     consent: bool
+    suspended: bool = False  # a handled use-suspension request, not lifted (seed V-1)
+    reacquiring: bool = False  # the integrated number is marked for re-acquisition (number changed)
 
 
 def exclusion(candidate: Candidate, permitted: dict[str, bool], already: set[str]) -> tuple[list[str], Exclusion | None]:
@@ -119,6 +134,8 @@ def exclusion(candidate: Candidate, permitted: dict[str, bool], already: set[str
     ``permitted``: {information code: requires consent} for the person's 住宅区分 and the procedure;
     ``already``: codes requested before (open or answered) for this filing and person.
     """
+    if candidate.suspended:
+        return [], Exclusion.SUSPENDED
     if not permitted:
         return [], Exclusion.NOT_PERMITTED
     if not candidate.current:
@@ -127,11 +144,19 @@ def exclusion(candidate: Candidate, permitted: dict[str, bool], already: set[str
         return [], Exclusion.NO_NUMBER
     if not candidate.has_integrated_number:
         return [], Exclusion.NO_INTEGRATED_NUMBER
+    if candidate.reacquiring:
+        return [], Exclusion.REACQUIRING
     allowed = [code for code, needs_consent in sorted(permitted.items()) if candidate.consent or not needs_consent]
     if not allowed:
         return [], Exclusion.NO_CONSENT
     todo = [code for code in allowed if code not in already]
     return todo, (None if todo else Exclusion.ALREADY_REQUESTED)
+
+
+def contact_information(permitted: dict[str, bool]) -> dict[str, bool]:
+    """The part of ``permitted`` that needs no consent (連絡先等情報, seed II-3 ⑧): what may be asked about
+    a household member (同一住所の者) of a filer."""
+    return {code: needs for code, needs in permitted.items() if not needs}
 
 
 def info_kind(info_code: str) -> str:

@@ -31,6 +31,7 @@ def request(year: int | None, out: Path, plain: bool, no_progress: bool) -> None
     """Query every current numbered person who filed this year, and their household members."""
     from jutaku.jobs.errors import JobRefused
     from jutaku.juki.requests import request_juki
+    from jutaku.linkage.commands import echo_exclusions
 
     try:
         result = request_juki(year or _fiscal_year(jst_date(datetime.now(UTC))), out, actor=current_actor(), encrypt=not plain,
@@ -38,6 +39,7 @@ def request(year: int | None, out: Path, plain: bool, no_progress: bool) -> None
     except JobRefused as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"job {result.job_id}: 新規照会 {result.created} 件")
+    echo_exclusions(result.job_id, result.excluded, "juki-request")
     if result.path is None:
         click.echo("送付する照会はありません（ファイルは作成していません）。")
     else:

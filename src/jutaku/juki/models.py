@@ -21,6 +21,7 @@ class JukiQuery(RequestLifecycle):
         OPEN = "open", "未回答"
         ANSWERED = "answered", "回答済"
         ERROR = "error", "エラー"
+        CANCELLED = "cancelled", "取消"
 
     query_no = models.CharField(max_length=30, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="juki_queries")
@@ -31,7 +32,7 @@ class JukiQuery(RequestLifecycle):
         constraints = [
             models.UniqueConstraint(fields=["person"], condition=models.Q(state="open"),
                                     name="juki_one_open_query_per_person"),
-            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error"]),
+            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error", "cancelled"]),
                                    name="juki_query_state_valid"),
         ]
         indexes = [models.Index(fields=["dispatch", "id"], name="juki_query_dispatch")]

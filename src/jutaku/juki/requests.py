@@ -2,7 +2,10 @@
 
 Who is queried (issue 6; seed 同一住所の者): every *current* person with a registered My Number who is
 covered by a filing of fiscal year ``Y``, and every current, numbered member of those persons' households
-(same 世帯番号 = same address), once — not while an earlier query of theirs is open. The two steps of
+(same 世帯番号 = same address), once — not while an earlier query of theirs is open. A person whose use is
+suspended (:func:`jutaku.subjects.suspension.suspended_persons`) is left out with ``X07`` on the job's
+exclusion list, and a query made before the suspension is withheld at write
+(:func:`jutaku.linkage.dispatch.withhold`). The two steps of
 :mod:`jutaku.linkage.dispatch` (create as a job in person order into a new dispatch, then write every open
 query of the unsent dispatches and mark the dispatches sent) make a crash lose nothing and duplicate
 nothing. The file holds My Numbers: the command writes it encrypted unless told otherwise.
@@ -25,6 +28,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, analyze, as_date, bulk_insert, keyset_pages, update_in
+from jutaku.domain.inquiry import Exclusion
 from jutaku.domain.wareki import format_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import JUKI_REQUEST
@@ -32,6 +36,7 @@ from jutaku.jobs.runner import ChunkContext, run_job
 from jutaku.juki.models import JukiQuery
 from jutaku.linkage import dispatch, ids
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
+from jutaku.subjects.suspension import suspended_persons
 
 KIND = "juki-request"
 PAGE = 5000
@@ -64,6 +69,7 @@ class JukiRequestResult:
     path: Path | None
     sha256: str
     written: int
+    excluded: int = 0  # persons left out (use suspended, X07): the job's exclusion list
 
 
 def _candidates(year: int) -> Iterator[tuple[int, str]]:
@@ -75,15 +81,16 @@ class _CreateHandler:
     def __init__(self, year: int, dispatch_id: int) -> None:
         self.year, self.dispatch_id = year, dispatch_id
         self.adapt_time = adapter(JukiQuery, "created_at")
+        self.suspended = suspended_persons()
 
     def __call__(self, chunk: list[tuple[int, tuple[int, str]]], ctx: ChunkContext) -> Counter[str]:
-        todo = [pk for _, (pk, _) in chunk]
+        todo = [pk for _, (pk, _) in chunk if pk not in self.suspended]
         now = self.adapt_time(datetime.now(UTC))
         numbers = ids.allocate("juki", len(todo))
         bulk_insert(JukiQuery, ("query_no", "person", "fiscal_year", "state", "dispatch", "created_at",
                                 "created_job"), [
             (no, pk, self.year, "open", self.dispatch_id, now, ctx.job_id) for no, pk in zip(numbers, todo, strict=True)])
-        return Counter({"created": len(todo)})
+        return Counter({"created": len(todo)}) + dispatch.exclude_suspended(chunk, self.suspended, ctx.job_id)
 
 
 def create_queries(year: int, *, actor: Actor, progress: bool = False, chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
@@ -118,7 +125,10 @@ def _sent_audit(dispatches: list[int], detail: dict[str, str | int | bool | None
 
 def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool = True) -> tuple[Path | None, str, int]:
     dispatch.discard_empty("juki")
+    suspended = dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
     dispatches = dispatch.pending("juki")
+    if dispatch.withhold("juki", dispatches, suspended, actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("juki", dispatches)
     if not dispatches:
         return None, "", 0
     written = dispatch.Written()
@@ -136,4 +146,5 @@ def request_juki(year: int, out: Path, *, actor: Actor, encrypt: bool = True, pr
     with dispatch.file_lock("juki"):
         job_id, counts = create_queries(year, actor=actor, progress=progress)
         path, sha, written = write_queries(out, actor=actor, job_id=job_id, encrypt=encrypt)
-    return JukiRequestResult(job_id, counts.get("created", 0), path, sha, written)
+    return JukiRequestResult(job_id, counts.get("created", 0), path, sha, written,
+                             excluded=dispatch.excluded_count(job_id))

@@ -31,12 +31,22 @@ def request(out: Path, plain: bool, no_progress: bool) -> None:
     except JobRefused as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"job {result.job_id}: 新規要求 {result.created} 件")
+    echo_exclusions(result.job_id, result.excluded, "linkage-request")
     if result.path is None:
         click.echo("送付する要求はありません（ファイルは作成していません）。")
         return
     click.echo(f"統合利用番号取得要求: {result.path} ({result.written} 件, sha256 {result.sha256})")
     if result.without_number:
         click.echo(f"個人番号が削除済のため送付しなかった要求: {result.without_number} 件（エラーとして記録）")
+
+
+def echo_exclusions(job_id: int, excluded: int, kind: str) -> None:
+    """Write and name the exclusion list of a request file's job (persons left out, X07), when it has rows."""
+    from jutaku.registry.rejections import default_path, write_rejections
+
+    if excluded:
+        path, info = write_rejections(job_id, default_path(kind, job_id), actor=current_actor())
+        click.echo(f"対象外リスト（利用停止中 X07 など）: {path} ({info.rows} rows)")
 
 
 @linkage.command(name="import")
@@ -87,7 +97,8 @@ def create(procedure: str, year: int, out: Path, encrypt: bool, exclusions_path:
         result = create_inquiry_file(procedure, year, out, actor=actor, encrypt=encrypt, progress=not no_progress)
     except (JobRefused, ProcedureNotPermitted) as exc:
         raise Refused(str(exc)) from exc
-    labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）"}
+    labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）",
+                                       "household": "同一世帯の照会対象者（連絡先等情報、人）"}
     click.echo(f"job {result.job_id}: {procedure} {year}年度")
     echo_counts(result.counts, labels)
     if any(code.startswith("X") for code in result.counts):

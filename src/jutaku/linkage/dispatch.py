@@ -15,25 +15,38 @@ whose dispatch was sent (:data:`SENT_ONLY`): the other side cannot answer what n
 
 The create step and the write step of one kind hold :func:`file_lock` together, so a write never sees
 a dispatch its create job is still filling.
+
+Before a write, :func:`withhold` closes (state ``cancelled``) the open requests of persons who may no longer
+be asked about — whose use was suspended (``X07``) or whose integrated number awaits re-acquisition
+(``X08``) since the request was made — and puts them on the exclusion list of the run's job: a request made
+before a suspension is never sent after it. A dispatch left with no open request is not written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
-from jutaku.dbutil import adapter, keyset_pages
+from jutaku.accounts.actor import Actor
+from jutaku.audit.events import AuditEvent
+from jutaku.audit.service import AuditEntry, record_many
+from jutaku.dbutil import adapter, bulk_insert, keyset_pages, select_in, update_in
+from jutaku.domain.inquiry import EXCLUSION_LABELS, Exclusion
 from jutaku.jobs.locks import kind_lock
 from jutaku.linkage.models import Dispatch
+from jutaku.registry.models import ImportRejection
 
 PAGE = 5000
 _TABLES = {"linkage": "linkage_linkagerequest", "inquiry": "linkage_inquiryrequest", "juki": "juki_jukiquery"}
+_NUMBERS = {"linkage": "request_no", "inquiry": "request_no", "juki": "query_no"}
+_EVENTS = {"linkage": AuditEvent.LINKAGE_REQUEST, "inquiry": AuditEvent.INQUIRY_REQUEST, "juki": AuditEvent.JUKI_REQUEST}
 
 #: The join an answer import finds its requests through: a request whose file has not gone out does not
 #: exist for the other side, so its id in an answer is unknown (``L01``/``Q01``/``J01``).
@@ -77,8 +90,22 @@ def pending(kind: str, *, procedure: str = "", year: int | None = None) -> list[
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"ANALYZE {_TABLES[kind]}")  # see jutaku.dbutil.analyze
-    return list(Dispatch.objects.filter(kind=kind, procedure_code=procedure, fiscal_year=year, sent_at__isnull=True)
-                .order_by("id").values_list("id", flat=True))
+    return still_open(kind, list(Dispatch.objects.filter(
+        kind=kind, procedure_code=procedure, fiscal_year=year, sent_at__isnull=True).order_by("id")
+        .values_list("id", flat=True)))
+
+
+def still_open(kind: str, dispatches: Sequence[int]) -> list[int]:
+    """The dispatches that hold an open request. One whose requests were all closed before sending
+    (withheld, or the number deleted) stays unsent — it never went out — and is not written."""
+    sql = f"SELECT 1 FROM {_TABLES[kind]} WHERE dispatch_id = %s AND state = 'open' LIMIT 1"  # noqa: S608 - table name from a fixed map
+    kept: list[int] = []
+    with connection.cursor() as cur:
+        for dispatch in dispatches:
+            cur.execute(sql, [dispatch])
+            if cur.fetchone() is not None:
+                kept.append(dispatch)
+    return kept
 
 
 def pages(sql: str, dispatches: Sequence[int]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
@@ -116,3 +143,58 @@ def discard_empty(kind: str) -> int:
         cur.execute(f"DELETE FROM linkage_dispatch WHERE kind = %s AND sent_at IS NULL AND NOT EXISTS "  # noqa: S608 - table name from a fixed map
                     f"(SELECT 1 FROM {table} r WHERE r.dispatch_id = linkage_dispatch.id)", [kind])
         return max(cur.rowcount, 0)
+
+
+def withhold(kind: str, dispatches: Sequence[int], codes: Mapping[int, str], *, actor: Actor,
+             job_id: int | None) -> int:
+    """Close as ``cancelled`` the open requests of ``dispatches`` whose person is in ``codes`` ({person
+    pk: exclusion code}), audit each person and, with a ``job_id``, add them to that job's exclusion list
+    (行番号 after its last row, 受付番号 = the request's number). Its own transaction; returns how many."""
+    if not dispatches or not codes:
+        return 0
+    model = _models()[kind]
+    sql = (f"SELECT r.id, r.{_NUMBERS[kind]}, r.person_id, p.person_id, r.dispatch_id FROM {_TABLES[kind]} r "  # noqa: S608 - names from fixed maps
+           "JOIN registry_person p ON p.id = r.person_id WHERE r.state = 'open' AND r.person_id {in}")
+    wanted = set(dispatches)
+    found = sorted(row for row in select_in(sql, sorted(codes)) if int(row[4]) in wanted)
+    if not found:
+        return 0
+    with transaction.atomic():
+        update_in(model, {"state": "cancelled"}, "id", [int(r[0]) for r in found])
+        if job_id is not None:
+            last = ImportRejection.objects.filter(job_id=job_id).order_by("-line_no").values_list("line_no", flat=True)
+            start = (last.first() or 0) + 1
+            bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
+                (job_id, start + i, str(no)[:20], pid, codes[int(ppk)], EXCLUSION_LABELS[codes[int(ppk)]])
+                for i, (_, no, ppk, pid, _) in enumerate(found)])
+        persons: dict[str, tuple[str, int]] = {}
+        for _, _, ppk, pid, _ in found:
+            code, n = persons.get(pid, (codes[int(ppk)], 0))
+            persons[pid] = (code, n + 1)
+        record_many((AuditEntry(_EVENTS[kind], [pid], "withheld", {"code": code, "requests": n})
+                     for pid, (code, n) in persons.items()), actor=actor, job_id=job_id)
+    return len(found)
+
+
+def exclude_suspended(chunk: list[tuple[int, tuple[int, str]]], suspended: frozenset[int],
+                      job_id: int) -> Counter[str]:
+    """Inside a create job's chunk: put the chunk's persons whose use is suspended on the job's exclusion
+    list (``X07``) and return their count. For the create jobs whose items are (person pk, 個人ID): linkage
+    requests and Juki-net queries (the caller leaves them out of its requests)."""
+    code = Exclusion.SUSPENDED.value
+    left = [(index + 1, pid) for index, (pk, pid) in chunk if pk in suspended]
+    bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
+        (job_id, line, "", pid, code, EXCLUSION_LABELS[code]) for line, pid in left])
+    return Counter({code: len(left)}) if left else Counter()
+
+
+def excluded_count(job_id: int) -> int:
+    """Rows on a create job's exclusion list (left out by the create step, or withheld by the write)."""
+    return ImportRejection.objects.filter(job_id=job_id).count()
+
+
+def _models() -> dict[str, type[models.Model]]:
+    from jutaku.juki.models import JukiQuery
+    from jutaku.linkage.models import InquiryRequest, LinkageRequest
+
+    return {"linkage": LinkageRequest, "inquiry": InquiryRequest, "juki": JukiQuery}

@@ -6,6 +6,10 @@ inquirer runs it (:func:`run_export`), once. The file (layout ``business-export`
 system's 個人ID and holds, per answered request, the information code, the result code, the answer's
 items, and the discrepancy flag and text; it never holds a My Number or an integrated number (the
 query below does not even read them). Each export is in the media ledger and audited per person.
+
+A person whose use is suspended when the export runs (:func:`jutaku.subjects.suspension.suspended_persons`)
+is left out: none of their rows is written, and each (受付番号, person) left out is on the export's exclusion
+list with ``X07`` (:func:`write_exclusions`, layout ``rejections``, written beside the export).
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import analyze, keyset_pages
+from jutaku.domain.inquiry import EXCLUSION_LABELS, Exclusion
 from jutaku.domain.wareki import format_date, jst_date
 from jutaku.exchange.outbound import write_export
-from jutaku.formats.layouts import BUSINESS_EXPORT
+from jutaku.formats.csvio import FileInfo
+from jutaku.formats.layouts import BUSINESS_EXPORT, REJECTIONS
 from jutaku.linkage.inquiry_results import CIPHER_COLUMN, CIPHER_TABLE
 from jutaku.linkage.models import InquiryRequest, InquiryResult
 from jutaku.registry.models import Filing, Person
+from jutaku.subjects.suspension import suspended_persons
 
 KIND: Final = "business-export"
 PAGE: Final = 5000
@@ -41,7 +48,7 @@ RECIPIENT: Final = "都営住宅管理総合システム"
 
 _ROWS_SQL = (
     "SELECT r.id, p.person_id, f.receipt_no, q.procedure_code, r.info_code, r.result_code, r.data, "
-    "r.discrepancy, r.received_at FROM linkage_inquiryresult r "
+    "r.discrepancy, r.received_at, r.person_id FROM linkage_inquiryresult r "
     "JOIN linkage_inquiryrequest q ON q.id = r.request_id "
     "JOIN registry_filing f ON f.id = q.filing_id "
     "JOIN registry_person p ON p.id = r.person_id "
@@ -68,6 +75,8 @@ class ExportResult:
     sha256: str
     rows: int
     persons: int
+    #: (受付番号, 個人ID) left out because the person's use is suspended (X07), in file order.
+    excluded: tuple[tuple[str, str], ...] = ()
 
 
 def request_export(procedure: str, year: int, *, actor: Actor, reason: str) -> Approval:
@@ -75,9 +84,13 @@ def request_export(procedure: str, year: int, *, actor: Actor, reason: str) -> A
     return approvals.request_approval(KIND, {"procedure": procedure, "year": year}, actor=actor, reason=reason)
 
 
-def _rows(procedure: str, year: int, persons: dict[str, int]) -> Iterator[dict[str, str]]:
+def _rows(procedure: str, year: int, persons: dict[str, int],
+          excluded: dict[tuple[str, str], None]) -> Iterator[dict[str, str]]:
     cipher = FieldCipher()
+    suspended = suspended_persons()
     for page in keyset_pages(_ROWS_SQL, lambda last: [procedure, year, last, PAGE]):
+        excluded.update(((r[2], r[1]), None) for r in page if r[9] in suspended)
+        page = [r[:9] for r in page if r[9] not in suspended]
         sealed = [(r[1], bytes(r[6])) for r in page if r[6] is not None]
         opened = iter(cipher.decrypt_many(CIPHER_TABLE, CIPHER_COLUMN, sealed))
         for _, pid, receipt, proc, info, code, data, discrepancy, received in page:
@@ -108,7 +121,8 @@ def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = Fal
     procedure, year = str(approval.payload["procedure"]), int(approval.payload["year"])
     analyze(InquiryResult, InquiryRequest, Filing, Person)  # the import just filled the results table
     persons: dict[str, int] = {}
-    path, info = write_export(out, BUSINESS_EXPORT, _rows(procedure, year, persons), actor=actor,
+    excluded: dict[tuple[str, str], None] = {}  # insertion-ordered set
+    path, info = write_export(out, BUSINESS_EXPORT, _rows(procedure, year, persons, excluded), actor=actor,
                               encrypt=encrypt, recipient=RECIPIENT)
     detail: dict[str, str | int | bool | None] = {"file_sha256": info.sha256, "procedure": procedure,
                                                   "approval": approval_id}
@@ -116,7 +130,16 @@ def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = Fal
         approvals.mark_executed(approval_id, actor=actor)
         record_many((AuditEntry(AuditEvent.EXPORT_BUSINESS, [pid], "ok", detail) for pid in persons),
                     actor=actor)
-    return ExportResult(approval_id, path, info.sha256, info.rows, len(persons))
+    return ExportResult(approval_id, path, info.sha256, info.rows, len(persons), tuple(excluded))
+
+
+def write_exclusions(result: ExportResult, path: Path, *, actor: Actor) -> tuple[Path, FileInfo]:
+    """The export's exclusion list (照会結果連携 対象外リスト, layout ``rejections``): one row per
+    (受付番号, person) left out, with ``X07``. Holds no number; recorded in the media ledger."""
+    code = Exclusion.SUSPENDED.value
+    return write_export(path, REJECTIONS, ({"行番号": str(i), "受付番号": receipt, "個人ID": pid, "結果コード": code,
+                                            "理由": EXCLUSION_LABELS[code]}
+                                           for i, (receipt, pid) in enumerate(result.excluded, start=1)), actor=actor)
 
 
 def export_requests(*, actor: Actor) -> list[Approval]:

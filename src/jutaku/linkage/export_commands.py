@@ -45,11 +45,16 @@ def request(procedure: str, year: int, reason: str) -> None:
 @requires(Permission.EXPORT_BUSINESS)
 def run(approval_id: int, out: Path, encrypt: bool) -> None:
     """Write the approved export (once)."""
+    from jutaku import config
     from jutaku.accounts.errors import AccountsError
-    from jutaku.linkage.export import ExportRefused, run_export
+    from jutaku.linkage.export import ExportRefused, run_export, write_exclusions
 
     try:
         result = run_export(approval_id, out, actor=current_actor(), encrypt=encrypt)
     except (ExportRefused, AccountsError) as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"業務システム連携: {result.path} ({result.rows} 件, {result.persons} 人, sha256 {result.sha256})")
+    if result.excluded:
+        out_list = config.get().output_dir / f"exclusions-business-export-{approval_id}.csv"
+        path, info = write_exclusions(result, out_list, actor=current_actor())
+        click.echo(f"対象外リスト（利用停止中 X07）: {path} ({info.rows} rows)")

@@ -5,10 +5,18 @@ The same two steps as the linkage requests (:mod:`jutaku.linkage.requests`):
 1. **create** (a job over the procedure's filings of that year, in filing order; chunk = one transaction):
    for each (filing, covered person) the permitted information codes of the person's 住宅区分 (active
    allow-list only: deny by default) become requests, under the rules of :mod:`jutaku.domain.inquiry`;
-   a person left out is recorded with a reason code (``X01``–``X06``) on the job's exclusion list. A
-   filing and information already requested (open or answered) is never requested again (a partial
-   unique constraint backs the rule), so a rerun after a crash continues where it stopped.
-2. **write**: every open request of the unsent dispatches of that procedure and year
+   a person left out is recorded with a reason code (``X01``–``X08``) on the job's exclusion list. Then,
+   when the procedure permits information that needs no consent (連絡先等情報, seed II-3 ⑧ 同一住所の者),
+   every current, numbered member of a filer's household (same 世帯番号) who has no filing of their own for
+   the procedure and year is asked for that information, without consent, under the household's first
+   filing (in filing order); a member is asked once per procedure and year however many members filed.
+   A filing, person and information already requested (open or answered) is never requested again (a
+   partial unique constraint backs the rule), so a rerun after a crash continues where it stopped.
+   Persons whose use is suspended (``X07``) or whose integrated number awaits re-acquisition (``X08``)
+   are left out.
+2. **write**: requests made before their person's use was suspended or number changed are withheld
+   (:func:`jutaku.linkage.dispatch.withhold`: closed, on the exclusion list); every other open request of the
+   unsent dispatches of that procedure and year
    (:mod:`jutaku.linkage.dispatch`) goes to the inquiry-request file, the integrated number decrypted in
    memory (once per person), with 不開示コード ``2`` for every person whose non-disclosure flag is set
    *at the time of writing* (the flag is sticky: it can only have been set since the request was
@@ -27,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.allowlist.service import active_rules, permitted_procedure_codes
@@ -35,16 +43,18 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, select_in, update_in
-from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, exclusion
+from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, Exclusion, contact_information, exclusion
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import INQUIRY_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
 from jutaku.linkage import dispatch, ids
 from jutaku.linkage.models import InquiryRequest
+from jutaku.linkage.reacquire import reacquiring_persons
 from jutaku.linkage.results import CIPHER_COLUMN as INTEGRATED_COLUMN
 from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
 from jutaku.registry.models import Filing, ImportRejection, Person
+from jutaku.subjects.suspension import suspended_persons
 
 KIND = "inquiry-create"
 PAGE = 5000
@@ -66,8 +76,24 @@ _FILINGS_SQL = (
     "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id "
     "WHERE f.procedure_code = %s AND f.fiscal_year = %s AND f.id > %s ORDER BY f.id LIMIT %s"
 )
-_ALREADY_SQL = ("SELECT filing_id, info_code FROM linkage_inquiryrequest "
+# Household members (同一住所の者): each household's first filing of the procedure and year (one grouping
+# query), then the current, numbered persons of those households page by page through the 世帯番号 index;
+# persons with a filing of their own are asked through it (the integrated number is checked by the rule).
+_ANCHORS_SQL = (
+    "SELECT a.household_no, a.fid, f.receipt_no FROM (SELECT q.household_no AS household_no, MIN(g.id) AS fid "
+    "FROM registry_filing g JOIN registry_person q ON q.id = g.person_id "
+    "WHERE g.procedure_code = %s AND g.fiscal_year = %s GROUP BY q.household_no) a "
+    "JOIN registry_filing f ON f.id = a.fid ORDER BY a.fid"
+)
+_MEMBERS_SQL = (
+    "SELECT p.household_no, p.id, p.person_id, p.housing_category, p.status, i.id IS NOT NULL "
+    "FROM registry_person p JOIN registry_mynumberrecord m ON m.person_id = p.id "
+    "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id WHERE p.status = '1' AND p.household_no {in}"
+)
+_ALREADY_SQL = ("SELECT filing_id, person_id, info_code FROM linkage_inquiryrequest "
                 "WHERE state IN ('open', 'answered') AND filing_id {in}")
+_MEMBER_ALREADY_SQL = ("SELECT person_id, info_code, procedure_code, fiscal_year FROM linkage_inquiryrequest "
+                       "WHERE state IN ('open', 'answered') AND person_id {in}")
 _TO_WRITE_SQL = (
     "SELECT r.id, r.request_no, r.info_code, r.non_disclosure, r.person_id, p.person_id, p.housing_category, "
     "p.non_disclosure, i.ciphertext FROM linkage_inquiryrequest r "
@@ -107,6 +133,31 @@ def _filings(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
         yield from page
 
 
+def _members(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
+    """Household members to ask for contact information, in the filings' shape (no consent), tagged; in the
+    order of their household's first filing, then of the person."""
+    with connection.cursor() as cur:
+        cur.execute(_ANCHORS_SQL, [procedure, year])
+        anchors = [(str(h), int(fid), str(receipt)) for h, fid, receipt in cur.fetchall()]
+    filed = frozenset(Filing.objects.filter(procedure_code=procedure, fiscal_year=year)
+                      .values_list("person_id", flat=True))
+    for start in range(0, len(anchors), PAGE):
+        part = anchors[start:start + PAGE]
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for household, *person in select_in(_MEMBERS_SQL, [h for h, _, _ in part]):
+            if int(person[0]) not in filed:
+                found.setdefault(household, []).append(tuple(person))
+        for household, fid, receipt in part:
+            for ppk, pid, housing, status, has_integrated in sorted(found.get(household, [])):
+                yield (fid, receipt, False, ppk, pid, housing, status, True, has_integrated, True)
+
+
+def _items(procedure: str, year: int, household: bool) -> Iterator[tuple[Any, ...]]:
+    yield from ((*row, False) for row in _filings(procedure, year))
+    if household:
+        yield from _members(procedure, year)
+
+
 class _CreateHandler:
     def __init__(self, procedure: str, year: int, permitted: dict[str, dict[str, bool]], *, first_run: bool,
                  dispatch_id: int) -> None:
@@ -116,23 +167,38 @@ class _CreateHandler:
         self.first_run = first_run
         self.adapt_time = adapter(InquiryRequest, "created_at")
         self.current = str(Person.Status.CURRENT)
+        self.suspended, self.reacquiring = suspended_persons(), reacquiring_persons()
+
+    def _already(self, chunk: list[tuple[int, tuple[Any, ...]]]) -> dict[tuple[int, int], set[str]]:
+        """Codes requested before: by (filing, person) for filings, by (0, person) for household members
+        (whatever filing of this procedure and year they were asked under)."""
+        already: dict[tuple[int, int], set[str]] = {}
+        if self.first_run:
+            return already
+        for fid, ppk, info in select_in(_ALREADY_SQL, sorted({item[0] for _, item in chunk if not item[-1]})):
+            already.setdefault((int(fid), int(ppk)), set()).add(info)
+        for ppk, info, procedure, year in select_in(_MEMBER_ALREADY_SQL, [item[3] for _, item in chunk if item[-1]]):
+            if procedure == self.procedure and int(year) == self.year:
+                already.setdefault((0, int(ppk)), set()).add(info)
+        return already
 
     def __call__(self, chunk: list[tuple[int, tuple[Any, ...]]], ctx: ChunkContext) -> Counter[str]:
-        already: dict[int, set[str]] = {}
-        for fid, info in ([] if self.first_run else select_in(_ALREADY_SQL, [item[0] for _, item in chunk])):
-            already.setdefault(int(fid), set()).add(info)
+        already = self._already(chunk)
         counts: Counter[str] = Counter()
         todo: list[tuple[int, int, str]] = []  # filing, person pk, information
         excluded: list[tuple[int, str, str, str]] = []  # line, receipt, 個人ID, code
-        for index, (fid, receipt, consent, ppk, pid, housing, status, has_number, has_integrated) in chunk:
+        for index, (fid, receipt, consent, ppk, pid, housing, status, has_number, has_integrated, member) in chunk:
+            permitted = self.permitted.get(housing, {})
             codes, reason = exclusion(
-                Candidate(status == self.current, bool(has_number), bool(has_integrated), bool(consent)),
-                self.permitted.get(housing, {}), already.get(int(fid), set()))
+                Candidate(status == self.current, bool(has_number), bool(has_integrated), bool(consent),
+                          suspended=int(ppk) in self.suspended, reacquiring=int(ppk) in self.reacquiring),
+                contact_information(permitted) if member else permitted,
+                already.get((0 if member else int(fid), int(ppk)), set()))
             if reason is not None:
                 counts[reason.value] += 1
                 excluded.append((index + 1, receipt, pid, reason.value))
                 continue
-            counts["persons"] += 1
+            counts["household" if member else "persons"] += 1
             todo.extend((int(fid), int(ppk), code) for code in codes)
         if todo:
             now = self.adapt_time(datetime.now(UTC))
@@ -151,15 +217,17 @@ class _CreateHandler:
 
 def create_inquiries(procedure: str, year: int, *, actor: Actor, progress: bool = False,
                      chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
-    """Step 1 (module docstring). Returns (job id, counts: ``requests``, ``persons`` and X codes)."""
+    """Step 1 (module docstring). Returns (job id, counts: ``requests``, ``persons`` (filings), ``household``
+    (members asked for contact information) and X codes)."""
     permitted, _ = _permissions(procedure)
+    household = any(contact_information(codes) for codes in permitted.values())
     first_run = not InquiryRequest.objects.filter(procedure_code=procedure, fiscal_year=year).exists()
     if not first_run:  # earlier runs added many rows: look them up on fresh statistics
         analyze(InquiryRequest)
     dispatch_id = dispatch.open_dispatch("inquiry", procedure=procedure, year=year)
     token = hashlib.sha256(f"{KIND}|{procedure}|{year}|{secrets.token_hex(16)}".encode()).hexdigest()
     total = Filing.objects.filter(procedure_code=procedure, fiscal_year=year).count()
-    result = run_job(KIND, items=_filings(procedure, year), input_sha256=token, input_name=f"{procedure}-{year}",
+    result = run_job(KIND, items=_items(procedure, year, household), input_sha256=token, input_name=f"{procedure}-{year}",
                      actor=actor, handler=_CreateHandler(procedure, year, permitted, first_run=first_run,
                                                          dispatch_id=dispatch_id),
                      chunk_size=chunk_size,
@@ -202,6 +270,8 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     """Step 2 (module docstring): (file or ``None`` when nothing is due, SHA-256, requests written)."""
     dispatch.discard_empty("inquiry")
     dispatches = dispatch.pending("inquiry", procedure=procedure, year=year)
+    if dispatch.withhold("inquiry", dispatches, withheld_codes(), actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("inquiry", dispatches)
     if not dispatches:
         return None, "", 0
     _, providers = _permissions(procedure)
@@ -215,6 +285,13 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
         dispatch.mark_sent(written.rows, info.sha256)
         record_many(_sent_audit(dispatches, info.sha256, procedure), actor=actor, job_id=job_id)
     return path, info.sha256, written.total
+
+
+def withheld_codes() -> dict[int, str]:
+    """{person pk: code} of the persons no request may be sent about now: use suspended (``X07``, first),
+    integrated number awaiting re-acquisition (``X08``)."""
+    codes = dict.fromkeys(reacquiring_persons(), Exclusion.REACQUIRING.value)
+    return codes | dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
 
 
 def _sent_audit(dispatches: list[int], sha256: str, procedure: str) -> Iterator[AuditEntry]:

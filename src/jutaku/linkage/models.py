@@ -89,6 +89,7 @@ class LinkageRequest(RequestLifecycle):
         ANSWERED = "answered", "取得済"
         NOT_FOUND = "not_found", "該当なし"
         ERROR = "error", "エラー"
+        CANCELLED = "cancelled", "取消"
 
     request_no = models.CharField(max_length=30, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="linkage_requests")
@@ -100,7 +101,7 @@ class LinkageRequest(RequestLifecycle):
             models.UniqueConstraint(fields=["person"], condition=models.Q(state="open"),
                                     name="linkage_one_open_request_per_person"),
             models.CheckConstraint(
-                condition=models.Q(state__in=["open", "answered", "not_found", "error"]),
+                condition=models.Q(state__in=["open", "answered", "not_found", "error", "cancelled"]),
                 name="linkage_request_state_valid"),
         ]
         indexes = [models.Index(fields=["dispatch", "id"], name="linkage_request_dispatch")]
@@ -118,6 +119,9 @@ class IntegratedNumber(models.Model):
     request = models.ForeignKey(LinkageRequest, on_delete=models.PROTECT, null=True, related_name="+")
     linked_at = models.DateTimeField()
     job_id = models.BigIntegerField(null=True)
+    #: Set when the person's My Number was changed: the number is asked for again with the new My Number
+    #: and, until the answer replaces this row, no inquiry is made about the person (``X08``).
+    reacquire_since = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["blind_index"], name="integrated_number_blind_index_unique")]
@@ -133,6 +137,7 @@ class InquiryRequest(RequestLifecycle):
         OPEN = "open", "未回答"
         ANSWERED = "answered", "回答済"
         ERROR = "error", "エラー"
+        CANCELLED = "cancelled", "取消"
 
     #: States that block a new request for the same filing and information (open, or answered).
     BLOCKING_STATES = ("open", "answered")
@@ -148,10 +153,11 @@ class InquiryRequest(RequestLifecycle):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["filing", "info_code"],
+            # Per person: a household member's request (同一住所の者) belongs to the filer's filing.
+            models.UniqueConstraint(fields=["filing", "person", "info_code"],
                                     condition=models.Q(state__in=["open", "answered"]),
-                                    name="inquiry_once_per_filing_and_information"),
-            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error"]),
+                                    name="inquiry_once_per_filing_person_information"),
+            models.CheckConstraint(condition=models.Q(state__in=["open", "answered", "error", "cancelled"]),
                                    name="inquiry_request_state_valid"),
             models.CheckConstraint(condition=models.Q(non_disclosure__in=["1", "2"]),
                                    name="inquiry_non_disclosure_code_valid"),

@@ -4,11 +4,15 @@ linkage server.
 Two steps (:mod:`jutaku.linkage.dispatch`), so that a crash loses nothing and never duplicates a request:
 
 1. **create** (a job, chunk = one transaction): every *current* person with a registered My Number, no
-   integrated number and no open request gets a new request (state ``open``) with a never-reused
-   要求番号, in a new dispatch. The job walks the register in person order and the stream leaves out
-   persons already served, so a rerun after a crash simply continues (the "one open request per person"
-   constraint backs this up).
-2. **write**: every open request of every unsent dispatch (this run's and any a crashed run left) is
+   integrated number (or one marked for re-acquisition after a number change, :mod:`jutaku.linkage.reacquire`)
+   and no open request gets a new request (state ``open``) with a never-reused 要求番号, in a new dispatch
+   — except a person whose use is suspended, who is left out with ``X07`` on the job's exclusion list
+   (:func:`jutaku.subjects.suspension.suspended_persons`). The job walks the register in person order and
+   the stream leaves out persons already served, so a rerun after a crash simply continues (the "one open
+   request per person" constraint backs this up).
+2. **write**: requests of persons whose use was suspended since they were made are withheld (closed,
+   ``X07`` on the exclusion list, :func:`jutaku.linkage.dispatch.withhold`); every open request of every
+   unsent dispatch (this run's and any a crashed run left) is
    written to the linkage-request file — the My Number decrypted in memory, page by page, the file
    encrypted when asked — then, in one transaction, the dispatches are marked sent with the file's hash
    and each person's request is audited. A request whose person no longer has a number (deleted
@@ -32,6 +36,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, update_in
+from jutaku.domain.inquiry import Exclusion
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import LINKAGE_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
@@ -39,17 +44,19 @@ from jutaku.linkage import dispatch, ids
 from jutaku.linkage.models import IntegratedNumber, LinkageRequest
 from jutaku.registry.models import Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
+from jutaku.subjects.suspension import suspended_persons
 
 KIND = "linkage-request"
 PAGE = 5000
 
-# Persons served already (an integrated number, or an open request) are left out by the stream itself:
-# one anti-join per page instead of a lookup per chunk against a table the job itself is filling.
+# Persons served already (an integrated number not marked for re-acquisition, or an open request) are left
+# out by the stream itself: one anti-join per page instead of a lookup per chunk against a table the job
+# itself is filling.
 _CANDIDATES_SQL = (
     "SELECT p.id, p.person_id FROM registry_person p "
     "JOIN registry_mynumberrecord m ON m.person_id = p.id "
     "WHERE p.status = %s AND p.id > %s "
-    "AND NOT EXISTS (SELECT 1 FROM linkage_integratednumber i WHERE i.person_id = p.id) "
+    "AND NOT EXISTS (SELECT 1 FROM linkage_integratednumber i WHERE i.person_id = p.id AND i.reacquire_since IS NULL) "
     "AND NOT EXISTS (SELECT 1 FROM linkage_linkagerequest r WHERE r.person_id = p.id AND r.state = 'open') "
     "ORDER BY p.id LIMIT %s"
 )
@@ -73,6 +80,7 @@ class LinkageRequestResult:
     path: Path | None
     sha256: str
     without_number: int
+    excluded: int = 0  # persons left out (use suspended, X07): the job's exclusion list
 
 
 def _candidates() -> Iterator[tuple[int, str]]:
@@ -87,16 +95,19 @@ class _CreateHandler:
     def __init__(self, dispatch_id: int) -> None:
         self.dispatch_id = dispatch_id
         self.adapt_time = adapter(LinkageRequest, "created_at")
+        self.suspended = suspended_persons()
 
     def __call__(self, chunk: list[tuple[int, tuple[int, str]]], ctx: ChunkContext) -> Counter[str]:
-        todo = [pk for _, (pk, _) in chunk]
+        todo = [pk for _, (pk, _) in chunk if pk not in self.suspended]
         now = self.adapt_time(datetime.now(UTC))
         numbers = ids.allocate("linkage", len(todo))
         bulk_insert(LinkageRequest, ("request_no", "person", "state", "dispatch", "created_at", "created_job",
                                      "error_text"), [
             (no, pk, str(LinkageRequest.State.OPEN), self.dispatch_id, now, ctx.job_id, "")
             for no, pk in zip(numbers, todo, strict=True)])
-        return Counter({"created": len(todo)})
+        counts = Counter({"created": len(todo)})
+        return counts + dispatch.exclude_suspended(chunk, self.suspended, ctx.job_id)
+
 
 
 def create_requests(*, actor: Actor, progress: bool = False, chunk_size: int = 20_000) -> tuple[int, dict[str, int]]:
@@ -134,7 +145,10 @@ def write_requests(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool
     """Step 2 (module docstring). Returns (file written or ``None`` when nothing was due, its SHA-256,
     requests written, requests set aside because their person no longer has a number)."""
     dispatch.discard_empty("linkage")
+    suspended = dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
     dispatches = dispatch.pending("linkage")
+    if dispatch.withhold("linkage", dispatches, suspended, actor=actor, job_id=job_id):
+        dispatches = dispatch.still_open("linkage", dispatches)
     if not dispatches:
         return None, "", 0, 0
     written = dispatch.Written()
@@ -153,4 +167,6 @@ def request_linkage(out: Path, *, actor: Actor, encrypt: bool = False, progress:
     with dispatch.file_lock("linkage"):
         job_id, counts = create_requests(actor=actor, progress=progress)
         path, sha, written, missing = write_requests(out, actor=actor, job_id=job_id, encrypt=encrypt)
-    return LinkageRequestResult(job_id, counts.get("created", 0), written, path, sha, missing)
+    return LinkageRequestResult(job_id, counts.get("created", 0), written, path, sha, missing,
+                                excluded=dispatch.excluded_count(job_id))
+

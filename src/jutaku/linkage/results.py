@@ -4,7 +4,9 @@ Whole-file checks, media ledger, duplicate file = no-op and chunked resumable jo
 frame (:func:`jutaku.registry.importing.run_import`). Each row ends in one outcome of
 :class:`jutaku.domain.linkage.LinkageOutcome`; only ``OK`` stores a number. ``N01``/``N09`` close the
 request and go, with every error row, on the follow-up list (the rejection list of the job), never
-with a number. Rows are applied in file order, so a second answer to one request is ``L02``.
+with a number. Rows are applied in file order, so a second answer to one request is ``L02``. An integrated
+number marked for re-acquisition (the My Number was changed, :mod:`jutaku.linkage.reacquire`) does not
+count as held: the answer to the new request replaces it, which ends the mark.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _REQUESTS_SQL = ("SELECT r.id, r.request_no, r.person_id, p.person_id, r.state F
                  f"JOIN registry_person p ON p.id = r.person_id {SENT_ONLY} "
                  "WHERE r.request_no {in}")
 _OWNERS_SQL = "SELECT blind_index, person_id FROM linkage_integratednumber WHERE blind_index {in}"
-_HELD_SQL = "SELECT person_id, blind_index FROM linkage_integratednumber WHERE person_id {in}"
+_HELD_SQL = "SELECT person_id, blind_index, reacquire_since FROM linkage_integratednumber WHERE person_id {in}"
 _CLOSED_STATE = {LinkageOutcome.OK: "answered", LinkageOutcome.NOT_FOUND: "not_found",
                  LinkageOutcome.SERVER_ERROR: "error"}
 
@@ -48,6 +50,7 @@ class _Handler:
         self.cipher = FieldCipher()
         self.indexer = get_indexer(context=INTEGRATED_NUMBER)
         self.adapt_time = adapter(IntegratedNumber, "linked_at")
+        self.replaced: set[int] = set()  # persons of the chunk whose marked number an answer replaces
 
     def __call__(self, chunk: list[tuple[int, Row]], ctx: ChunkContext) -> Counter[str]:
         rows = [row for _, row in chunk]
@@ -56,8 +59,13 @@ class _Handler:
         index_of = {r.line_no: self.indexer.compute_canonical(n) for r in rows
                     if len(n := r.values.get("団体内統合利用番号", "")) == 15 and n.isascii() and n.isdigit()}
         owners = {bytes(bi): int(ppk) for bi, ppk in select_in(_OWNERS_SQL, sorted(set(index_of.values())))}
-        held = {int(ppk): bytes(bi) for ppk, bi in
-                select_in(_HELD_SQL, sorted({req[1] for req in requests.values()}))}
+        held: dict[int, bytes] = {}
+        self.replaced = set()
+        for ppk, bi, since in select_in(_HELD_SQL, sorted({req[1] for req in requests.values()})):
+            if since is None:
+                held[int(ppk)] = bytes(bi)
+            else:
+                self.replaced.add(int(ppk))
         counts: Counter[str] = Counter()
         stored: list[tuple[int, str, str, bytes, int]] = []  # person pk, 個人ID, number, index, request id
         closed: list[tuple[str, str, int]] = []  # state, error text, request id
@@ -108,6 +116,9 @@ class _Handler:
         tokens = self.cipher.encrypt_many(CIPHER_TABLE, CIPHER_COLUMN,
                                           [(pid, number.encode("ascii")) for _, pid, number, _, _ in stored])
         now = self.adapt_time(datetime.now(UTC))
+        replaced = [ppk for ppk, _, _, _, _ in stored if ppk in self.replaced]
+        if replaced:  # the marked number gives way to the one obtained with the new My Number
+            IntegratedNumber.objects.filter(person_id__in=replaced).delete()
         bulk_insert(IntegratedNumber, ("person", "ciphertext", "blind_index", "request", "linked_at", "job_id"), [
             (ppk, token, bi, rid, now, job_id) for (ppk, _, _, bi, rid), token in zip(stored, tokens, strict=True)])
 

@@ -3,7 +3,9 @@
 A bulk load never replaces a number (that is outcome ``E05``). A supervisor records a change, one
 person at a time, with a reason; the new number is checked like any other (check digit, not another
 person's), stored encrypted under the person's data key, and the change is audited with the old and
-new provenance — never the numbers themselves.
+new provenance — never the numbers themselves. In the same transaction the person's integrated number is
+marked for re-acquisition (:mod:`jutaku.linkage.reacquire`): the next linkage request asks again with the
+new number, and no inquiry is made about the person until the answer arrives (``X08``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.domain import my_number
+from jutaku.linkage import reacquire
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 
@@ -71,6 +74,8 @@ def change_number(person_id: str, new_number: str, *, actor: Actor, reason: str,
         record_.job_id = None
         record_.registered_at = datetime.now(UTC)
         record_.save()
+        linkage = reacquire.mark(record_.person_id, now=record_.registered_at)
         record(AuditEvent.NUMBER_CHANGE, actor=actor, objects=[person_id],
-               detail={"reason": reason.strip()[:500], "old_source": before["source"], "new_source": "change"})
+               detail={"reason": reason.strip()[:500], "old_source": before["source"], "new_source": "change",
+                       **linkage})
     return NumberChange(person_id, changed=True)

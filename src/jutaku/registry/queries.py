@@ -44,6 +44,7 @@ from jutaku.linkage.models import InquiryRequest, IntegratedNumber, LinkageReque
 from jutaku.registry.models import Filing, MyNumberRecord, Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 from jutaku.retention.models import DeletionRecord
+from jutaku.subjects.suspension import Suspension, suspension_of
 
 #: Most persons one search shows; more matches give a note asking for narrower criteria.
 SEARCH_LIMIT: Final = 50
@@ -323,6 +324,8 @@ class PersonFile:
     follow_up: list[Row]
     deletions: list[Row]
     truncated: bool
+    #: The use suspension in force (利用停止中, seed V-1), or ``None``.
+    suspension: Suspension | None = None
 
 
 def may_see_non_disclosure(actor: Actor) -> bool:
@@ -337,9 +340,9 @@ def _labels(p: Person) -> dict[str, str]:
 
 
 def _integrated(p: Person) -> str:
-    linked = IntegratedNumber.objects.filter(person=p).values_list("linked_at", flat=True).first()
-    if linked is not None:
-        return "取得済"
+    held = IntegratedNumber.objects.filter(person=p).values_list("reacquire_since", flat=True)
+    if held:
+        return "取得済" if held[0] is None else "再取得待ち（個人番号の変更後、新しい番号で再取得します）"
     last = LinkageRequest.objects.filter(person=p).order_by("-id").values_list("state", flat=True).first()
     if last == LinkageRequest.State.OPEN:
         return "依頼中"
@@ -410,7 +413,7 @@ def person_file(pk: int, *, actor: Actor) -> PersonFile | None:
         integrated=_integrated(person), filings=filings[:DETAIL_LIMIT],
         non_disclosure={"flag": person.non_disclosure, "since": person.non_disclosure_since} if shown else None,
         inquiries=inquiries[:DETAIL_LIMIT], juki=juki[:DETAIL_LIMIT], follow_up=follow_up, deletions=deletions,
-        truncated=max(len(inquiries), len(juki), len(filings)) > DETAIL_LIMIT)
+        truncated=max(len(inquiries), len(juki), len(filings)) > DETAIL_LIMIT, suspension=suspension_of(person.pk))
     with transaction.atomic():
         record(AuditEvent.PERSON_VIEW, actor=actor, objects=[person.person_id],
                detail={"number": file.number.state})

@@ -2,7 +2,8 @@
 
 * **propose** lists persons who still hold specific personal information (a My Number or an integrated
   number) and whose register status says it is no longer needed: moved out (理由 1), withdrawn or failed
-  (2), deceased for longer than the configured period (3), or with a handled use-suspension request (4).
+  (2), deceased for longer than the configured period (3), or whose use is suspended (4: a handled
+  use-suspension request, not lifted, :func:`jutaku.subjects.suspension.suspended_persons`).
 * **request** reads a deletion list (layout ``deletion-targets``) whole: any malformed row, unknown
   person, or a reason that contradicts the register (e.g. 退去 for a current resident) refuses the whole
   list — deletion cannot be undone. The list becomes one dual-control approval request.
@@ -47,7 +48,7 @@ from jutaku.juki.models import JukiResult
 from jutaku.linkage.models import InquiryResult, IntegratedNumber
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.retention.models import DeletionRecord, DeletionTarget
-from jutaku.subjects.service import suspended_persons
+from jutaku.subjects.suspension import suspended_persons
 
 KIND: Final = "bulk-deletion"
 DECEASED_AFTER_DAYS: Final = 90

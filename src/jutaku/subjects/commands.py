@@ -1,4 +1,4 @@
-"""`jutaku requests record|handle|disclose|list`: 開示・訂正・利用停止請求."""
+"""`jutaku requests record|handle|disclose|lift`: 開示・訂正・利用停止請求."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def record_cmd(person_id: str, kind: str, received: datetime | None, note: str) 
 @click.option("--note", default="")
 @requires(Permission.REQUESTS_HANDLE)
 def handle_cmd(request_id: int, refuse: bool, note: str) -> None:
-    """Close a request (a handled use-suspension makes the person a deletion candidate, 理由 4)."""
+    """Close a request. A handled use-suspension stops every use of the person's data at once (left out of
+    every outbound file, X07) and makes the person a deletion candidate (理由 4)."""
     from jutaku.subjects.service import SubjectRequestError, handle
 
     try:
@@ -64,3 +65,20 @@ def disclose_cmd(request_id: int, out: Path) -> None:
     except SubjectRequestError as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"開示書: {report.path} (アクセス記録 {report.accesses} 件, sha256 {report.sha256})")
+
+
+@requests_group.command(name="lift")
+@click.argument("request_id", type=int)
+@click.option("--reason", required=True, help="解除の理由（個人番号は書かない）")
+@requires(Permission.REQUESTS_HANDLE)
+def lift_cmd(request_id: int, reason: str) -> None:
+    """Ask to lift a handled use suspension; a different supervisor approves it (`jutaku approvals approve ID`)."""
+    from jutaku.accounts.errors import AccountsError
+    from jutaku.subjects.suspension import LiftRefused, request_lift
+
+    try:
+        approval = request_lift(request_id, actor=current_actor(), reason=reason)
+    except (LiftRefused, AccountsError) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"承認依頼 #{approval.pk} を作成しました（請求 #{request_id} の利用停止の解除）: "
+               f"別の責任者が jutaku approvals approve {approval.pk} で承認すると解除されます。")

@@ -18,6 +18,7 @@ class SubjectRequest(models.Model):
         RECEIVED = "received", "受付"
         HANDLED = "handled", "対応済"
         REFUSED = "refused", "不承認"
+        LIFTED = "lifted", "解除済"  # a handled use suspension, lifted under dual control
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="subject_requests")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -27,13 +28,18 @@ class SubjectRequest(models.Model):
     handled_by = models.CharField(max_length=150, blank=True)
     handled_at = models.DateTimeField(null=True)
     note = models.CharField(max_length=400, blank=True)  # never a number (checked by the service)
+    #: Lifting a handled use suspension (利用停止の解除): who asked, who approved it, when (the approval).
+    lifted_at = models.DateTimeField(null=True)
+    lift_approval = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(kind__in=["disclosure", "correction", "suspension"]),
                                    name="subject_request_kind_valid"),
-            models.CheckConstraint(condition=models.Q(state__in=["received", "handled", "refused"]),
+            models.CheckConstraint(condition=models.Q(state__in=["received", "handled", "refused", "lifted"]),
                                    name="subject_request_state_valid"),
+            models.CheckConstraint(condition=~models.Q(state="lifted") | models.Q(kind="suspension"),
+                                   name="subject_request_only_suspensions_lifted"),
         ]
 
     def __str__(self) -> str:

@@ -4,8 +4,9 @@ Every request is recorded when received and closed when handled (both audited). 
 is answered with a Japanese HTML report of what is held about the person — the register entry, the
 number (masked to its last four digits) and where it came from, the integrated number (masked), every
 inquiry and Juki-net query with dates and information codes, and who accessed the person's records
-(from the audit trail). A handled use-suspension request makes the person a deletion candidate (理由 4,
-:mod:`jutaku.retention.deletion`); a correction is carried out through `jutaku numbers change`
+(from the audit trail). A handled use-suspension request stops every use of the person's data at once
+and makes the person a deletion candidate (理由 4, :mod:`jutaku.retention.deletion`) until it is lifted
+under dual control or the data are deleted (:mod:`jutaku.subjects.suspension`); a correction is carried out through `jutaku numbers change`
 (supervisor, reason, audited). Notes and reports never hold a full number.
 """
 
@@ -92,11 +93,6 @@ def handle(request_id: int, *, actor: Actor, refuse: bool = False, note: str = "
         record(AuditEvent.SUBJECT_HANDLE, actor=actor,
                objects=[request.person.person_id, f"subject-request:{request.pk}"], outcome=request.state)
     return request
-
-
-def suspended_persons() -> set[int]:
-    """Persons with a handled use-suspension request (deletion reason 4)."""
-    return set(SubjectRequest.objects.filter(kind="suspension", state="handled").values_list("person_id", flat=True))
 
 
 def _jst(moment: datetime | None) -> str:

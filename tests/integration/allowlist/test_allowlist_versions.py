@@ -57,3 +57,61 @@ def test_a_bad_file_changes_nothing_and_is_in_the_ledger_with_its_code(tmp_path:
     assert exc.value.code == "R_ALLOWLIST"
     assert not AllowListVersion.objects.exists()
     assert MediaLedgerEntry.objects.get(interface="allowlist").outcome == "R_ALLOWLIST"
+
+
+# --- packaged versions: the correction ships as a new version (issue 12 item 7) ---------------------
+
+CORRECTED = resources.files("jutaku.data").joinpath("allowlist-v2.csv").read_bytes()
+
+
+def _sha(data: bytes) -> str:
+    from jutaku.formats.allowlist import parse_allowlist
+
+    return parse_allowlist(data).sha256
+
+
+def test_the_packaged_correction_needs_no_consent_for_resident_record_information_only() -> None:
+    from jutaku.formats.allowlist import parse_allowlist
+
+    old = {(r.housing_category, r.procedure_code, r.info_code): r for r in parse_allowlist(PACKAGED).rules}
+    new = {(r.housing_category, r.procedure_code, r.info_code): r for r in parse_allowlist(CORRECTED).rules}
+    assert set(old) == set(new)
+    changed = {key for key in old if old[key] != new[key]}
+    assert changed and all(key[2] == "TM99000000000002" for key in changed)
+    assert all(not new[key].requires_consent and old[key].requires_consent for key in changed)
+    assert not any(r.requires_consent for k, r in new.items() if k[2] == "TM99000000000002")
+
+
+def test_an_upgrade_moves_an_older_packaged_version_to_the_newest_once_and_never_an_operators_list() -> None:
+    from jutaku.allowlist.service import upgrade_packaged
+
+    # A home initialised before the correction: only the first packaged version was ever loaded.
+    load_allowlist(PACKAGED, file_name="allowlist.csv (packaged)", actor=SUPERVISOR, note="packaged starting list")
+    upgraded = upgrade_packaged(SUPERVISOR)
+    assert upgraded is not None and not upgraded.unchanged and upgraded.sha256 == _sha(CORRECTED)
+    assert AllowListVersion.objects.get(active=True).sha256 == _sha(CORRECTED)
+    load = AuditRecord.objects.filter(event="allowlist:load").order_by("-seq").first()
+    assert load is not None and _sha(CORRECTED) in load.detail
+    assert upgrade_packaged(SUPERVISOR) is None  # idempotent
+
+    # The operator deliberately goes back to the first list: a later upgrade leaves that decision alone.
+    load_allowlist(PACKAGED, file_name="allowlist.csv", actor=SUPERVISOR, note="審査の結果")
+    assert upgrade_packaged(SUPERVISOR) is None
+    assert AllowListVersion.objects.get(active=True).sha256 == _sha(PACKAGED)
+
+
+def test_an_upgrade_never_replaces_a_list_the_operator_loaded() -> None:
+    from jutaku.allowlist.service import upgrade_packaged
+
+    lines = PACKAGED.decode("utf-8-sig").splitlines()
+    own = load_allowlist(("\n".join(lines[:5]) + "\n").encode(), file_name="reviewed.csv", actor=SUPERVISOR)
+    assert upgrade_packaged(SUPERVISOR) is None
+    assert AllowListVersion.objects.get(active=True).pk == own.version_id
+
+
+def test_a_new_home_starts_from_the_newest_packaged_version() -> None:
+    from jutaku.allowlist.service import upgrade_packaged
+
+    first = upgrade_packaged(SUPERVISOR)
+    assert first is not None and first.sha256 == _sha(CORRECTED)
+    assert AllowListVersion.objects.count() == 1

@@ -141,6 +141,7 @@ def test_a_made_up_request_is_not_found(signed_in: SignedIn) -> None:
     clerk = signed_in("registrar")
     assert clerk.post("/subjects/999999/close/", {"outcome": "handled"}, form=PAGE).status_code == 404
     assert clerk.post("/subjects/999999/disclose/", form=PAGE).status_code == 404
+    assert clerk.post("/subjects/999999/lift/", {"reason": "取り下げ"}, form=PAGE).status_code == 404
     assert not Task.objects.exists()
 
 
@@ -148,7 +149,43 @@ def test_the_actions_need_post_and_a_csrf_token(signed_in: SignedIn, person: str
     clerk = signed_in("registrar")
     record(clerk, person)
     request = SubjectRequest.objects.get()
-    for url in ("/subjects/record/", f"/subjects/{request.pk}/close/", f"/subjects/{request.pk}/disclose/"):
+    for url in ("/subjects/record/", f"/subjects/{request.pk}/close/", f"/subjects/{request.pk}/disclose/",
+                f"/subjects/{request.pk}/lift/"):
         assert clerk.get(url).status_code == 405, url
         assert clerk.client.post(url, {"outcome": "handled"}).status_code == 403, url
     assert SubjectRequest.objects.get().state == "received" and not Task.objects.exists()
+
+
+def test_a_handled_suspension_shows_on_the_person_page_until_a_supervisor_approves_its_lift(
+        signed_in: SignedIn, person: str) -> None:
+    """Issue 12 item 2: the person detail screen says 利用停止中; the lift is asked for on this screen and
+    takes effect only when a different supervisor approves it on 承認待ち (dual control, audited)."""
+    from jutaku.accounts.models import Approval
+    from jutaku.registry.models import Person
+
+    clerk = signed_in("registrar")
+    pk = Person.objects.get(person_id=person).pk
+    detail = f"/persons/{pk}/"
+    record(clerk, person, kind="suspension")
+    request = SubjectRequest.objects.get()
+    assert "利用停止中" not in clerk.get(detail).content.decode()  # received is not yet handled
+    clerk.post(f"/subjects/{request.pk}/close/", {"outcome": "handled"}, form=PAGE)
+    page = clerk.get(detail).content.decode()
+    assert 'data-testid="suspension"' in page and "利用停止中" in page and f"利用停止請求 #{request.pk}" in page
+    assert f"/subjects/{request.pk}/lift/" in clerk.get(PAGE).content.decode()
+
+    assert clerk.post(f"/subjects/{request.pk}/lift/", {"reason": ""}, form=PAGE).status_code == 302
+    assert "理由を入力してください" in clerk.get(PAGE).content.decode() and not Approval.objects.exists()
+    clerk.post(f"/subjects/{request.pk}/lift/", {"reason": "本人が請求を取り下げたため"}, form=PAGE)
+    approval = Approval.objects.get(kind="suspension-lift")
+    assert "解除が承認待ちです" in clerk.get(detail).content.decode()
+    supervisor = signed_in("supervisor")
+    queue = supervisor.get("/approvals/").content.decode()
+    assert "利用停止の解除" in queue and f"請求 #{request.pk}" in queue and person not in queue
+    supervisor.step_up()
+    assert supervisor.post(f"/approvals/{approval.pk}/approve/", form="/approvals/").status_code == 302
+    request.refresh_from_db()
+    assert request.state == "lifted" and request.lift_approval == approval.pk
+    assert AuditRecord.objects.filter(event="subject:lift", username=supervisor.username).count() == 1
+    assert "利用停止中" not in clerk.get(detail).content.decode()
+    assert f"/subjects/{request.pk}/lift/" not in clerk.get(PAGE).content.decode()

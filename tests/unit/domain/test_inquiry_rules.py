@@ -11,10 +11,12 @@ from jutaku.domain.inquiry import (
     EXCLUSION_LABELS,
     INFO_ITEMS,
     OUTCOME_LABELS,
+    PRECEDENCE,
     Candidate,
     Exclusion,
     Held,
     InquiryOutcome,
+    contact_information,
     decide,
     discrepancies,
     exclusion,
@@ -23,7 +25,8 @@ from jutaku.domain.inquiry import (
 
 INFO = st.sampled_from([f"TM990000000000{k}" for k in INFO_ITEMS])
 PERMITTED = st.dictionaries(INFO, st.booleans(), max_size=7)
-candidates = st.builds(Candidate, st.booleans(), st.booleans(), st.booleans(), st.booleans())
+candidates = st.builds(Candidate, st.booleans(), st.booleans(), st.booleans(), st.booleans(),
+                       suspended=st.booleans(), reacquiring=st.booleans())
 
 
 @given(candidates, PERMITTED, st.sets(INFO))
@@ -35,21 +38,58 @@ def test_requested_codes_are_permitted_consented_and_new_and_a_reason_is_given_o
         assert code in permitted and code not in already and (c.consent or not permitted[code])
     if codes:
         assert c.current and c.has_number and c.has_integrated_number
+        assert not c.suspended and not c.reacquiring
         # Nothing permitted, consented and new is left out.
         assert set(codes) == {k for k, needs in permitted.items() if (c.consent or not needs) and k not in already}
 
 
+def _applies(code: Exclusion, c: Candidate, permitted: dict[str, bool], already: set[str]) -> bool:
+    """Whether ``code``'s condition holds, on its own (independent of the rule's order)."""
+    consented = {k for k, needs in permitted.items() if c.consent or not needs}
+    return {
+        Exclusion.SUSPENDED: c.suspended, Exclusion.NOT_PERMITTED: not permitted, Exclusion.NOT_CURRENT: not c.current,
+        Exclusion.NO_NUMBER: not c.has_number, Exclusion.NO_INTEGRATED_NUMBER: not c.has_integrated_number,
+        Exclusion.REACQUIRING: c.reacquiring, Exclusion.NO_CONSENT: not consented,
+        Exclusion.ALREADY_REQUESTED: consented <= already,
+    }[code]
+
+
 @given(candidates, PERMITTED, st.sets(INFO))
-def test_the_lowest_reason_wins(c: Candidate, permitted: dict[str, bool], already: set[str]) -> None:
+def test_the_first_applicable_reason_in_precedence_order_is_given(c: Candidate, permitted: dict[str, bool],
+                                                                  already: set[str]) -> None:
     _, reason = exclusion(c, permitted, already)
-    if not permitted:
-        assert reason is Exclusion.NOT_PERMITTED
-    elif not c.current:
-        assert reason is Exclusion.NOT_CURRENT
-    elif not c.has_number:
-        assert reason is Exclusion.NO_NUMBER
-    elif not c.has_integrated_number:
-        assert reason is Exclusion.NO_INTEGRATED_NUMBER
+    first = next((code for code in PRECEDENCE if _applies(code, c, permitted, already)), None)
+    assert reason is first
+    assert set(PRECEDENCE) == set(Exclusion) and len(PRECEDENCE) == len(Exclusion)
+
+
+@given(candidates, PERMITTED, st.sets(INFO))
+def test_a_suspended_person_is_never_asked_about_and_always_says_why(c: Candidate, permitted: dict[str, bool],
+                                                                     already: set[str]) -> None:
+    """Seed V-1: a handled 利用停止請求 stops use at once, whatever else holds (X07 overrides)."""
+    codes, reason = exclusion(Candidate(c.current, c.has_number, c.has_integrated_number, c.consent,
+                                        suspended=True, reacquiring=c.reacquiring), permitted, already)
+    assert codes == [] and reason is Exclusion.SUSPENDED
+
+
+@given(candidates, PERMITTED, st.sets(INFO))
+def test_a_number_awaiting_reacquisition_is_never_used(c: Candidate, permitted: dict[str, bool],
+                                                       already: set[str]) -> None:
+    codes, reason = exclusion(Candidate(c.current, c.has_number, c.has_integrated_number, c.consent,
+                                        suspended=c.suspended, reacquiring=True), permitted, already)
+    assert codes == [] and reason in (Exclusion.SUSPENDED, Exclusion.NOT_PERMITTED, Exclusion.NOT_CURRENT,
+                                      Exclusion.NO_NUMBER, Exclusion.NO_INTEGRATED_NUMBER, Exclusion.REACQUIRING)
+
+
+@given(candidates, PERMITTED, st.sets(INFO))
+def test_household_members_get_only_information_that_needs_no_consent(c: Candidate, permitted: dict[str, bool],
+                                                                      already: set[str]) -> None:
+    """Seed II-3 ⑧: 同一住所の者 are asked for 連絡先等情報 (no consent needed), never 業務関係情報."""
+    member = Candidate(c.current, c.has_number, c.has_integrated_number, False, suspended=c.suspended,
+                       reacquiring=c.reacquiring)
+    codes, _ = exclusion(member, contact_information(permitted), already)
+    assert all(not permitted[code] for code in codes)
+    assert contact_information(permitted) == {k: False for k, needs in permitted.items() if not needs}
 
 
 @given(INFO, st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=9))

@@ -174,6 +174,14 @@ def _made(facts: Mapping[str, Any], path: Path | None, written: int, sha256: str
             "SHA-256": sha256}
 
 
+def _offer_exclusions(ctx: TaskContext, job_id: int, excluded: int, name: str) -> dict[str, str]:
+    """The exclusion list of a request file's job (persons left out, X07), offered when it has rows."""
+    if not excluded:
+        return {}
+    rows = _offer_list(ctx, job_id, f"exclusions-{name}", "対象外リスト（利用停止中）")
+    return {"対象外（利用停止中 X07）": f"{rows:,} 件"}
+
+
 @kind("linkage-request", "統合利用番号取得要求ファイルの作成", _P.LINKAGE_RUN)
 def linkage_request(ctx: TaskContext) -> TaskOutcome:
     from jutaku.linkage.requests import request_linkage
@@ -181,7 +189,7 @@ def linkage_request(ctx: TaskContext) -> TaskOutcome:
     result = request_linkage(ctx.out / f"linkage-request-{ctx.task.pk}.csv", actor=ctx.actor,
                              encrypt=not ctx.params.get("plain"))
     _offer_made(ctx, result.path, "統合利用番号取得要求ファイル", _P.LINKAGE_RUN)
-    facts = {"新規要求": f"{result.created:,} 件"}
+    facts = {"新規要求": f"{result.created:,} 件", **_offer_exclusions(ctx, result.job_id, result.excluded, "linkage-request")}
     if result.without_number:
         facts["個人番号削除済のため送付しなかった要求"] = f"{result.without_number:,} 件"
     summary = _made(facts, result.path, result.written, result.sha256, "送付する要求はありません（作成していません）")
@@ -201,6 +209,8 @@ def inquiry_create(ctx: TaskContext) -> TaskOutcome:
         _offer_list(ctx, result.job_id, f"exclusions-{KIND}", "照会対象外リスト")
     facts = {"手続・年度": f"{procedure} {year}年度", "照会要求": f"{result.counts.get('requests', 0):,} 件",
              "照会対象者": f"{result.counts.get('persons', 0):,} 人"}
+    if result.counts.get("household"):
+        facts["同一世帯の照会対象者（連絡先等情報）"] = f"{result.counts['household']:,} 人"
     summary = {**excluded, **_made(facts, result.path, result.written, result.sha256,
                                    "送付する照会要求はありません（作成していません）")}
     return TaskOutcome(summary=summary, message=f"ジョブ #{result.job_id} が完了しました。")
@@ -214,19 +224,25 @@ def juki_request(ctx: TaskContext) -> TaskOutcome:
     result = request_juki(year, ctx.out / f"juki-{year}-{ctx.task.pk}.csv", actor=ctx.actor,
                           encrypt=not ctx.params.get("plain"))
     _offer_made(ctx, result.path, "住基ネット照会ファイル", _P.JUKI_CREATE)
-    facts = {"年度": f"{year}年度", "新規照会": f"{result.created:,} 件"}
+    facts = {"年度": f"{year}年度", "新規照会": f"{result.created:,} 件",
+             **_offer_exclusions(ctx, result.job_id, result.excluded, "juki-request")}
     summary = _made(facts, result.path, result.written, result.sha256, "送付する照会はありません（作成していません）")
     return TaskOutcome(summary=summary, message=f"ジョブ #{result.job_id} が完了しました。")
 
 
 @kind("business-export", "業務システム連携ファイルの作成", _P.EXPORT_BUSINESS)
 def business_export(ctx: TaskContext) -> TaskOutcome:
-    from jutaku.linkage.export import run_export
+    from jutaku.linkage.export import run_export, write_exclusions
 
     approval_id = int(ctx.params["approval_id"])
     result = run_export(approval_id, ctx.out / f"business-export-{approval_id}.csv", actor=ctx.actor,
                         encrypt=bool(ctx.params.get("encrypt")))
     _offer_made(ctx, result.path, "業務システム連携ファイル", _P.EXPORT_BUSINESS)
-    summary = _made({"承認依頼": f"#{approval_id}", "対象者": f"{result.persons:,} 人"}, result.path, result.rows,
-                    result.sha256, "")
+    facts = {"承認依頼": f"#{approval_id}", "対象者": f"{result.persons:,} 人"}
+    if result.excluded:
+        path, info = write_exclusions(result, ctx.out / f"exclusions-business-export-{approval_id}.csv", actor=ctx.actor)
+        _drop_manifest(path)
+        ctx.offer(path, "対象外リスト（利用停止中）", _P.REJECTIONS_VIEW)
+        facts["対象外（利用停止中 X07）"] = f"{info.rows:,} 件"
+    summary = _made(facts, result.path, result.rows, result.sha256, "")
     return TaskOutcome(summary=summary, message="業務システム連携ファイルを作成しました（個人番号・団体内統合利用番号は含みません）。")

@@ -49,6 +49,8 @@ def payload_summary(payload: Mapping[str, Any]) -> str:
         parts.append(f"事務手続 {str(payload['procedure'])[:20]}")
     if isinstance(payload.get("year"), int):
         parts.append(f"{payload['year']} 年度")
+    if isinstance(payload.get("subject_request"), int):
+        parts.append(f"請求 #{payload['subject_request']}")
     if "username" in payload:
         parts.append(f"利用者 {str(payload['username'])[:150]}")
     if isinstance(payload.get("add"), list):

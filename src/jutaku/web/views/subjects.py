@@ -1,7 +1,8 @@
 """開示請求: disclosure, correction and use-suspension requests of the persons themselves (PIA: 対応・記録).
 
-Record a request as received, close it (対応済 / 不承認), and produce the disclosure report of a
-disclosure request — the services of `jutaku requests record|handle|disclose`. The report is written by a
+Record a request as received, close it (対応済 / 不承認), produce the disclosure report of a disclosure
+request, and ask to lift a handled use suspension (a different supervisor approves it on 承認待ち) — the
+services of `jutaku requests record|handle|disclose|lift`. The report is written by a
 task and offered as a one-time download (an attachment, never shown in the app). What a user typed is
 shown back on an error only when it cannot hold a number (a 10-digit 個人ID, a date): a note the service
 refused may contain one.
@@ -17,10 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
+from jutaku.accounts.errors import AccountsError
 from jutaku.accounts.permissions import Permission
 from jutaku.domain.wareki import jst_date
 from jutaku.subjects.models import SubjectRequest
 from jutaku.subjects.service import SubjectRequestError, handle, record_request
+from jutaku.subjects.suspension import LiftRefused, request_lift
 from jutaku.web.access import not_found, requires
 from jutaku.web.submit import start
 from jutaku.web.task_kinds import subjects as tasks
@@ -44,6 +47,7 @@ def _page(request: HttpRequest, *, error: str = "", form: dict[str, str] | None 
         "title": "開示請求", "requests": listed[:RECENT], "error": error, "kinds": SubjectRequest.Kind.choices,
         "states": SubjectRequest.State.choices, "state": state, "received": SubjectRequest.State.RECEIVED,
         "disclosure": SubjectRequest.Kind.DISCLOSURE, "note_max": NOTE_MAX,
+        "suspension": SubjectRequest.Kind.SUSPENSION, "handled": SubjectRequest.State.HANDLED,
         "form": form or {"received_on": _today().isoformat()}}, status=status)
 
 
@@ -114,9 +118,26 @@ def disclose(request: HttpRequest, request_id: int) -> HttpResponse:
     return start(request, tasks.DISCLOSE, params={"request_id": request_id})
 
 
+@requires(Permission.REQUESTS_HANDLE, methods=("POST",))
+def lift(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Ask to lift a handled use suspension (dual control: the approval lifts it)."""
+    if not SubjectRequest.objects.filter(pk=request_id).exists():
+        return not_found(request)
+    try:
+        approval = request_lift(request_id, actor=request.actor,  # type: ignore[attr-defined]
+                                reason=str(request.POST.get("reason", "")).strip()[:NOTE_MAX])
+    except (LiftRefused, AccountsError) as exc:
+        messages.error(request, str(exc))  # the reason typed is not shown again
+    else:
+        messages.success(request, f"承認依頼 #{approval.pk}（利用停止の解除）を作成しました。"  # type: ignore[attr-defined]
+                                  "別の責任者が承認すると解除されます。")
+    return redirect("web:subject-requests")
+
+
 urlpatterns: list[URLPattern] = [
     path("subjects/", index, name="subject-requests"),
     path("subjects/record/", record, name="subject-record"),
     path("subjects/<int:request_id>/close/", close, name="subject-close"),
     path("subjects/<int:request_id>/disclose/", disclose, name="subject-disclose"),
+    path("subjects/<int:request_id>/lift/", lift, name="subject-lift"),
 ]
