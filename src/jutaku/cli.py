@@ -24,6 +24,7 @@ COMMANDS = [
     ("jutaku.accounts.commands", "users"),
     ("jutaku.accounts.admin_commands", "terminals"),
     ("jutaku.accounts.admin_commands", "approvals"),
+    ("jutaku.accounts.admin_commands", "install"),
     ("jutaku.registry.commands", "import_group"),
     ("jutaku.registry.commands", "register_group"),
     ("jutaku.registry.commands", "numbers_group"),

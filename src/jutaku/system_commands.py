@@ -12,6 +12,7 @@ import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.clikit import requires
+from jutaku.domain.installation import DEFAULT_DAYS, MAX_DAYS
 
 
 def initialise_home(home: Path, *, mode: str) -> list[str]:
@@ -62,10 +63,13 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
               type=click.Choice(["bureau", "kosha", "subcontractor", "vendor"]))
 @click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="終了日（既定: 1年後）")
 @click.option("--qr-svg", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--window-days", type=click.IntRange(1, MAX_DAYS), default=DEFAULT_DAYS, show_default=True,
+              help=f"設置期間の日数（1〜{MAX_DAYS}）: この間に2人目のセキュリティ管理者を作成する")
 @requires(Permission.SYSTEM_INIT)
 def init(admin: str | None, full_name: str | None, staff_id: str | None, organisation: str, end: datetime | None,
-         qr_svg: Path | None) -> None:
-    """Create the home (JUTAKU_HOME): keys (0600), secret, database schema, console terminals, first admin."""
+         qr_svg: Path | None, window_days: int) -> None:
+    """Create the home (JUTAKU_HOME): keys (0600), secret, database schema, console terminals, first admin
+    and the installation window (ADR 0015)."""
     from jutaku import config
     from jutaku.accounts import bootstrap
     from jutaku.clikit import current_actor
@@ -78,17 +82,17 @@ def init(admin: str | None, full_name: str | None, staff_id: str | None, organis
         click.echo(f"  created {item}")
     click.echo("database schema up to date")
     if admin is not None:
-        _first_admin(admin, full_name, staff_id, organisation, end, qr_svg)
+        _first_admin(admin, full_name, staff_id, organisation, end, qr_svg, window_days)
     elif not bootstrap.has_users():
         click.echo("利用者がいません。最初のセキュリティ管理者を作成してください: "
                    "jutaku init --admin 利用者名 --full-name 氏名 --staff-id 職員番号")
 
 
 def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organisation: str,
-                 end: datetime | None, qr_svg: Path | None) -> None:
+                 end: datetime | None, qr_svg: Path | None, window_days: int) -> None:
     from django.utils import timezone
 
-    from jutaku.accounts import bootstrap
+    from jutaku.accounts import bootstrap, installation
     from jutaku.accounts.commands import read_new_password, show_enrolment
     from jutaku.accounts.errors import AccountsError
     from jutaku.accounts.passwords import POLICY_TEXT
@@ -102,11 +106,16 @@ def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organi
     try:
         created = bootstrap.create_first_admin(admin, read_new_password(), full_name=full_name, staff_id=staff_id,
                                                organisation=organisation, start_date=today, end_date=end_date,
-                                               actor=current_actor())
+                                               actor=current_actor(), window_days=window_days)
     except AccountsError as exc:
         raise Refused(str(exc)) from None
     click.echo(f"セキュリティ管理者 {admin} を作成しました（終了日 {end_date}）。")
     show_enrolment(created.enrolment, qr_svg)
+    deadline = timezone.localtime(installation.deadline())
+    click.echo(f"設置期間を開始しました（{deadline:%Y-%m-%d %H:%M} まで）。この間に {admin} がサインインし、"
+               "2人目のセキュリティ管理者を jutaku users create … --role security_admin で作成してください。"
+               "その付与は二者承認なしで記録され、設置期間はその時点で終了します。以後、セキュリティ管理者と"
+               "責任者の付与はすべて別のセキュリティ管理者の承認が必要です（docs/runbooks/first-install.md）。")
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""`jutaku terminals ...` and `jutaku approvals ...` (security_admin, supervisor)."""
+"""`jutaku terminals ...`, `jutaku approvals ...` (security_admin, supervisor) and `jutaku install status`."""
 
 from __future__ import annotations
 
@@ -97,3 +97,34 @@ def reject(approval_id: int) -> None:
 
     _call(svc.reject, approval_id, actor=current_actor())
     click.echo(f"承認依頼 #{approval_id} を却下しました。")
+
+
+@click.group(name="install")
+def install() -> None:
+    """設置期間（新しいホームで2人目のセキュリティ管理者を作成する期間）。"""
+
+
+@install.command(name="status")
+@requires(Permission.ACCESS_REVIEW)
+def install_status() -> None:
+    """設置期間の状態（開始・期限・終了とその理由、セキュリティ管理者の人数）。"""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from jutaku.accounts.installation import Status, status
+
+    shown = _call(status, actor=current_actor())
+    assert isinstance(shown, Status)  # noqa: S101
+
+    def when(value: datetime | None) -> str:
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value is not None else "—"
+
+    click.echo(f"設置期間: {shown.label}")
+    if shown.opened_at is not None:
+        click.echo(f"開始: {when(shown.opened_at)}（{shown.opened_by}）")
+        click.echo(f"期限: {when(shown.deadline)}")
+    if shown.reason_label:
+        by = f"（{shown.closed_by}）" if shown.closed_by else ""
+        click.echo(f"終了: {when(shown.closed_at)}{by} 理由: {shown.reason_label}")
+    click.echo(f"セキュリティ管理者（有効）: {shown.admins} 人")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -128,10 +129,18 @@ def create(username: str, full_name: str, staff_id: str, organisation: str, role
     created = _call(create_user, new, password, actor=current_actor(), reason=reason)
     assert isinstance(created, Created)  # noqa: S101
     click.echo(f"利用者 {username} を作成しました（役割: {', '.join(created.user.roles) or 'なし'}）。")
+    if created.installed:
+        click.echo(f"設置期間中の付与: {_labels(created.installed)} を二者承認なしで付与しました（監査証跡に記録）。")
+    if created.window_closed:
+        click.echo("設置期間を終了しました。以後、セキュリティ管理者と責任者の付与は別のセキュリティ管理者の承認が必要です。")
     if created.approval is not None:
         click.echo(f"役割 {', '.join(created.approval.payload['add'])} は二者承認待ちです（承認依頼 "
                    f"#{created.approval.pk}、別のセキュリティ管理者が jutaku approvals approve で承認）。")
     show_enrolment(created.enrolment, qr_svg)
+
+
+def _labels(roles: Iterable[str]) -> str:
+    return "・".join(ROLE_LABELS[Role(r)] for r in roles)
 
 
 def _day(value: object) -> date | None:

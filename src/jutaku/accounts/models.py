@@ -178,3 +178,36 @@ class Approval(models.Model):  # type: ignore[misc]
 
     def __str__(self) -> str:
         return f"approval {self.pk} {self.kind} {self.state}"
+
+
+class Installation(models.Model):  # type: ignore[misc]
+    """The installation window of this home (ADR 0015): one row, opened by ``jutaku init --admin``.
+
+    While open, a ``security_admin`` grant needs no second approver (there is none yet). Closing is
+    recorded here and on the audit trail, and the row's ``token`` is appended to a closure ledger outside
+    the database, so that restoring a backup taken while the window was open does not reopen it. A
+    database trigger (migration ``0003``) refuses any change to a closed row.
+    """
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32, unique=True)
+    opened_at = models.DateTimeField()
+    opened_by = models.CharField(max_length=150)
+    deadline = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=150, blank=True, default="")
+    close_reason = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        db_table = "accounts_installation"
+        constraints = (
+            models.CheckConstraint(condition=Q(id=1), name="accounts_installation_single_row"),
+            models.CheckConstraint(condition=Q(deadline__gt=F("opened_at")), name="accounts_installation_deadline"),
+            models.CheckConstraint(
+                condition=(Q(closed_at__isnull=True, close_reason="", closed_by="")
+                           | (Q(closed_at__isnull=False) & ~Q(close_reason="") & ~Q(closed_by=""))),
+                name="accounts_installation_closed_whole"),
+        )
+
+    def __str__(self) -> str:
+        return f"installation {self.opened_at:%Y-%m-%d} {'closed' if self.closed_at else 'open'}"

@@ -3,7 +3,8 @@
 Every change is one transaction with its audit record (before/after in ``detail``). Disabling or
 locking ends the account's sessions at once; role changes take effect on the next command because
 permissions are read from the database for every command. Granting security_admin or supervisor
-goes through dual control (:mod:`.approvals`, kind ``role_grant``).
+goes through dual control (:mod:`.approvals`, kind ``role_grant``), except the one grant the
+installation window of a new home admits: the second security_admin (:mod:`.installation`, ADR 0015).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from jutaku.accounts import approvals, passwords, sessions, totp
+from jutaku.accounts import approvals, installation, passwords, sessions, totp
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import AccountsError, require
 from jutaku.accounts.models import Approval, Organisation, RoleGrant, User
@@ -43,6 +44,8 @@ class Created:
     user: User
     enrolment: totp.Enrolment
     approval: Approval | None  # the pending grant of dual-control roles, if any
+    installed: tuple[str, ...] = ()  # dual-control roles the installation window granted at once
+    window_closed: bool = False  # this creation closed the installation window
 
 
 def check_roles(roles: Iterable[str], organisation: str) -> tuple[str, ...]:
@@ -78,9 +81,10 @@ def _check_new(new: NewUser) -> None:
 
 def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新規利用者",
                 dual_control: bool = True, demo: bool = False) -> Created:
-    """Create a named account with its TOTP device; dual-control roles become an approval request.
+    """Create a named account with its TOTP device; dual-control roles become an approval request,
+    unless the installation window admits them (the second security_admin of a new home).
 
-    ``dual_control=False`` only for the bootstrap of the first security_admin and for demo users.
+    ``dual_control=False`` only for test and benchmark factories (never reached from the CLI or web).
     """
     require(actor, Permission.USERS_MANAGE)
     _check_new(new)
@@ -89,11 +93,13 @@ def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新
         passwords.validate(password, probe)
     except passwords.WeakPassword as exc:
         raise AccountsError(" ".join(exc.messages)) from None
-    now = timezone.now()
     roles = check_roles(new.roles, new.organisation)
-    direct = [r for r in roles if not dual_control or r not in DUAL_CONTROL_ROLES]
-    deferred = [r for r in roles if r not in direct]
     with transaction.atomic():
+        now = timezone.now()
+        window = installation.lock(actor=actor, now=now)
+        installed = installation.admitted(window, roles, now=now) if dual_control else []
+        direct = [r for r in roles if not dual_control or r not in DUAL_CONTROL_ROLES or r in installed]
+        deferred = [r for r in roles if r not in direct]
         user = User(username=new.username, full_name=new.full_name.strip(), staff_id=new.staff_id.strip(),
                     organisation=new.organisation, start_date=new.start_date, end_date=new.end_date, demo=demo,
                     created_at=now, created_by=actor.username)
@@ -104,9 +110,11 @@ def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新
         record(AuditEvent.USER_CREATE, actor=actor, objects=[f"user:{user.pk}"],
                detail={"username": user.username, "organisation": user.organisation, "roles": ",".join(direct),
                        "start_date": str(new.start_date), "end_date": str(new.end_date), "demo": demo})
+        closed = installation.granted(window, user.username, user.pk, installed, actor=actor, now=now)
         approval = (approvals.request_approval(ROLE_GRANT, {"username": user.username, "add": deferred},
                                                actor=actor, reason=reason) if deferred else None)
-    return Created(user=user, enrolment=enrolment, approval=approval)
+    return Created(user=user, enrolment=enrolment, approval=approval, installed=tuple(installed),
+                   window_closed=closed)
 
 
 def _grant(user: User, roles: Iterable[str], actor: Actor) -> None:
@@ -128,19 +136,24 @@ def _state(user: User) -> str:
 
 
 def set_roles(username: str, roles: Iterable[str], *, actor: Actor, reason: str) -> Approval | None:
-    """Set the user's roles: removals and ordinary grants now; dual-control grants as a request."""
+    """Set the user's roles: removals and ordinary grants now; dual-control grants as a request, unless
+    the installation window admits them."""
     require(actor, Permission.USERS_MANAGE)
     with transaction.atomic():
+        now = timezone.now()
+        window = installation.lock(actor=actor, now=now)
         user = _locked_user(username)
         wanted = set(check_roles(roles, user.organisation))
         before = _state(user)
         current = set(user.roles)
-        add_now = {r for r in wanted - current if r not in DUAL_CONTROL_ROLES}
-        deferred = sorted(r for r in wanted - current if r in DUAL_CONTROL_ROLES)
         RoleGrant.objects.filter(user=user, role__in=current - wanted).delete()
+        installed = installation.admitted(window, sorted(wanted - current), now=now)
+        add_now = {r for r in wanted - current if r not in DUAL_CONTROL_ROLES or r in installed}
+        deferred = sorted(r for r in wanted - current if r not in add_now)
         _grant(user, add_now, actor)
         record(AuditEvent.USER_ROLES, actor=actor, objects=[f"user:{user.pk}"],
                detail={"before": before, "after": _state(user), "pending": ",".join(deferred)})
+        installation.granted(window, user.username, user.pk, installed, actor=actor, now=now)
         if not deferred:
             return None
         return approvals.request_approval(ROLE_GRANT, {"username": username, "add": deferred},

@@ -92,3 +92,7 @@ class AuditEvent(enum.StrEnum):
     FILE_EXPIRE = "file:expire"
     # Web UI: audit, users, statistics (issue 7 item 3)
     AUDIT_EXPORT = "audit:export"
+    # The installation window of a new home (issue 14 item 1, ADR 0015)
+    INSTALL_OPEN = "install:open"
+    INSTALL_GRANT = "install:grant"
+    INSTALL_CLOSE = "install:close"

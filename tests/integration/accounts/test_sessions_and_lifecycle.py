@@ -137,12 +137,12 @@ def test_auth01_no_active_account_is_generic_or_unlinked(make_user: MakeUser) ->
     from jutaku import config
     from jutaku.accounts.demo import create_demo_users
 
+    create_demo_users(config.load({"JUTAKU_MODE": "demo", "JUTAKU_HOME": str(config.get().home)}))  # a new home
     make_user("", "registrar")
-    create_demo_users(config.load({"JUTAKU_MODE": "demo", "JUTAKU_HOME": str(config.get().home)}))
     bad = User.objects.filter(disabled=False).filter(
         username__in=GENERIC_NAMES) | User.objects.filter(disabled=False, full_name="") | User.objects.filter(
         disabled=False, staff_id="")
-    assert bad.count() == 0 and User.objects.count() == 7
+    assert bad.count() == 0 and User.objects.count() == 8
 
 
 def test_demo_users_are_refused_in_production() -> None:

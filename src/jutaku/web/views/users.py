@@ -1,8 +1,8 @@
 """利用者管理 (security_admin): users, roles, terminals, the annual access review.
 
 Every change is one call of the accounts services the CLI uses (`jutaku users|terminals ...`); they check
-the permission, apply dual control to security_admin and supervisor grants, end sessions on disable or MFA
-reset, and write the audit record. The TOTP enrolment (QR code and base32 secret) is shown once, in the
+the permission, apply dual control to security_admin and supervisor grants (and the installation window of a
+new home, ADR 0015, shown on the list), end sessions on disable or MFA reset, and write the audit record. The TOTP enrolment (QR code and base32 secret) is shown once, in the
 answer to the POST that made it: it is never stored, logged, put in a message cookie or a URL.
 """
 
@@ -18,14 +18,15 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from jutaku.accounts import terminals
+from jutaku.accounts import installation, terminals
 from jutaku.accounts.errors import AccountsError
-from jutaku.accounts.models import Approval, Organisation, User
+from jutaku.accounts.models import Organisation, User
 from jutaku.accounts.passwords import POLICY_TEXT
 from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, ROLE_LABELS, Permission, Role
 from jutaku.accounts.review import review_table
 from jutaku.accounts.totp import Enrolment
 from jutaku.accounts.users import (
+    Created,
     NewUser,
     create_user,
     describe,
@@ -62,20 +63,25 @@ def _qr(enrolment: Enrolment) -> str:
 
 
 def _enrolment_page(request: HttpRequest, user: User, enrolment: Enrolment, *, title: str,
-                    approval: Approval | None = None) -> HttpResponse:
+                    created: Created | None = None) -> HttpResponse:
+    approval = created.approval if created is not None else None
     return render(request, "web/users/enrolment.html", {
         "title": title, "account": user, "qr": _qr(enrolment), "secret": enrolment.secret, "approval": approval,
         "roles": describe(user, timezone.localdate()).role_labels,
-        "pending": role_labels(approval.payload["add"]) if approval is not None else ""})
+        "pending": role_labels(approval.payload["add"]) if approval is not None else "",
+        "installed": role_labels(created.installed) if created is not None else "",
+        "window_closed": created is not None and created.window_closed})
 
 
 @requires(Permission.USERS_MANAGE)
 def users(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = [describe(u, today) for u in list_users(actor=request.actor)]  # type: ignore[attr-defined]
+    can_review = request.actor.can(Permission.ACCESS_REVIEW)  # type: ignore[attr-defined]
     return render(request, "web/users/list.html", {
         "title": "利用者管理", "rows": rows, "can_terminals": request.actor.can(Permission.TERMINALS_MANAGE),  # type: ignore[attr-defined]
-        "can_review": request.actor.can(Permission.ACCESS_REVIEW)})  # type: ignore[attr-defined]
+        "can_review": can_review,
+        "window": installation.status(actor=request.actor) if can_review else None})  # type: ignore[attr-defined]
 
 
 def _parse_new(data: QueryDict) -> tuple[NewUser | None, str, list[str]]:
@@ -117,8 +123,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                               reason=_text(request.POST, "reason", 500) or "新規利用者")
     except AccountsError as exc:
         return _create_form(request, [str(exc)])
-    return _enrolment_page(request, created.user, created.enrolment, title="利用者を作成しました",
-                           approval=created.approval)
+    return _enrolment_page(request, created.user, created.enrolment, title="利用者を作成しました", created=created)
 
 
 def _account(request: HttpRequest, user_id: int) -> User | None:
