@@ -44,13 +44,13 @@ def main() -> None:
         from jutaku.sim.linkage import answer_linkage
 
         world, out = Path(sys.argv[2]), Path(sys.argv[3])
-        sent = request_linkage(out / "link-req.csv", actor=SYSTEM)
+        sent = request_linkage(out / "link-req.csv", actor=SYSTEM, plain=True)
         answer_linkage(world, out / "link-req.csv", out / "link-ans.csv")
         print(sent.written, import_linkage_results(out / "link-ans.csv", actor=SYSTEM).job.counts)
     elif what == "inquiry-create":  # OUTFILE
         from jutaku.linkage.inquiries import create_inquiry_file
 
-        made = create_inquiry_file("JT99000000530001", 2026, Path(sys.argv[2]), actor=SYSTEM)
+        made = create_inquiry_file("JT99000000530001", 2026, Path(sys.argv[2]), actor=SYSTEM, plain=True)
         print(made.written, made.counts)
     elif what == "inquiry-answer":  # WORLD REQUESTS OUT (the simulated server; untimed)
         from jutaku.sim.linkage import answer_inquiries
@@ -63,7 +63,7 @@ def main() -> None:
     elif what == "juki-request":  # OUTFILE (plain: the simulated network reads it)
         from jutaku.juki.requests import request_juki
 
-        print(request_juki(2026, Path(sys.argv[2]), actor=SYSTEM, encrypt=False).written)
+        print(request_juki(2026, Path(sys.argv[2]), actor=SYSTEM, plain=True).written)
     elif what == "juki-answer":  # WORLD REQUESTS OUT (the simulated network; untimed)
         from jutaku.sim.juki import answer_juki
 
@@ -81,7 +81,7 @@ def main() -> None:
         inquirer = Actor("bench.inquirer", "127.0.0.1", frozenset(Permission))
         approval = request_export("JT99000000530001", 2026, actor=inquirer, reason="bench")
         approve(approval.pk, actor=Actor("bench.supervisor", "127.0.0.1", frozenset(Permission)))
-        print(run_export(approval.pk, Path(sys.argv[2]), actor=inquirer).rows)
+        print(run_export(approval.pk, Path(sys.argv[2]), actor=inquirer, plain=True).rows)
     elif what == "deletion":  # OUTDIR: every person becomes a deletion target (理由 9), approved, run
         from jutaku.accounts.actor import Actor
         from jutaku.accounts.approvals import approve

@@ -42,6 +42,7 @@ COMMANDS = [
     ("jutaku.crypto.commands", "keys"),
     ("jutaku.jobs.commands", "jobs"),
     ("jutaku.exchange.commands", "media"),
+    ("jutaku.exchange.commands", "outputs"),
     ("jutaku.web.commands", "serve"),
     ("jutaku.web.commands", "worker"),
     ("jutaku.sim.commands", "sim"),
@@ -60,9 +61,17 @@ def build() -> click.Group:
     return jutaku
 
 
+#: Every file and folder a `jutaku` process creates is its owner's alone, also those made by libraries
+#: (SQLite's database and journal files, matplotlib, pg_dump): a backstop behind the writers' own 0600.
+UMASK = 0o077
+
+
 def main() -> None:
+    import os
+
     from jutaku.bootstrap import setup_django
 
+    os.umask(UMASK)
     setup_django()
     try:
         build()(prog_name="jutaku", standalone_mode=True)

@@ -11,6 +11,10 @@ command runs, :func:`requires` checks (ADR 0007):
    (login, logout), else exit 3 "ログインしてください";
 4. the session's user has the permission, else exit 3 and an ACCESS_DENIED record.
 
+Then, before the command itself, the housekeeping tasks due now run (:func:`housekeep`: expired outputs
+and downloads are purged, counted and audited), so that no file outlives its retention by more than the
+time to the next command.
+
 Exit codes: 0 the job ran (rows may have been rejected); 2 the input or installation was refused
 whole; 3 the actor lacks the permission, the terminal or a session.
 """
@@ -74,7 +78,16 @@ def requires(permission: Permission) -> Callable[[F], F]:
             ctx = click.get_current_context()
             ctx.ensure_object(dict)
             ctx.obj["actor"] = actor
-            return fn(*args, **kwargs)
+            if permission not in NO_HOME:
+                ctx.obj["housekeeping"] = housekeep()
+            try:
+                return fn(*args, **kwargs)
+            except FileExistsError as exc:
+                from jutaku.exchange.outbound import OutputExists
+
+                if isinstance(exc, OutputExists):  # an encrypted output is never overwritten
+                    raise Refused(str(exc)) from exc
+                raise
 
         wrapper.__jutaku_permission__ = permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -105,6 +118,17 @@ def resolve_actor(permission: Permission, environ: Any = None) -> Any:
         _audit_denied(actor, permission)
         raise Denied(f"{actor.username} には {permission.value} の権限がありません")
     return actor
+
+
+def housekeep() -> Any:
+    """The purge tasks (expired outputs, expired downloads, …) due now, before the command runs
+    (:mod:`jutaku.jobs.housekeeping`); a failing task is reported, never in the way of the command."""
+    from jutaku.jobs import housekeeping
+
+    report = housekeeping.run_due()
+    for name, incident in report.failed.items():
+        click.echo(f"警告: 期限切れファイルの削除（{name}）に失敗しました (incident {incident})。", err=True)
+    return report
 
 
 def _command_path() -> str:
@@ -139,6 +163,17 @@ def _audit_denied(actor: Any, permission: Permission) -> None:
     with transaction.atomic():
         record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
                detail={"permission": permission.value, "command": _command_path()[:200]})
+
+
+def plain_option(fn: F) -> F:
+    """``--plain`` of every command that writes a file of specific personal information: such a file is
+    ``<out>.enc`` under the media key unless a person asks for plain text, which is recorded on the audit
+    trail (:mod:`jutaku.exchange.outbound`). ``--encrypt`` (the default) is still accepted, and ignored."""
+    fn = click.option("--encrypt", is_flag=True, hidden=True, expose_value=False)(fn)
+    return click.option(  # type: ignore[no-any-return]
+        "--plain", is_flag=True,
+        help="Write the file unencrypted (an explicit exception, recorded on the audit trail). By default it is "
+             "<out>.enc under the media key: it holds specific personal information.")(fn)
 
 
 def current_actor() -> Any:

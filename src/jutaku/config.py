@@ -13,6 +13,8 @@ Environment:
   ``localhost,127.0.0.1,[::1]``).
 - ``JUTAKU_TRUSTED_PROXIES``: addresses of reverse proxies whose ``X-Forwarded-For`` and
   ``X-Forwarded-Proto`` are believed, comma-separated (default none: the peer address is the client).
+- ``JUTAKU_OUTPUT_RETENTION_DAYS``: how many days a file the system writes (export, list, report) is kept
+  before it is purged at the start of the next command (default 3; 0 = at the next command; at most 365).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from jutaku.domain.media import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 
 MODES = ("production", "demo", "test")
 
@@ -49,6 +53,7 @@ class Config:
     secret_key: Secret | None
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
+    output_retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def keys_dir(self) -> Path:
@@ -119,7 +124,16 @@ def load(environ: dict[str, str] | None = None) -> Config:
     hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
     proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
     return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
-                  trusted_proxies=proxies)
+                  trusted_proxies=proxies, output_retention_days=_retention_days(env.get("JUTAKU_OUTPUT_RETENTION_DAYS")))
+
+
+def _retention_days(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_RETENTION_DAYS
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_RETENTION_DAYS:
+        raise ConfigurationError(f"JUTAKU_OUTPUT_RETENTION_DAYS must be a whole number of days, 0..{MAX_RETENTION_DAYS}")
+    return int(text)
 
 
 def _listed(value: str | None) -> tuple[str, ...]:

@@ -150,7 +150,7 @@ def _linkage(world: Path, out: Path, actor: Actor) -> str:
     from jutaku.linkage.results import import_linkage_results
     from jutaku.sim.linkage import Rates, answer_linkage
 
-    sent = request_linkage(out / "linkage-request.csv", actor=actor, encrypt=True)  # it holds My Numbers
+    sent = request_linkage(out / "linkage-request.csv", actor=actor)  # it holds My Numbers: encrypted
     if sent.path is None:
         return "no person to link"
     # The linkage server holds the media key too: the simulated one reads the file in memory.
@@ -195,7 +195,7 @@ def _juki(world: Path, out: Path, actor: Actor) -> str:
     from jutaku.sim.juki import answer_juki
 
     year = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["year"])
-    sent = request_juki(year, out / "juki-request.csv", actor=actor, encrypt=True)  # it holds My Numbers
+    sent = request_juki(year, out / "juki-request.csv", actor=actor)  # it holds My Numbers: encrypted
     if sent.path is None:
         return "no person to query"
     key = get_keyring().media_key
@@ -221,14 +221,17 @@ def _juki(world: Path, out: Path, actor: Actor) -> str:
 
 def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor) -> str:
     from jutaku.accounts.approvals import approve
+    from jutaku.crypto.keyring import get_keyring
+    from jutaku.crypto.media import open_media
     from jutaku.domain import leakscan
     from jutaku.linkage.export import request_export, run_export
 
     year = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["year"])
     approval = request_export(INCOME_DECLARATION, year, actor=inquirer, reason="デモ: 家賃算定のための連携")
     approve(approval.pk, actor=supervisor)
-    result = run_export(approval.pk, out / "business-export.csv", actor=inquirer)
-    found = list(leakscan.scan(result.path.read_bytes()))
+    result = run_export(approval.pk, out / "business-export.csv", actor=inquirer)  # encrypted (.enc)
+    with open_media(result.path, get_keyring().media_key) as fh:  # the business system holds the media key
+        found = list(leakscan.scan(fh.read()))
     if found:
         raise click.ClickException("the business export holds a My Number-like value: refused")
     return (f"承認 #{approval.pk} ({inquirer.username} → {supervisor.username}): {result.rows:,} rows, "
@@ -274,7 +277,7 @@ def _stats(out: Path, actor: Actor) -> str:
     from jutaku.stats.service import export
 
     path, info = export(out / "statistics.csv", actor=actor)
-    drawn = progress_plots(out / "plots", 10)
+    drawn = progress_plots(out / "plots", 10, actor=actor)
     return f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x); 図 {', '.join(p.name for p in drawn)}"
 
 

@@ -58,10 +58,10 @@ def world(tmp_path: Path) -> Path:
     import_targets(out / "targets.csv", actor=SYSTEM, progress=False)
     import_procedures(out / "procedures.csv", actor=SYSTEM, progress=False)
     register_numbers(out / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
-    request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     answer_linkage(out, tmp_path / "req.csv", tmp_path / "ans.csv")
     import_linkage_results(tmp_path / "ans.csv", actor=SYSTEM)
-    create_inquiry_file("JT99000000530001", 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file("JT99000000530001", 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(out, tmp_path / "inq.csv", tmp_path / "inq-ans.csv")
     import_inquiry_results(tmp_path / "inq-ans.csv", actor=SYSTEM)
     # The housing system reports that some registered residents moved out.

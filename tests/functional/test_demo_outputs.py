@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,9 @@ def test_no_number_in_clear_after_the_whole_cycle(tmp_path: Path) -> None:
         if path.name not in TO_AND_FROM_THE_LINKAGE_SERVER and path.suffix != ".sqlite3":
             assert not any(n in data for n in integrated), path.name
     assert scanned > 20
+    # Every file the cycle leaves is its owner's alone (issue 12 item 3).
+    assert {str(p.relative_to(home)): oct(stat.S_IMODE(p.stat().st_mode)) for p in home.rglob("*")
+            if p.is_file() and stat.S_IMODE(p.stat().st_mode) != 0o600} == {}
 
 
 def _logical(db: Path) -> bytes:

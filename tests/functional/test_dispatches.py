@@ -76,7 +76,7 @@ def test_a_crash_while_writing_leaves_the_dispatch_unsent_and_the_next_file_carr
 
     monkeypatch.setattr(outbound, "write_csv", dies_half_way)
     with pytest.raises(Boom):
-        request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+        request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     monkeypatch.setattr(outbound, "write_csv", real)
     first = list(LinkageRequest.objects.values_list("request_no", flat=True))
     assert first and not (tmp_path / "req.csv").exists()
@@ -84,7 +84,7 @@ def test_a_crash_while_writing_leaves_the_dispatch_unsent_and_the_next_file_carr
     assert unsent.sent_at is None
     assert not AuditRecord.objects.filter(event="linkage:request").exists()
 
-    again = request_linkage(tmp_path / "req2.csv", actor=SYSTEM)
+    again = request_linkage(tmp_path / "req2.csv", actor=SYSTEM, plain=True)
     # Everyone already had an open request: the new run created none, and the file carries the old ones.
     assert again.created == 0
     assert sorted(r["要求番号"] for r in rows_of(tmp_path / "req2.csv")) == sorted(first)
@@ -119,7 +119,7 @@ def test_answers_to_requests_never_sent_are_unknown(world: Path, tmp_path: Path)
 
 def test_inquiry_answers_to_an_unsent_file_are_unknown_and_sending_rewrites_no_request(
         world: Path, tmp_path: Path) -> None:
-    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "link-req.csv", tmp_path / "link-ans.csv")
     import_linkage_results(tmp_path / "link-ans.csv", actor=SYSTEM)
     create_inquiries(INCOME, 2026, actor=SYSTEM)
@@ -132,7 +132,7 @@ def test_inquiry_answers_to_an_unsent_file_are_unknown_and_sending_rewrites_no_r
     assert job.counts == {"Q01": 1}
     assert ImportRejection.objects.filter(job_id=job.job_id, code="Q01").count() == 1
 
-    made = create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    made = create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     file_rows = rows_of(tmp_path / "inq.csv")
     assert made.written == len(file_rows) == InquiryRequest.objects.count()
     assert set(InquiryRequest.objects.values_list("state", flat=True)) == {"open"}
@@ -152,5 +152,5 @@ def test_inquiry_answers_to_an_unsent_file_are_unknown_and_sending_rewrites_no_r
 
 def test_the_file_lock_stops_a_second_run_of_the_same_kind(world: Path, tmp_path: Path) -> None:
     with dispatch.file_lock("linkage"), pytest.raises(JobBusy):
-        request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+        request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     assert not LinkageRequest.objects.exists()

@@ -53,7 +53,7 @@ def prepared_world(tmp_path: Path, seed: int, persons: int = 400) -> Path:
     import_procedures(world / "procedures.csv", actor=SYSTEM, progress=False)
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
     register_numbers(world / "portal.zip", source="portal", actor=SYSTEM, progress=False)
-    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "link-req.csv", tmp_path / "link-ans.csv", Rates(not_found=0.05))
     import_linkage_results(tmp_path / "link-ans.csv", actor=SYSTEM)
     return world
@@ -84,7 +84,7 @@ def expected_requests(world: Path, procedure: str, year: int) -> Counter[tuple[s
 @pytest.mark.parametrize("seed", [5, 17])
 def test_the_file_holds_exactly_the_permitted_pairs_and_carries_non_disclosure(tmp_path: Path, seed: int) -> None:
     world = prepared_world(tmp_path, seed)
-    result = create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    result = create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     sent = rows_of(tmp_path / "inq.csv")
     assert Counter((r["個別業務システム利用番号"], r["特定個人情報名コード"]) for r in sent) == \
         expected_requests(world, INCOME, 2026)
@@ -105,7 +105,7 @@ def test_the_file_holds_exactly_the_permitted_pairs_and_carries_non_disclosure(t
     assert all((r["不開示コード"] == "2") == (r["個人ID"] in wished) for r in received)
 
     # A repeated create asks nothing twice and writes no file.
-    again = create_inquiry_file(INCOME, 2026, tmp_path / "inq2.csv", actor=SYSTEM)
+    again = create_inquiry_file(INCOME, 2026, tmp_path / "inq2.csv", actor=SYSTEM, plain=True)
     assert again.path is None and "requests" not in again.counts and again.counts.get("X06", 0) > 0
     # Every filing left out has one reason code on the exclusion list.
     excluded = Counter(ImportRejection.objects.filter(job_id=result.job_id).values_list("code", flat=True))
@@ -115,7 +115,7 @@ def test_the_file_holds_exactly_the_permitted_pairs_and_carries_non_disclosure(t
 
 def test_answers_round_trip_and_disagreements_reach_the_notice_list(tmp_path: Path) -> None:
     world = prepared_world(tmp_path, 29, persons=600)
-    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     counts = answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv", Rates(unset=0.03, error=0.02))
     result = import_inquiry_results(tmp_path / "ans.csv", actor=SYSTEM)
     assert result.job.counts == {k: v for k, v in {"OK": counts.get("00", 0), "N01": counts.get("01", 0),
@@ -142,7 +142,7 @@ def test_answers_round_trip_and_disagreements_reach_the_notice_list(tmp_path: Pa
 
 def test_hostile_answers_get_their_codes_and_the_rest_loads(tmp_path: Path) -> None:
     world = prepared_world(tmp_path, 31, persons=300)
-    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv")
     answers = rows_of(tmp_path / "ans.csv")
     found = [a for a in answers if a["結果コード"] == "00"]
@@ -184,7 +184,7 @@ def test_a_flag_set_after_the_requests_were_made_still_goes_on_every_request(tmp
     late = asked[::3]
     Person.objects.filter(pk__in=late).update(non_disclosure=True)  # as a supervisor would, after creation
     flagged = set(Person.objects.filter(non_disclosure=True).values_list("person_id", flat=True))
-    path, _, written = write_inquiries(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, job_id=None)
+    path, _, written = write_inquiries(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, job_id=None, plain=True)
     assert path is not None and written > 0
     answer_inquiries(world, path, tmp_path / "ans.csv")
     received = rows_of(received_path(tmp_path / "ans.csv"))
@@ -200,7 +200,7 @@ def test_a_procedure_outside_the_allow_list_is_refused_and_audited(tmp_path: Pat
     from jutaku.linkage.inquiries import ProcedureNotPermitted
 
     with pytest.raises(ProcedureNotPermitted):
-        create_inquiry_file("JT99999999999999", 2026, tmp_path / "inq.csv", actor=SYSTEM)
+        create_inquiry_file("JT99999999999999", 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     assert not (tmp_path / "inq.csv").exists() and not InquiryRequest.objects.exists()
     refusal = AuditRecord.objects.get(event="inquiry:refuse")
     assert refusal.outcome == "not_permitted" and "JT99999999999999" in refusal.object_ids
@@ -216,7 +216,7 @@ def test_the_business_export_round_trip_carries_the_answers_and_never_a_number(t
     from jutaku.linkage.export import ExportRefused, request_export, run_export
 
     world = prepared_world(tmp_path, 43, persons=400)
-    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv", Rates(error=0.02))
     import_inquiry_results(tmp_path / "ans.csv", actor=SYSTEM)
 
@@ -224,13 +224,13 @@ def test_the_business_export_round_trip_carries_the_answers_and_never_a_number(t
     supervisor = Actor("sv.sato", "10.0.0.6", frozenset(Permission))
     approval = request_export(INCOME, 2026, actor=inquirer, reason="令和8年度 家賃算定")
     with pytest.raises(ExportRefused):
-        run_export(approval.pk, tmp_path / "early.csv", actor=inquirer)  # not approved yet
+        run_export(approval.pk, tmp_path / "early.csv", actor=inquirer, plain=True)  # not approved yet
     with pytest.raises(ApprovalError):
         approve(approval.pk, actor=inquirer)  # nobody approves their own request
     approve(approval.pk, actor=supervisor)
-    result = run_export(approval.pk, tmp_path / "business.csv", actor=inquirer)
+    result = run_export(approval.pk, tmp_path / "business.csv", actor=inquirer, plain=True)
     with pytest.raises(ExportRefused):
-        run_export(approval.pk, tmp_path / "again.csv", actor=inquirer)  # once
+        run_export(approval.pk, tmp_path / "again.csv", actor=inquirer, plain=True)  # once
 
     rows = rows_of(tmp_path / "business.csv")
     answered = InquiryResult.objects.filter(result_code__in=["00", "01", "02"])

@@ -69,7 +69,7 @@ def expected_outcome(pid: str, number: str, truth_by_number: dict[str, dict[str,
 
 
 def test_the_query_file_and_every_answer_follow_the_world(world: Path, tmp_path: Path) -> None:
-    result = request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, encrypt=False)
+    result = request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, plain=True)
     sent = rows_of(tmp_path / "juki.csv")
     targets = {r["個人ID"]: r for r in rows_of(world / "targets.csv")}
     filed = {targets[r["対象者個人ID"]]["世帯番号"] for r in rows_of(world / "procedures.csv") if r["年度"] == "2026"}
@@ -79,7 +79,7 @@ def test_the_query_file_and_every_answer_follow_the_world(world: Path, tmp_path:
         JukiQuery.objects.get(query_no=r["照会番号"]).person.person_id]}
     assert set(queried.values()) == expected and len(sent) == len(expected) == result.written
     assert all(r["個人番号"] == numbers[queried[r["照会番号"]]] for r in sent)
-    again = request_juki(2026, tmp_path / "juki2.csv", actor=SYSTEM, encrypt=False)
+    again = request_juki(2026, tmp_path / "juki2.csv", actor=SYSTEM, plain=True)
     assert again.path is None and again.created == 0  # every query still open: nothing twice
 
     answer_juki(world, tmp_path / "juki.csv", tmp_path / "ans.csv")
@@ -104,7 +104,7 @@ def test_the_query_file_and_every_answer_follow_the_world(world: Path, tmp_path:
 
 
 def test_unknown_repeated_and_mismatched_answers_are_row_errors(world: Path, tmp_path: Path) -> None:
-    request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, encrypt=False)
+    request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, plain=True)
     answer_juki(world, tmp_path / "juki.csv", tmp_path / "ans.csv")
     answers = [a for a in rows_of(tmp_path / "ans.csv") if a["処理結果"] == "00"]
     first, second = answers[0], answers[1]

@@ -14,6 +14,15 @@ from tests.conftest import child_query, login_as, run_jutaku
 pytestmark = pytest.mark.subprocess
 
 
+def media_plaintext(env: dict[str, str], path: Path) -> bytes:
+    """An encrypted file of a child home, decrypted in memory under that home's media key."""
+    from jutaku.crypto.keyring import KeyRing
+    from jutaku.crypto.media import open_media
+
+    with open_media(path, KeyRing.load(Path(env["JUTAKU_HOME"]) / "keys", production=False).media_key) as fh:
+        return bytes(fh.read())
+
+
 def test_the_linkage_cycle_from_the_command_line(child_home: dict[str, str], tmp_path: Path) -> None:
     world = tmp_path / "world"
     build_world(WorldSpec(persons=300, seed=8), world)
@@ -70,7 +79,9 @@ def test_the_income_declaration_inquiry_from_the_command_line(child_home: dict[s
     made = run_jutaku(child_home, "inquiry", "create", "--procedure", "JT99000000530001", "--year", "2026",
                       "--out", str(tmp_path / "inq.csv"), "--no-progress", check=True).stdout
     assert "情報照会要求" in made and "照会対象外リスト" in made  # kit-only world: portal persons have no number
-    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(tmp_path / "inq.csv"),
+    # Integrated numbers: the file is encrypted by default (issue 12 item 3); the linkage server holds the key.
+    assert (tmp_path / "inq.csv.enc").exists() and not (tmp_path / "inq.csv").exists()
+    run_jutaku(child_home, "sim", "linkage-server", "--world", str(world), str(tmp_path / "inq.csv.enc"),
                str(tmp_path / "inq-ans.csv"), "--error-rate", "0.05", check=True)
     done = run_jutaku(child_home, "inquiry", "import", str(tmp_path / "inq-ans.csv"), "--no-progress",
                       check=True).stdout
@@ -91,7 +102,9 @@ def test_the_income_declaration_inquiry_from_the_command_line(child_home: dict[s
     assert run_jutaku(inquirer, "approvals", "approve", approval).returncode in (2, 3)  # not their own
     run_jutaku(supervisor, "approvals", "approve", approval, check=True)
     done = run_jutaku(inquirer, "export", "business", "run", approval, "--out", str(out), check=True).stdout
-    assert "業務システム連携" in done and out.exists() and not list(leakscan.scan(out.read_bytes()))
+    enc = tmp_path / "business.csv.enc"  # tax, welfare, disability: encrypted by default (issue 12 item 3)
+    assert "業務システム連携" in done and enc.exists() and not out.exists()
+    assert not list(leakscan.scan(media_plaintext(child_home, enc)))
     assert run_jutaku(inquirer, "export", "business", "run", approval, "--out", str(out)).returncode == 2
     [(ledger,)] = child_query(child_home, "SELECT count(*) FROM exchange_medialedgerentry "
                                           "WHERE interface = 'business-export' AND direction = 'write'")

@@ -49,7 +49,7 @@ def world(tmp_path: Path) -> Path:
 
 def test_requests_cover_exactly_the_current_registered_persons_with_their_true_numbers(world: Path,
                                                                                         tmp_path: Path) -> None:
-    result = request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+    result = request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     sent = rows_of(tmp_path / "req.csv")
     expected = set(Person.objects.filter(status="1", my_number__isnull=False).values_list("person_id", flat=True))
     assert {r["個別業務システム利用番号"] for r in sent} == expected and len(sent) == len(expected) == result.written
@@ -67,14 +67,14 @@ def test_requests_cover_exactly_the_current_registered_persons_with_their_true_n
     [sent_dispatch] = Dispatch.objects.filter(kind="linkage")
     assert (sent_dispatch.sent_file_sha256, sent_dispatch.sent_rows) == (result.sha256, result.written)
     # A second run finds every person served by an open request: nothing new, no file.
-    again = request_linkage(tmp_path / "req2.csv", actor=SYSTEM)
+    again = request_linkage(tmp_path / "req2.csv", actor=SYSTEM, plain=True)
     assert (again.created, again.written, again.path) == (0, 0, None)
     assert not (tmp_path / "req2.csv").exists()
     assert verify().ok
 
 
 def test_answers_are_stored_encrypted_and_refused_answers_get_their_codes(world: Path, tmp_path: Path) -> None:
-    request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     counts = answer_linkage(world, tmp_path / "req.csv", tmp_path / "ans.csv", Rates(not_found=0.1, error=0.05))
     answered = rows_of(tmp_path / "ans.csv")
     result = import_linkage_results(tmp_path / "ans.csv", actor=SYSTEM)
@@ -99,7 +99,7 @@ def test_answers_are_stored_encrypted_and_refused_answers_get_their_codes(world:
     not_found = next(a for a in answered if a["結果コード"] == "1")
     ok = [a for a in answered if a["結果コード"] == "0"]
     other_person = ok[1]["個別業務システム利用番号"]
-    request_linkage(tmp_path / "req3.csv", actor=SYSTEM)  # the 該当なし and エラー persons are asked again
+    request_linkage(tmp_path / "req3.csv", actor=SYSTEM, plain=True)  # the 該当なし and エラー persons are asked again
     retry = {r["個別業務システム利用番号"]: r["要求番号"] for r in rows_of(tmp_path / "req3.csv")}
     assert not_found["個別業務システム利用番号"] in retry
     pid = not_found["個別業務システム利用番号"]
@@ -127,7 +127,7 @@ def test_answers_are_stored_encrypted_and_refused_answers_get_their_codes(world:
 
 
 def test_a_truncated_answer_file_is_refused_whole(world: Path, tmp_path: Path) -> None:
-    request_linkage(tmp_path / "req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "req.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "req.csv", tmp_path / "ans.csv")
     data = (tmp_path / "ans.csv").read_bytes()
     (tmp_path / "ans.csv").write_bytes(data[: data.rindex(b"\r\n", 0, len(data) - 2) + 2])  # drop the last row
@@ -145,7 +145,7 @@ def test_a_person_whose_number_was_deleted_is_not_sent(world: Path, tmp_path: Pa
     gone = LinkageRequest.objects.order_by("id").first()
     assert gone is not None
     MyNumberRecord.objects.filter(person=gone.person).delete()
-    path, _, _, missing = write_requests(tmp_path / "req.csv", actor=SYSTEM, job_id=None)
+    path, _, _, missing = write_requests(tmp_path / "req.csv", actor=SYSTEM, job_id=None, plain=True)
     assert path is not None and missing == 1
     assert gone.person.person_id not in {r["個別業務システム利用番号"] for r in rows_of(path)}
     assert LinkageRequest.objects.get(pk=gone.pk).state == "error"

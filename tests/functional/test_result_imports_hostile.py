@@ -47,9 +47,9 @@ def answers(tmp_path: Path) -> dict[str, Path]:
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
     import_procedures(world / "procedures.csv", actor=SYSTEM, progress=False)
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
-    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "link-req.csv", tmp_path / "link-ans.csv")
-    request_juki(2026, tmp_path / "juki-req.csv", actor=SYSTEM, encrypt=False)
+    request_juki(2026, tmp_path / "juki-req.csv", actor=SYSTEM, plain=True)
     answer_juki(world, tmp_path / "juki-req.csv", tmp_path / "juki-ans.csv")
     return {"world": world, "linkage": tmp_path / "link-ans.csv", "juki": tmp_path / "juki-ans.csv"}
 
@@ -66,7 +66,7 @@ def _case(which: str, answers: dict[str, Path], tmp_path: Path) -> tuple[Path, L
 
 def _inquiry_answers(answers: dict[str, Path], tmp_path: Path) -> Path:
     results.import_linkage_results(answers["linkage"], actor=SYSTEM)
-    create_inquiry_file("JT99000000530001", 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file("JT99000000530001", 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(answers["world"], tmp_path / "inq.csv", tmp_path / "inq-ans.csv")
     return tmp_path / "inq-ans.csv"
 

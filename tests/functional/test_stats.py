@@ -46,7 +46,7 @@ def test_progress_plots_are_svg_with_japanese_text_and_counts_only(tmp_path: Pat
     build_world(WorldSpec(persons=400, seed=5), world)
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
-    drawn = progress_plots(tmp_path / "plots", 10)
+    drawn = progress_plots(tmp_path / "plots", 10, actor=SYSTEM)
     assert [p.name for p in drawn] == ["registration-progress.svg", "inquiry-progress.svg"]
     svg = drawn[0].read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "個人番号一括登録の結果" in svg

@@ -41,6 +41,11 @@ class Permission(enum.StrEnum):
     STATS_VIEW = "stats:view"
     # The media ledger: file names, counts, users (no personal data)
     MEDIA_LEDGER_VIEW = "media:view"
+    # Recording that a file was carried on a medium, and its erasure from the medium (no personal data)
+    MEDIA_RECORD = "media:record"
+    # The files the system wrote and their retention: names, users, expiry (no personal data)
+    OUTPUTS_VIEW = "outputs:view"
+    OUTPUTS_PURGE = "outputs:purge"
     # The legal allow-list (rules and their legal basis; no personal data)
     ALLOWLIST_VIEW = "allowlist:view"
     ALLOWLIST_LOAD = "allowlist:load"
@@ -102,27 +107,28 @@ ROLE_PERMISSIONS: Final = MappingProxyType({
     Role.REGISTRAR: _COMMON | {
         _P.REGISTRY_IMPORT, _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.NUMBERS_REGISTER,
         _P.DELETION_REQUEST, _P.DELETION_RUN, _P.REQUESTS_HANDLE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
-        _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW,
+        _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },
     Role.INQUIRER: _COMMON | {
         _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.LINKAGE_RUN, _P.INQUIRY_CREATE, _P.INQUIRY_IMPORT,
         _P.JUKI_CREATE, _P.JUKI_IMPORT, _P.EXPORT_BUSINESS, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
-        _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW,
+        _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },
     Role.SUPERVISOR: _COMMON | {
         _P.PERSONS_VIEW, _P.NUMBERS_CHANGE, _P.NUMBERS_UNMASK, _P.NON_DISCLOSURE_SET, _P.EXPORT_APPROVE,
         _P.DELETION_APPROVE, _P.REQUESTS_APPROVE,
         _P.STATS_VIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
-        _P.ALLOWLIST_VIEW, _P.ALLOWLIST_LOAD,
+        _P.ALLOWLIST_VIEW, _P.ALLOWLIST_LOAD, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },
     Role.SECURITY_ADMIN: _COMMON | {
         _P.USERS_MANAGE, _P.TERMINALS_MANAGE, _P.ACCESS_REVIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE,
     },
     Role.AUDITOR: _COMMON | {
         _P.AUDIT_VERIFY, _P.AUDIT_SEARCH, _P.AUDIT_REPORT, _P.ACCESS_REVIEW, _P.JOBS_VIEW,
-        _P.MEDIA_LEDGER_VIEW, _P.STATS_VIEW, _P.ALLOWLIST_VIEW,
+        _P.MEDIA_LEDGER_VIEW, _P.STATS_VIEW, _P.ALLOWLIST_VIEW, _P.OUTPUTS_VIEW,
     },
-    Role.OPERATIONS: _COMMON | {_P.KEYS_ROTATE, _P.BACKUP_RUN, _P.HEALTH_VIEW, _P.JOBS_VIEW},
+    Role.OPERATIONS: _COMMON | {_P.KEYS_ROTATE, _P.BACKUP_RUN, _P.HEALTH_VIEW, _P.JOBS_VIEW, _P.OUTPUTS_VIEW,
+                                _P.OUTPUTS_PURGE},
 })
 
 #: Roles that must be held alone (separation of duties, AUTHZ-06): application admin, audit admin and

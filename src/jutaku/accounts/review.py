@@ -23,7 +23,6 @@ from jutaku.accounts.models import CONTRACTORS, User
 from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
-from jutaku.formats.csvio import write_csv
 from jutaku.formats.layouts import Column, Layout
 
 REVIEW = Layout(
@@ -87,13 +86,15 @@ def write_review(csv_path: Path, html_path: Path, *, actor: Actor, now: datetime
     require(actor, Permission.ACCESS_REVIEW)
     now = now or timezone.now()
     table = rows(now)
-    info = write_csv(csv_path, REVIEW, table)
+    from jutaku.exchange.outbound import write_export, write_output
+
+    _, info = write_export(csv_path, REVIEW, table, actor=actor, manifest=False)
     html = render_to_string("accounts/review.html", {
         "rows": table, "header": REVIEW.header, "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
         "generated_by": actor.username, "idle_days": settings.JUTAKU_REVIEW_IDLE_DAYS,
         "flagged": sum(1 for r in table if r["要確認"]),
     })
-    html_path.write_text(html, encoding="utf-8")
+    write_output(html_path, html.encode("utf-8"), interface=REVIEW.name, actor=actor, records=len(table))
     flagged = sum(1 for r in table if r["要確認"])
     with transaction.atomic():
         record(AuditEvent.ACCESS_REVIEW, actor=actor, objects=[f"sha256:{info.sha256[:32]}"],

@@ -26,6 +26,10 @@ class AuditEvent(enum.StrEnum):
     # External media (ledger)
     MEDIA_WRITE = "media:write"
     MEDIA_READ = "media:read"
+    MEDIA_PLAIN = "media:plain"  # specific personal information written in clear at a person's request
+    MEDIA_HANDOVER = "media:handover"  # the file copied onto a medium and carried (medium id, carrier)
+    MEDIA_ERASE = "media:erase"  # its erasure from the medium confirmed after the transfer
+    OUTPUT_PURGE = "output:purge"  # files the system wrote, removed when their retention ended
     # Persons and numbers
     PERSON_IMPORT = "person:import"
     PERSON_REJECT = "person:reject"

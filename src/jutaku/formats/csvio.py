@@ -26,11 +26,11 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import IO, Final, Literal, NamedTuple
 
 from jutaku.formats.errors import FieldError, FileRejected
+from jutaku.formats.files import private_file
 from jutaku.formats.layouts import Layout
 from jutaku.formats.validate import DEFAULT_MAX_FIELD_CHARS, FORMULA_LEAD, SEP, compile_layout, escape_formula
 
@@ -398,23 +398,20 @@ def write_csv(
     and start with a UTF-8 BOM so spreadsheets show Japanese correctly. Interchange files refuse such
     cells and, when ``strict``, any row that would not pass the import validation (and, for exports,
     any invalid 個人番号) with :class:`ValueError`; ``strict=False`` (test data for the simulator)
-    keeps only the formula refusal. On any error the partial file is removed. ``path`` may also be a
-    binary stream (an encrypting writer, say): it is written to and left open, its caller cleans up.
+    keeps only the formula refusal. A file is written 0600 and appears complete or not at all
+    (:func:`jutaku.formats.files.private_file`): on any error nothing is left under ``path``'s name but
+    what was there before. ``path`` may also be a binary stream (an encrypting writer, say): it is written
+    to and left open, its caller cleans up.
     """
     staff = layout.staff_facing if staff_facing is None else staff_facing
     check = None if staff else _interchange_check(layout, strict)
     count = 0
     stream = not isinstance(path, (str, os.PathLike))
-    try:
-        with nullcontext(path) if stream else open(path, "wb") as file:  # type: ignore[arg-type]
-            sink = _Sink(file, encoding, bom=staff and encoding == "utf-8")  # type: ignore[arg-type]
-            writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, strict=True)
-            writer.writerow(layout.header)
-            for count, row in enumerate(rows, 1):
-                cells = _cells(layout, row, count)
-                writer.writerow([escape_formula(v) for v in cells] if check is None else check(cells, count))
-    except BaseException:
-        if not stream:
-            Path(path).unlink(missing_ok=True)  # type: ignore[arg-type]
-        raise
+    with nullcontext(path) if stream else private_file(path) as file:  # type: ignore[arg-type]
+        sink = _Sink(file, encoding, bom=staff and encoding == "utf-8")  # type: ignore[arg-type]
+        writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, strict=True)
+        writer.writerow(layout.header)
+        for count, row in enumerate(rows, 1):
+            cells = _cells(layout, row, count)
+            writer.writerow([escape_formula(v) for v in cells] if check is None else check(cells, count))
     return FileInfo(sink.hash.hexdigest(), sink.size, count, encoding)

@@ -18,6 +18,7 @@ from typing import Final
 
 from jutaku.formats.csvio import FileInfo
 from jutaku.formats.errors import FileRejected
+from jutaku.formats.files import write_private
 
 SUFFIX: Final = ".manifest.json"
 ENCRYPTED_SUFFIX: Final = ".enc"
@@ -56,12 +57,12 @@ def write_manifest(
     created_by: str,
     job_id: str | int | None,
 ) -> Path:
-    """Write the manifest beside ``data_path`` (UTF-8 JSON) and return its path."""
+    """Write the manifest beside ``data_path`` (UTF-8 JSON, 0600) and return its path."""
     manifest = Manifest(interface, layout_version, record_count, sha256, created_at, created_by, job_id)
     _check(manifest)
     path = manifest_path_for(data_path)
     document = {key: getattr(manifest, key) for key in KEYS} | {"created_at": created_at.isoformat()}
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_private(path, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return path
 
 

@@ -129,6 +129,9 @@ class Download(models.Model):  # type: ignore[misc]
 
     class Meta:
         ordering = ("-id",)
+        # The housekeeping's one query when nothing is due (jutaku.jobs.queue.expire).
+        indexes = (models.Index(fields=["expires_at"], condition=Q(deleted_at__isnull=True),
+                                name="jobs_download_due_idx"),)
         constraints = (models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")),
                                               name="jobs_download_expiry"),)
 

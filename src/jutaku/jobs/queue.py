@@ -24,6 +24,7 @@ from jutaku import config
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.exchange import outputs
 from jutaku.jobs.models import Download, Task, TaskState
 
 #: Upload suffixes a task may be given; the stored name is generated, the user's name only displayed.
@@ -143,6 +144,7 @@ def take(download: Download, *, actor: Actor) -> BinaryIO:
             record(AuditEvent.FILE_DOWNLOAD, actor=actor, objects=[f"download:{download.pk}"],
                    detail={"label": download.label[:100], "name": download.name[:100], "bytes": download.size})
         _remove(path)
+        outputs.forget(path, outcome="downloaded", actor=actor)
     except BaseException:
         handle.close()
         raise
@@ -150,18 +152,20 @@ def take(download: Download, *, actor: Actor) -> BinaryIO:
 
 
 def expire(now: Any = None) -> int:
-    """Delete every file past its time (and any emptied task folder); returns how many."""
+    """Delete every file past its time (and any emptied task folder); returns how many. A housekeeping
+    task (:mod:`jutaku.jobs.housekeeping`): one indexed query when nothing is due."""
     now = now or timezone.now()
+    system = Actor("system", "127.0.0.1")
     gone = 0
-    for download in Download.objects.filter(deleted_at__isnull=True, expires_at__lte=now):
+    for download in Download.objects.filter(deleted_at__isnull=True, expires_at__lte=now)[:500]:
+        if not Download.objects.filter(pk=download.pk, deleted_at__isnull=True).update(deleted_at=now):
+            continue  # another process took it
         _remove(Path(download.path))
-        download.deleted_at = now
-        download.save(update_fields=["deleted_at"])
+        outputs.forget(Path(download.path), outcome="expired", actor=system, now=now)
         gone += 1
     if gone:
         with transaction.atomic():
-            record(AuditEvent.FILE_EXPIRE, actor=Actor("system", "127.0.0.1"), outcome="expired",
-                   detail={"files": gone})
+            record(AuditEvent.FILE_EXPIRE, actor=system, outcome="expired", detail={"files": gone})
     return gone
 
 

@@ -29,7 +29,7 @@ from jutaku.accounts.permissions import Permission
 from jutaku.accounts.sessions import account_state, actor_for
 from jutaku.exchange.media import uploaded_as
 from jutaku.incidents import log_incident
-from jutaku.jobs import queue
+from jutaku.jobs import housekeeping, queue
 from jutaku.jobs.models import Task
 from jutaku.jobs.runner import job_observer
 
@@ -111,7 +111,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
 #: Refusals the services raise on purpose: their messages are meant for the user and carry no data.
 _REFUSALS = frozenset({"FileRejected", "ProcedureNotPermitted", "ExportRefused", "DeletionRefused", "ApprovalError",
                        "AccountsError", "SubjectRequestError", "NumberChangeRefused", "MediaIntegrityError",
-                       "JobError"})
+                       "JobError", "OutputExists", "OutputRefused", "MediaRecordRefused"})
 
 
 def _known_refusal(exc: Exception) -> str | None:
@@ -127,7 +127,8 @@ def _known_refusal(exc: Exception) -> str | None:
 
 
 def run_pending(kinds: Mapping[str, TaskKind]) -> int:
-    """Run every queued task now (tests, ``--once``); returns how many ran."""
+    """Run every queued task now (tests, ``--once``), after the purge tasks due; returns how many ran."""
+    housekeep()
     ran = 0
     while (task := queue.claim()) is not None:
         run_one(task, kinds)
@@ -135,8 +136,14 @@ def run_pending(kinds: Mapping[str, TaskKind]) -> int:
     return ran
 
 
+def housekeep() -> None:
+    """The purge tasks due now (:mod:`jutaku.jobs.housekeeping`: expired outputs and downloads, …)."""
+    for name, incident in housekeeping.run_due().failed.items():
+        log.error("housekeeping task %s failed, incident %s", name, incident)
+
+
 def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callable[[], bool] | None = None) -> None:
-    """The worker loop: queued tasks, then expired downloads, until SIGTERM/SIGINT."""
+    """The worker loop: at every turn the purge tasks due, then one queued task; until SIGTERM/SIGINT."""
     stopping = {"now": False}
 
     def _stop(_sig: int, _frame: Any) -> None:
@@ -146,14 +153,11 @@ def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callabl
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     queue.requeue_interrupted()
-    last_sweep = 0.0
     while not stopping["now"] and not (stop is not None and stop()):
         close_old_connections()
+        housekeep()
         task = queue.claim()
         if task is not None:
             run_one(task, kinds)
             continue
-        if time.monotonic() - last_sweep > 60:
-            queue.expire()
-            last_sweep = time.monotonic()
         time.sleep(interval)

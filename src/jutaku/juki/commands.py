@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, plain_option, requires
 from jutaku.domain.wareki import jst_date
 
 
@@ -24,7 +24,7 @@ def juki() -> None:
 @juki.command(name="request")
 @click.option("--year", type=click.IntRange(2000, 2100), default=None, help="手続の年度（既定: 今年度）")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="住基ネット照会ファイル")
-@click.option("--plain", is_flag=True, help="Write unencrypted. By default <out>.enc: the file holds My Numbers.")
+@plain_option
 @click.option("--no-progress", is_flag=True)
 @requires(Permission.JUKI_CREATE)
 def request(year: int | None, out: Path, plain: bool, no_progress: bool) -> None:
@@ -34,7 +34,7 @@ def request(year: int | None, out: Path, plain: bool, no_progress: bool) -> None
     from jutaku.linkage.commands import echo_exclusions
 
     try:
-        result = request_juki(year or _fiscal_year(jst_date(datetime.now(UTC))), out, actor=current_actor(), encrypt=not plain,
+        result = request_juki(year or _fiscal_year(jst_date(datetime.now(UTC))), out, actor=current_actor(), plain=plain,
                               progress=not no_progress)
     except JobRefused as exc:
         raise Refused(str(exc)) from exc

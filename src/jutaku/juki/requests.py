@@ -8,7 +8,8 @@ exclusion list, and a query made before the suspension is withheld at write
 (:func:`jutaku.linkage.dispatch.withhold`). The two steps of
 :mod:`jutaku.linkage.dispatch` (create as a job in person order into a new dispatch, then write every open
 query of the unsent dispatches and mark the dispatches sent) make a crash lose nothing and duplicate
-nothing. The file holds My Numbers: the command writes it encrypted unless told otherwise.
+nothing. The file holds My Numbers: it is written encrypted unless plain text is explicitly asked for
+(:mod:`jutaku.exchange.outbound`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _sent_audit(dispatches: list[int], detail: dict[str, str | int | bool | None
             yield AuditEntry(AuditEvent.JUKI_REQUEST, [pid], "sent", detail)
 
 
-def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool = True) -> tuple[Path | None, str, int]:
+def write_queries(out: Path, *, actor: Actor, job_id: int | None, plain: bool = False) -> tuple[Path | None, str, int]:
     dispatch.discard_empty("juki")
     suspended = dict.fromkeys(suspended_persons(), Exclusion.SUSPENDED.value)
     dispatches = dispatch.pending("juki")
@@ -133,7 +134,7 @@ def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool 
         return None, "", 0
     written = dispatch.Written()
     path, info = write_export(out, JUKI_REQUEST, _rows(dispatches, written), actor=actor, job_id=job_id,
-                              encrypt=encrypt, recipient=RECIPIENT)
+                              plain=plain, recipient=RECIPIENT)
     with transaction.atomic():
         update_in(JukiQuery, {"state": "error"}, "id", written.missing)
         dispatch.mark_sent(written.rows, info.sha256)
@@ -141,10 +142,10 @@ def write_queries(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool 
     return path, info.sha256, written.total
 
 
-def request_juki(year: int, out: Path, *, actor: Actor, encrypt: bool = True, progress: bool = False) -> JukiRequestResult:
+def request_juki(year: int, out: Path, *, actor: Actor, plain: bool = False, progress: bool = False) -> JukiRequestResult:
     """``jutaku juki request``: both steps, under the kind's file lock."""
     with dispatch.file_lock("juki"):
         job_id, counts = create_queries(year, actor=actor, progress=progress)
-        path, sha, written = write_queries(out, actor=actor, job_id=job_id, encrypt=encrypt)
+        path, sha, written = write_queries(out, actor=actor, job_id=job_id, plain=plain)
     return JukiRequestResult(job_id, counts.get("created", 0), path, sha, written,
                              excluded=dispatch.excluded_count(job_id))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, plain_option, requires
 
 
 @click.group(name="linkage")
@@ -17,8 +17,7 @@ def linkage() -> None:
 
 @linkage.command(name="request")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="統合利用番号取得要求ファイル")
-@click.option("--plain", is_flag=True,
-              help="Write the file unencrypted. By default it is <out>.enc under the media key: it holds My Numbers.")
+@plain_option
 @click.option("--no-progress", is_flag=True)
 @requires(Permission.LINKAGE_RUN)
 def request(out: Path, plain: bool, no_progress: bool) -> None:
@@ -27,7 +26,7 @@ def request(out: Path, plain: bool, no_progress: bool) -> None:
     from jutaku.linkage.requests import request_linkage
 
     try:
-        result = request_linkage(out, actor=current_actor(), encrypt=not plain, progress=not no_progress)
+        result = request_linkage(out, actor=current_actor(), plain=plain, progress=not no_progress)
     except JobRefused as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"job {result.job_id}: 新規要求 {result.created} 件")
@@ -78,12 +77,12 @@ def inquiry() -> None:
 @click.option("--procedure", required=True, help="手続コード（JT…）")
 @click.option("--year", required=True, type=click.IntRange(2000, 2100), help="照会年度")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="情報照会要求ファイル")
-@click.option("--encrypt", is_flag=True, help="Write <out>.enc under the media key (external media).")
+@plain_option
 @click.option("--exclusions", "exclusions_path", type=click.Path(path_type=Path), default=None,
               help="Where to write the list of persons left out (default: the home's output folder).")
 @click.option("--no-progress", is_flag=True)
 @requires(Permission.INQUIRY_CREATE)
-def create(procedure: str, year: int, out: Path, encrypt: bool, exclusions_path: Path | None,
+def create(procedure: str, year: int, out: Path, plain: bool, exclusions_path: Path | None,
            no_progress: bool) -> None:
     """Requests for every permitted (filing, person, information) of PROCEDURE in YEAR, and nothing else."""
     from jutaku.domain.inquiry import EXCLUSION_LABELS
@@ -94,7 +93,7 @@ def create(procedure: str, year: int, out: Path, encrypt: bool, exclusions_path:
 
     actor = current_actor()
     try:
-        result = create_inquiry_file(procedure, year, out, actor=actor, encrypt=encrypt, progress=not no_progress)
+        result = create_inquiry_file(procedure, year, out, actor=actor, plain=plain, progress=not no_progress)
     except (JobRefused, ProcedureNotPermitted) as exc:
         raise Refused(str(exc)) from exc
     labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）",

@@ -109,7 +109,7 @@ def _aware(value: str | datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = False) -> ExportResult:
+def run_export(approval_id: int, out: Path, *, actor: Actor, plain: bool = False) -> ExportResult:
     """Write the approved export once; the approval is marked executed with the file's ledger row."""
     approval = Approval.objects.filter(pk=approval_id).first()
     if approval is None or approval.kind != KIND:
@@ -123,7 +123,7 @@ def run_export(approval_id: int, out: Path, *, actor: Actor, encrypt: bool = Fal
     persons: dict[str, int] = {}
     excluded: dict[tuple[str, str], None] = {}  # insertion-ordered set
     path, info = write_export(out, BUSINESS_EXPORT, _rows(procedure, year, persons, excluded), actor=actor,
-                              encrypt=encrypt, recipient=RECIPIENT)
+                              plain=plain, recipient=RECIPIENT)
     detail: dict[str, str | int | bool | None] = {"file_sha256": info.sha256, "procedure": procedure,
                                                   "approval": approval_id}
     with transaction.atomic():

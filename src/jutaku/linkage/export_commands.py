@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, plain_option, requires
 
 
 @click.group(name="export")
@@ -41,16 +41,16 @@ def request(procedure: str, year: int, reason: str) -> None:
 @business.command(name="run")
 @click.argument("approval_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="業務システム連携ファイル")
-@click.option("--encrypt", is_flag=True, help="Write <out>.enc under the media key (external media).")
+@plain_option
 @requires(Permission.EXPORT_BUSINESS)
-def run(approval_id: int, out: Path, encrypt: bool) -> None:
+def run(approval_id: int, out: Path, plain: bool) -> None:
     """Write the approved export (once)."""
     from jutaku import config
     from jutaku.accounts.errors import AccountsError
     from jutaku.linkage.export import ExportRefused, run_export, write_exclusions
 
     try:
-        result = run_export(approval_id, out, actor=current_actor(), encrypt=encrypt)
+        result = run_export(approval_id, out, actor=current_actor(), plain=plain)
     except (ExportRefused, AccountsError) as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"業務システム連携: {result.path} ({result.rows} 件, {result.persons} 人, sha256 {result.sha256})")

@@ -266,7 +266,7 @@ def _rows_to_write(procedure: str, year: int, dispatches: list[int], actor: Acto
 
 
 def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_id: int | None,
-                    encrypt: bool = False) -> tuple[Path | None, str, int]:
+                    plain: bool = False) -> tuple[Path | None, str, int]:
     """Step 2 (module docstring): (file or ``None`` when nothing is due, SHA-256, requests written)."""
     dispatch.discard_empty("inquiry")
     dispatches = dispatch.pending("inquiry", procedure=procedure, year=year)
@@ -278,7 +278,7 @@ def write_inquiries(procedure: str, year: int, out: Path, *, actor: Actor, job_i
     written = dispatch.Written()
     path, info = write_export(out, INQUIRY_REQUEST, _rows_to_write(procedure, year, dispatches, actor, providers,
                                                                    written),
-                              actor=actor, job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
+                              actor=actor, job_id=job_id, plain=plain, recipient="団体内統合利用番号連携サーバ")
     with transaction.atomic():
         update_in(InquiryRequest, {"state": "error"}, "id", written.missing)
         update_in(InquiryRequest, {"non_disclosure": "2"}, "id", written.flagged)
@@ -315,7 +315,7 @@ class ProcedureNotPermitted(Exception):
     """The procedure is not in the active allow-list: no inquiry file may be made for it (AUTHZ-04)."""
 
 
-def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, encrypt: bool = False,
+def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, plain: bool = False,
                         progress: bool = False) -> InquiryCreateResult:
     """``jutaku inquiry create``: both steps. A procedure outside the active allow-list is refused and
     the refusal audited (raises :class:`ProcedureNotPermitted`)."""
@@ -326,5 +326,5 @@ def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, e
         raise ProcedureNotPermitted(f"手続コード {procedure[:20]} は情報連携の許可リストにありません（照会できません）")
     with dispatch.file_lock("inquiry"):
         job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
-        path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, encrypt=encrypt)
+        path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, plain=plain)
     return InquiryCreateResult(job_id, counts, path, sha, written)

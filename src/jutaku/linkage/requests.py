@@ -14,9 +14,9 @@ Two steps (:mod:`jutaku.linkage.dispatch`), so that a crash loses nothing and ne
    ``X07`` on the exclusion list, :func:`jutaku.linkage.dispatch.withhold`); every open request of every
    unsent dispatch (this run's and any a crashed run left) is
    written to the linkage-request file — the My Number decrypted in memory, page by page, the file
-   encrypted when asked — then, in one transaction, the dispatches are marked sent with the file's hash
-   and each person's request is audited. A request whose person no longer has a number (deleted
-   meanwhile) is not written and is closed as an error.
+   encrypted unless plain text is explicitly asked for — then, in one transaction, the dispatches are
+   marked sent with the file's hash and each person's request is audited. A request whose person no
+   longer has a number (deleted meanwhile) is not written and is closed as an error.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _sent_audit(dispatches: list[int], detail: dict[str, str | int | bool | None
             yield AuditEntry(AuditEvent.LINKAGE_REQUEST, [pid], "sent", detail)
 
 
-def write_requests(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool = False) -> tuple[Path | None, str, int, int]:
+def write_requests(out: Path, *, actor: Actor, job_id: int | None, plain: bool = False) -> tuple[Path | None, str, int, int]:
     """Step 2 (module docstring). Returns (file written or ``None`` when nothing was due, its SHA-256,
     requests written, requests set aside because their person no longer has a number)."""
     dispatch.discard_empty("linkage")
@@ -153,7 +153,7 @@ def write_requests(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool
         return None, "", 0, 0
     written = dispatch.Written()
     path, info = write_export(out, LINKAGE_REQUEST, _rows_to_write(dispatches, written), actor=actor,
-                              job_id=job_id, encrypt=encrypt, recipient="団体内統合利用番号連携サーバ")
+                              job_id=job_id, plain=plain, recipient="団体内統合利用番号連携サーバ")
     with transaction.atomic():
         update_in(LinkageRequest, {"state": "error", "error_text": "個人番号が登録されていません（削除済）"}, "id",
                   written.missing)
@@ -162,11 +162,11 @@ def write_requests(out: Path, *, actor: Actor, job_id: int | None, encrypt: bool
     return path, info.sha256, written.total, len(written.missing)
 
 
-def request_linkage(out: Path, *, actor: Actor, encrypt: bool = False, progress: bool = False) -> LinkageRequestResult:
+def request_linkage(out: Path, *, actor: Actor, plain: bool = False, progress: bool = False) -> LinkageRequestResult:
     """``jutaku linkage request``: both steps, under the kind's file lock."""
     with dispatch.file_lock("linkage"):
         job_id, counts = create_requests(actor=actor, progress=progress)
-        path, sha, written, missing = write_requests(out, actor=actor, job_id=job_id, encrypt=encrypt)
+        path, sha, written, missing = write_requests(out, actor=actor, job_id=job_id, plain=plain)
     return LinkageRequestResult(job_id, counts.get("created", 0), written, path, sha, missing,
                                 excluded=dispatch.excluded_count(job_id))
 

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from jutaku.domain import my_number
 from jutaku.formats.csvio import read_csv
 from jutaku.formats.layouts import JUKI_REQUEST, JUKI_RESULT_LAYOUT
-from jutaku.sim.linkage import write_answers
+from jutaku.sim.linkage import plaintext, write_answers
 
 SIM_USER = "sim-juki"
 _FIELDS = ("住民票コード", "個人番号", "氏名", "氏名カナ", "生年月日", "性別", "住所", "異動事由", "異動年月日", "現存区分")
@@ -28,7 +28,7 @@ def _answers(world: Path, queries: Path | BinaryIO, error_rate: float) -> Iterat
     seed = int(json.loads((world / "world.json").read_text(encoding="utf-8"))["seed"])
     with (world / "truth" / "juki.csv").open(encoding="utf-8-sig", newline="") as fh:
         truth = {row["個人番号"]: row for row in csv.DictReader(fh)}
-    with read_csv(queries, JUKI_REQUEST) as reader:
+    with read_csv(plaintext(queries), JUKI_REQUEST) as reader:
         for row in reader:
             no = row.values.get("照会番号", "")
             answer = dict.fromkeys(("照会番号", "処理結果", *_FIELDS), "")

@@ -17,6 +17,7 @@ Synthetic data only; never touches the database. The answer file gets a manifest
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from collections import Counter
@@ -28,6 +29,7 @@ from typing import BinaryIO, Final
 
 from jutaku.domain import my_number
 from jutaku.formats.csvio import read_csv, write_csv
+from jutaku.formats.files import write_private
 from jutaku.formats.layouts import (
     INQUIRY_REQUEST,
     INQUIRY_RESULT_LAYOUT,
@@ -56,6 +58,18 @@ class Rates:
         values = (self.not_found, self.error, self.unset)
         if not (all(0 <= v <= 1 for v in values) and sum(values) <= 1):
             raise ValueError("rates must be within 0..1 together")
+
+
+def plaintext(source: Source) -> Source:
+    """The request file as the other side reads it: an encrypted file (``.enc``) decrypted in memory under
+    the media key, which the linkage server and Juki-net hold too; anything else as it is."""
+    if isinstance(source, Path) and source.name.endswith(".enc"):
+        from jutaku.crypto.keyring import get_keyring
+        from jutaku.crypto.media import open_media
+
+        with open_media(source, get_keyring().media_key) as fh:
+            return io.BytesIO(fh.read())
+    return source
 
 
 def integrated_number(seed: int, person_id: str) -> str:
@@ -89,7 +103,7 @@ def _persons_by_number(world: Path) -> dict[str, str]:
 def _answers(world: Path, requests: Source, rates: Rates) -> Iterator[dict[str, str]]:
     seed = _world_seed(world)
     persons = _persons_by_number(world)
-    with read_csv(requests, LINKAGE_REQUEST) as reader:
+    with read_csv(plaintext(requests), LINKAGE_REQUEST) as reader:
         for row in reader:
             v = row.values
             rng = random.Random(f"{seed}/linkage/{v.get('要求番号', '')}")  # noqa: S311 - synthetic answers
@@ -137,7 +151,7 @@ def _inquiry_answers(world: Path, requests: Source, rates: Rates,
                      received: list[tuple[str, str, str]]) -> Iterator[dict[str, str]]:
     seed = _world_seed(world)
     truth: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {}
-    with read_csv(requests, INQUIRY_REQUEST) as reader:
+    with read_csv(plaintext(requests), INQUIRY_REQUEST) as reader:
         for row in reader:
             v = row.values
             no, info = v.get("要求番号", ""), v.get("特定個人情報名コード", "")
@@ -167,10 +181,11 @@ def answer_inquiries(world: Path, requests: Source, out: Path, rates: Rates = Ra
     received: list[tuple[str, str, str]] = []
     counts = write_answers(out, INQUIRY_RESULT_LAYOUT, _inquiry_answers(world, requests, rates, received),
                            code="結果コード")
-    with received_path(out).open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(("要求番号", "個人ID", "不開示コード"))
-        writer.writerows(received)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("要求番号", "個人ID", "不開示コード"))
+    writer.writerows(received)
+    write_private(received_path(out), text.getvalue().encode("utf-8"))
     return counts
 
 
@@ -180,6 +195,7 @@ def received_path(out: Path) -> Path:
 
 def request_kind(source: Source) -> str:
     """``linkage`` or ``inquiry``, by the request file's header (a stream is rewound after)."""
+    source = plaintext(source)
     if isinstance(source, Path):
         with source.open("rb") as fh:
             head = fh.readline().decode("utf-8-sig", errors="replace")

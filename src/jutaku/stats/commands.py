@@ -30,5 +30,5 @@ def stats(k: int, out: Path | None, plots: Path | None) -> None:
     if plots is not None:
         from jutaku.stats.plots import progress_plots
 
-        for drawn in progress_plots(plots, k):
+        for drawn in progress_plots(plots, k, actor=actor):
             click.echo(f"図: {drawn}")

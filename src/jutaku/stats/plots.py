@@ -13,7 +13,10 @@ import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from jutaku.accounts.actor import Actor
 from jutaku.domain.disclosure_control import Table
+
+CHART_INTERFACE = "statistics-chart"
 
 #: matplotlib's global settings and font cache are shared by the threads of a web worker: one chart is
 #: drawn at a time (a chart takes tens of milliseconds), with matplotlib's object API (no pyplot state).
@@ -35,21 +38,15 @@ def _matplotlib() -> Any:
     return _READY["figure"]
 
 
-def stacked_bars(table: Table, k: int, path: Path, *, ylabel: str) -> Path:
-    """One bar per row of ``table`` (its totals row excluded), stacked by column; hidden cells left out."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _draw(table, k, path, ylabel)
-    return path
-
-
 def svg_bytes(table: Table, k: int, *, ylabel: str) -> bytes:
-    """:func:`stacked_bars` drawn in memory (a screen serves it; nothing is written to disk)."""
+    """One bar per row of ``table`` (its totals row excluded), stacked by column; hidden cells left out.
+    Drawn in memory: a screen serves it, :func:`progress_plots` writes it as an output."""
     buffer = io.BytesIO()
     _draw(table, k, buffer, ylabel)
     return buffer.getvalue()
 
 
-def _draw(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
+def _draw(table: Table, k: int, target: BinaryIO, ylabel: str) -> None:
     # Under the lock, so that no other chart restores the warning filters while this one draws.
     with _LOCK, warnings.catch_warnings():
         # Glyph metrics of CJK text on a server without a CJK font: the viewer renders the text (module doc).
@@ -57,7 +54,7 @@ def _draw(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
         _draw_locked(table, k, target, ylabel)
 
 
-def _draw_locked(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> None:
+def _draw_locked(table: Table, k: int, target: BinaryIO, ylabel: str) -> None:
     fig = _matplotlib()(figsize=(9, 4.5))
     ax = fig.subplots()
     rows = list(table.rows)
@@ -86,10 +83,15 @@ def _draw_locked(table: Table, k: int, target: Path | BinaryIO, ylabel: str) -> 
     fig.savefig(target, format="svg", metadata={"Date": None})
 
 
-def progress_plots(out_dir: Path, k: int) -> list[Path]:
+def progress_plots(out_dir: Path, k: int, *, actor: Actor) -> list[Path]:
+    """The registration and inquiry progress charts written into ``out_dir`` as outputs (0600, media
+    ledger, retention: :func:`jutaku.exchange.outbound.write_output`)."""
+    from jutaku.exchange.outbound import write_output
     from jutaku.stats.service import inquiry_table, registration_table
 
-    return [
-        stacked_bars(registration_table(k), k, out_dir / "registration-progress.svg", ylabel="件数（行）"),
-        stacked_bars(inquiry_table(k), k, out_dir / "inquiry-progress.svg", ylabel="照会要求（件）"),
-    ]
+    drawn = []
+    for name, table, ylabel in (("registration-progress.svg", registration_table(k), "件数（行）"),
+                                ("inquiry-progress.svg", inquiry_table(k), "照会要求（件）")):
+        write_output(out_dir / name, svg_bytes(table, k, ylabel=ylabel), interface=CHART_INTERFACE, actor=actor)
+        drawn.append(out_dir / name)
+    return drawn

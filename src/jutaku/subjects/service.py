@@ -12,8 +12,6 @@ under dual control or the data are deleted (:mod:`jutaku.subjects.suspension`); 
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html import escape
@@ -31,7 +29,7 @@ from jutaku.audit.queries import JST, object_filter
 from jutaku.audit.service import record
 from jutaku.crypto.envelope import FieldCipher, KeyDestroyed
 from jutaku.domain.my_number import mask
-from jutaku.exchange.media import MediaFile, record_media
+from jutaku.exchange.outbound import write_output
 from jutaku.formats.layouts import HOUSING, STATUS
 from jutaku.juki.models import JukiQuery
 from jutaku.linkage.models import InquiryRequest, IntegratedNumber
@@ -166,19 +164,16 @@ td,th{{border:1px solid #999;padding:.3em .6em;text-align:left}}th{{background:#
 
 
 def disclose(request_id: int, out: Path, *, actor: Actor) -> Report:
-    """Write the disclosure report of a disclosure request (0600, media ledger, audited)."""
+    """Write the disclosure report of a disclosure request (0600, media ledger, retention, audited). It is
+    printed and handed to the person (recipient 本人): personal, not specific personal information (no full
+    number, no answer values; :mod:`jutaku.domain.media`), so it is written plain."""
     request = SubjectRequest.objects.select_related("person").filter(pk=request_id).first()
     if request is None or request.kind != SubjectRequest.Kind.DISCLOSURE:
         raise SubjectRequestError(f"請求 #{request_id} は開示請求ではありません")
     html, accesses = render_report(request.person, now=datetime.now(UTC))
     data = html.encode("utf-8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    sha = hashlib.sha256(data).hexdigest()
+    entry = write_output(out, data, interface=INTERFACE, actor=actor, records=1, recipient="本人")
     with transaction.atomic():
-        record_media("write", MediaFile(out, INTERFACE, sha, len(data), 1), actor=actor, recipient="本人")
         record(AuditEvent.SUBJECT_DISCLOSE, actor=actor,
                objects=[request.person.person_id, f"subject-request:{request.pk}"], detail={"accesses": accesses})
-    return Report(out, sha, accesses)
+    return Report(out, entry.sha256, accesses)

@@ -213,3 +213,24 @@ def test_the_job_and_media_ledgers_list_without_personal_data(signed_in: SignedI
     assert "register-kit" not in registrar.get("/audit/jobs/?kind=juki-import").content.decode()
     media = registrar.get("/audit/media/").content.decode()
     assert "inq.csv" in media and "inquiry-request" in media
+
+
+def test_the_media_ledger_screen_shows_the_files_never_confirmed_erased(signed_in: SignedIn) -> None:
+    """Issue 12 item 3: the 媒体管理台帳 shows the medium, the carrier and which files await an erasure."""
+    from datetime import UTC, datetime
+
+    from jutaku.exchange.models import MediaLedgerEntry
+
+    def entry(interface: str, name: str, **kw: Any) -> None:
+        MediaLedgerEntry.objects.create(at=datetime(2026, 6, 1, tzinfo=UTC), username="inq.t", terminal="10.0.0.5",
+                                        direction="read", interface=interface, file_name=name, sha256="0" * 64,
+                                        size=1, record_count=1, **kw)
+
+    entry("kit", "kit-unerased.csv")
+    entry("kit", "kit-erased.csv", media_id="USB-7", erased_at=datetime(2026, 6, 2, tzinfo=UTC), erased_by="reg.t")
+    entry("targets", "targets.csv")
+    auditor = signed_in("auditor")
+    page = auditor.get("/audit/media/").content.decode()
+    assert "媒体からの消去が未確認の記録: 1 件" in page and "USB-7" in page and "未確認" in page
+    only = auditor.get("/audit/media/?unerased=1").content.decode()
+    assert "kit-unerased.csv" in only and "kit-erased.csv" not in only and "targets.csv" not in only

@@ -235,8 +235,9 @@ def test_the_income_declaration_cycle_runs_through_the_screens(signed_in: Signed
     asked = run_task(inquirer.post("/files/create/inquiry/", {"procedure": INCOME, "year": "2026"},
                                    form="/files/create/"))
     assert asked.state == "done" and "情報照会要求ファイル" in links(inquirer, asked)
-    (tmp_path / "inq.csv").write_bytes(fetch(inquirer, links(inquirer, asked)["情報照会要求ファイル"]))
-    answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv")
+    assert asked.result["summary"]["暗号化"] == "あり"  # integrated numbers: encrypted by default (issue 12)
+    inquiries = decrypted(fetch(inquirer, links(inquirer, asked)["情報照会要求ファイル"]), tmp_path, "inq.csv.enc")
+    answer_inquiries(world, inquiries, tmp_path / "ans.csv")
     changed = renamed(tmp_path / "ans.csv")
     imported = run_task(upload(inquirer, "inquiry", (tmp_path / "ans.csv").read_bytes(), "ans.csv"))
     job = job_of(imported)
@@ -298,10 +299,10 @@ def test_the_business_export_is_approved_by_another_supervisor_and_run_once(sign
     from jutaku.linkage.requests import request_linkage
     from jutaku.linkage.results import import_linkage_results
 
-    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "link-req.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "link-req.csv", tmp_path / "link-ans.csv")
     import_linkage_results(tmp_path / "link-ans.csv", actor=SYSTEM)
-    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM)
+    create_inquiry_file(INCOME, 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "ans.csv")
     import_inquiry_results(tmp_path / "ans.csv", actor=SYSTEM)
 
@@ -326,7 +327,8 @@ def test_the_business_export_is_approved_by_another_supervisor_and_run_once(sign
     assert inquirer.post("/files/create/export/99999/run/", form="/files/create/").status_code == 404
     ran = run_task(inquirer.post(run_url, form="/files/create/"))
     assert ran.state == "done"
-    data = fetch(inquirer, links(inquirer, ran)["業務システム連携ファイル"])
+    assert ran.result["summary"]["暗号化"] == "あり"  # tax, welfare, disability: encrypted by default (issue 12)
+    data = decrypted(fetch(inquirer, links(inquirer, ran)["業務システム連携ファイル"]), tmp_path, "biz.csv.enc").getvalue()
     numbers = [r["個人番号"] for r in rows_of(world / "truth" / "juki.csv")]
     assert len(rows_of(data)) > 0 and list(leakscan.scan(data)) == [] and not leakscan.contains_any(data, numbers)
     assert inquirer.post(run_url, form="/files/create/").status_code == 404  # once

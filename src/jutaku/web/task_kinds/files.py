@@ -4,8 +4,9 @@ Each runner calls the same service as its CLI command (``jutaku import|register|
 export``) and writes the same lists the command writes — the rejection list (差戻リスト) of an import with
 rejected rows, the follow-up list of a result import, the notice list (届出勧奨リスト) of an inquiry or
 Juki-net import, the exclusion list of an inquiry file — into the task's own folder, offered once to the
-user who started it. Files holding My Numbers (linkage, Juki-net) are encrypted unless asked otherwise,
-as in the CLI. A file refused whole (``FileRejected``) fails the task with its Japanese message.
+user who started it. Files holding specific personal information (linkage, inquiry, Juki-net, business
+export) are encrypted unless the user explicitly asks for plain text (``plain``, audited), as in the CLI.
+A file refused whole (``FileRejected``) fails the task with its Japanese message.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def linkage_request(ctx: TaskContext) -> TaskOutcome:
     from jutaku.linkage.requests import request_linkage
 
     result = request_linkage(ctx.out / f"linkage-request-{ctx.task.pk}.csv", actor=ctx.actor,
-                             encrypt=not ctx.params.get("plain"))
+                             plain=bool(ctx.params.get("plain")))
     _offer_made(ctx, result.path, "統合利用番号取得要求ファイル", _P.LINKAGE_RUN)
     facts = {"新規要求": f"{result.created:,} 件", **_offer_exclusions(ctx, result.job_id, result.excluded, "linkage-request")}
     if result.without_number:
@@ -202,7 +203,7 @@ def inquiry_create(ctx: TaskContext) -> TaskOutcome:
 
     procedure, year = str(ctx.params["procedure"]), int(ctx.params["year"])
     result = create_inquiry_file(procedure, year, ctx.out / f"inquiry-{procedure}-{year}-{ctx.task.pk}.csv",
-                                 actor=ctx.actor, encrypt=bool(ctx.params.get("encrypt")))
+                                 actor=ctx.actor, plain=bool(ctx.params.get("plain")))
     _offer_made(ctx, result.path, "情報照会要求ファイル", _P.INQUIRY_CREATE)
     excluded = {code: n for code, n in result.counts.items() if code.startswith("X")}
     if excluded:
@@ -222,7 +223,7 @@ def juki_request(ctx: TaskContext) -> TaskOutcome:
 
     year = int(ctx.params["year"])
     result = request_juki(year, ctx.out / f"juki-{year}-{ctx.task.pk}.csv", actor=ctx.actor,
-                          encrypt=not ctx.params.get("plain"))
+                          plain=bool(ctx.params.get("plain")))
     _offer_made(ctx, result.path, "住基ネット照会ファイル", _P.JUKI_CREATE)
     facts = {"年度": f"{year}年度", "新規照会": f"{result.created:,} 件",
              **_offer_exclusions(ctx, result.job_id, result.excluded, "juki-request")}
@@ -236,7 +237,7 @@ def business_export(ctx: TaskContext) -> TaskOutcome:
 
     approval_id = int(ctx.params["approval_id"])
     result = run_export(approval_id, ctx.out / f"business-export-{approval_id}.csv", actor=ctx.actor,
-                        encrypt=bool(ctx.params.get("encrypt")))
+                        plain=bool(ctx.params.get("plain")))
     _offer_made(ctx, result.path, "業務システム連携ファイル", _P.EXPORT_BUSINESS)
     facts = {"承認依頼": f"#{approval_id}", "対象者": f"{result.persons:,} 人"}
     if result.excluded:

@@ -23,7 +23,7 @@ from jutaku.audit import reports
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import contains_my_number
 from jutaku.audit.service import InvalidAuditContent
-from jutaku.exchange.ledger import recent_entries
+from jutaku.exchange.ledger import awaiting_count, awaits, recent_entries
 from jutaku.jobs.ledger import recent_jobs
 from jutaku.web.access import requires
 from jutaku.web.submit import start
@@ -119,14 +119,16 @@ def job_ledger(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.MEDIA_LEDGER_VIEW)
 def media_ledger(request: HttpRequest) -> HttpResponse:
+    unerased = request.GET.get("unerased") == "1"
     entries = recent_entries(actor=request.actor, before_id=_before(request.GET),  # type: ignore[attr-defined]
-                             limit=LEDGER_PAGE + 1)
+                             limit=LEDGER_PAGE + 1, unerased=unerased)
     next_url = ""
     if len(entries) > LEDGER_PAGE:
         entries = entries[:LEDGER_PAGE]
-        next_url = "?" + urlencode({"before": entries[-1].pk})
-    return render(request, "web/audit/media.html", {"title": "外部記録媒体 管理台帳", "entries": entries,
-                                                    "next_url": next_url})
+        next_url = "?" + urlencode({"before": entries[-1].pk, **({"unerased": "1"} if unerased else {})})
+    return render(request, "web/audit/media.html", {
+        "title": "外部記録媒体 管理台帳", "next_url": next_url, "unerased": unerased, "awaiting": awaiting_count(),
+        "entries": [{"e": e, "awaits": awaits(e)} for e in entries]})
 
 
 urlpatterns: list[URLPattern] = [

@@ -188,7 +188,7 @@ def create_inquiry(request: HttpRequest) -> HttpResponse:
         return _create_page(request, errors={"inquiry": "手続と年度（2000〜2100）を選択・入力してください。"},
                             form=request.POST.dict(), status=400)
     return submit.start(request, "inquiry-create", params={
-        "procedure": procedure, "year": year, "encrypt": _checked(request.POST, "encrypt")})
+        "procedure": procedure, "year": year, "plain": _checked(request.POST, "plain")})
 
 
 @requires(_P.JUKI_CREATE, methods=("POST",))
@@ -223,7 +223,7 @@ def run_business_export(request: HttpRequest, approval_id: int) -> HttpResponse:
     if not any(a.pk == approval_id and a.state == ApprovalState.APPROVED for a in export_requests(actor=actor)):
         return not_found(request)  # not the user's own approved request: the same 404 as a missing one
     return submit.start(request, "business-export", params={
-        "approval_id": approval_id, "encrypt": _checked(request.POST, "encrypt")})
+        "approval_id": approval_id, "plain": _checked(request.POST, "plain")})
 
 
 urlpatterns: list[URLPattern] = [

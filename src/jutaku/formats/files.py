@@ -1,0 +1,48 @@
+"""Writing a file the one way Jutaku writes files: owner-only (0600) from the first byte, complete or absent.
+
+Every writer of the system (CSV, manifest, encrypted media, reports, plots) ends here or in
+:class:`jutaku.crypto.media.MediaWriter`, which follows the same rule. The bytes go to a new temporary
+file in the target's folder, created by :func:`tempfile.mkstemp` (``O_EXCL``, mode 0600 whatever the
+umask), and are renamed over the target only once complete: a reader never sees half a file, a crash leaves
+no partial file under the target's name, a symbolic link planted at the target is replaced, not followed,
+and every write makes a new file (inode), which is how :mod:`jutaku.exchange.outputs` recognises the file
+it wrote (security checklist FILE-09, FILE-10).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Final
+
+#: Mode of every file the system writes.
+PRIVATE_MODE: Final = 0o600
+PART_SUFFIX: Final = ".part"
+
+
+@contextmanager
+def private_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary stream whose content becomes ``path`` (mode 0600) when the block ends without an error.
+
+    On an error the temporary file is removed and ``path`` is left as it was (absent, or the old file).
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.", suffix=PART_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_private(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` as the whole content of ``path`` (mode 0600, see :func:`private_file`)."""
+    with private_file(path) as fh:
+        fh.write(data)
