@@ -113,7 +113,7 @@ def test_household_members_are_asked_for_contact_information_once_with_their_own
     import_procedures(world / "procedures.csv", actor=SYSTEM, progress=False)
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
     register_numbers(world / "portal.zip", source="portal", actor=SYSTEM, progress=False)
-    request_linkage(tmp_path / "link.csv", actor=SYSTEM)
+    request_linkage(tmp_path / "link.csv", actor=SYSTEM, plain=True)
     answer_linkage(world, tmp_path / "link.csv", tmp_path / "link-ans.csv")
     import_linkage_results(tmp_path / "link-ans.csv", actor=SYSTEM)
     want, members = expected_requests(world)
@@ -121,7 +121,7 @@ def test_household_members_are_asked_for_contact_information_once_with_their_own
     flagged = sorted(members)[0]  # a DV member: their requests carry 2, the filer's do not
     Person.objects.filter(person_id=flagged).update(non_disclosure=True)
 
-    made = create_inquiry_file(APPLY, YEAR, tmp_path / "inq.csv", actor=SYSTEM)
+    made = create_inquiry_file(APPLY, YEAR, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     sent = rows_of(tmp_path / "inq.csv")
     assert Counter((r["個別業務システム利用番号"], r["特定個人情報名コード"]) for r in sent) == want
     assert made.counts["household"] == len(members)
@@ -142,7 +142,7 @@ def test_household_members_are_asked_for_contact_information_once_with_their_own
 
     # A rerun asks nothing twice.
     count = InquiryRequest.objects.count()
-    again = create_inquiry_file(APPLY, YEAR, tmp_path / "inq2.csv", actor=SYSTEM)
+    again = create_inquiry_file(APPLY, YEAR, tmp_path / "inq2.csv", actor=SYSTEM, plain=True)
     assert again.path is None and "requests" not in again.counts and again.counts.get("X06", 0) > 0
     assert InquiryRequest.objects.count() == count
 

@@ -63,7 +63,7 @@ def linked(tmp_path: Path) -> tuple[Path, str]:
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
     import_procedures(world / "procedures.csv", actor=SYSTEM, progress=False)
     register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=0)
-    request_linkage(tmp_path / "link.csv", actor=INQUIRER)
+    request_linkage(tmp_path / "link.csv", actor=INQUIRER, plain=True)
     answer_linkage(world, tmp_path / "link.csv", tmp_path / "link-ans.csv")
     import_linkage_results(tmp_path / "link-ans.csv", actor=INQUIRER)
     pid = (Filing.objects.filter(procedure_code=INCOME, fiscal_year=YEAR, person__status="1",
@@ -89,17 +89,17 @@ def test_a_changed_number_is_linked_again_and_inquiries_wait_for_it(linked: tupl
     assert detail is not None and detail.integrated.startswith("再取得待ち")
 
     # The request made before the change is withheld; a new inquiry leaves the person out with X08.
-    path, _, _ = write_inquiries(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER, job_id=inq_job)
+    path, _, _ = write_inquiries(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER, job_id=inq_job, plain=True)
     assert pid not in {r["個別業務システム利用番号"] for r in rows_of(path)}
     assert set(ImportRejection.objects.filter(job_id=inq_job, person_id=pid).values_list("code", flat=True)) == {"X08"}
     assert set(InquiryRequest.objects.filter(person__person_id=pid).values_list("state", flat=True)) == {"cancelled"}
-    waiting = create_inquiry_file(INCOME, YEAR, tmp_path / "inq-wait.csv", actor=INQUIRER)
+    waiting = create_inquiry_file(INCOME, YEAR, tmp_path / "inq-wait.csv", actor=INQUIRER, plain=True)
     assert waiting.counts.get("X08") == 1 and waiting.path is None
     assert dict(ImportRejection.objects.filter(job_id=waiting.job_id, code="X08")
                 .values_list("person_id", "code")) == {pid: "X08"}
 
     # The next linkage request asks again with the new number (and only for this person).
-    again = request_linkage(tmp_path / "link2.csv", actor=INQUIRER)
+    again = request_linkage(tmp_path / "link2.csv", actor=INQUIRER, plain=True)
     sent = rows_of(again.path)
     assert [(r["個別業務システム利用番号"], r["個人番号"]) for r in sent] == [(pid, NEW_NUMBER)]
     create_requests(actor=INQUIRER)  # while it is open, nothing is asked twice
@@ -115,7 +115,7 @@ def test_a_changed_number_is_linked_again_and_inquiries_wait_for_it(linked: tupl
     assert result.job.counts == {"OK": 1}
     assert held_integrated(pid) == renewed
     assert IntegratedNumber.objects.get(person__person_id=pid).reacquire_since is None
-    asked = create_inquiry_file(INCOME, YEAR, tmp_path / "inq-again.csv", actor=INQUIRER)
+    asked = create_inquiry_file(INCOME, YEAR, tmp_path / "inq-again.csv", actor=INQUIRER, plain=True)
     rows = rows_of(asked.path)
     assert rows and {(r["個別業務システム利用番号"], r["団体内統合利用番号"]) for r in rows} == {(pid, renewed)}
     assert "X08" not in asked.counts
@@ -131,5 +131,5 @@ def test_a_change_cancels_an_open_linkage_request_made_with_the_old_number(linke
     change_number(pid, NEW_NUMBER, actor=SUPERVISOR, reason="番号変更届")
     old.refresh_from_db()
     assert old.state == "cancelled" and "個人番号の変更" in old.error_text
-    again = request_linkage(tmp_path / "link2.csv", actor=INQUIRER)
+    again = request_linkage(tmp_path / "link2.csv", actor=INQUIRER, plain=True)
     assert [(r["個別業務システム利用番号"], r["個人番号"]) for r in rows_of(again.path)] == [(pid, NEW_NUMBER)]

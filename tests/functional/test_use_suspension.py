@@ -91,7 +91,7 @@ def pk_of(pid: str) -> int:
 
 
 def linkage_cycle(world: Path, tmp_path: Path, name: str, rates: Rates | None = None) -> set[str]:
-    sent = request_linkage(tmp_path / f"{name}.csv", actor=INQUIRER)
+    sent = request_linkage(tmp_path / f"{name}.csv", actor=INQUIRER, plain=True)
     answer_linkage(world, tmp_path / f"{name}.csv", tmp_path / f"{name}-ans.csv", rates or Rates())
     import_linkage_results(tmp_path / f"{name}-ans.csv", actor=INQUIRER)
     return persons_in(sent.path)
@@ -106,17 +106,17 @@ def test_a_handled_suspension_leaves_the_person_out_of_every_request_file_until_
     request = handle(received.pk, actor=CLERK)
     assert suspended_persons() == {pk_of(pid)}
 
-    linked = request_linkage(tmp_path / "link.csv", actor=INQUIRER)
+    linked = request_linkage(tmp_path / "link.csv", actor=INQUIRER, plain=True)
     assert pid not in persons_in(linked.path) and linked.written > 0
     assert exclusions(linked.job_id) == {pid: SUSPENDED} and linked.excluded == 1
     answer_linkage(world, tmp_path / "link.csv", tmp_path / "link-ans.csv")
     import_linkage_results(tmp_path / "link-ans.csv", actor=INQUIRER)
     assert not IntegratedNumber.objects.filter(person__person_id=pid).exists()
 
-    made = create_inquiry_file(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER)
+    made = create_inquiry_file(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER, plain=True)
     assert pid not in persons_in(made.path) and made.written > 0
     assert exclusions(made.job_id)[pid] == SUSPENDED and made.counts[SUSPENDED] == 1
-    juki = request_juki(YEAR, tmp_path / "juki.csv", actor=INQUIRER, encrypt=False)
+    juki = request_juki(YEAR, tmp_path / "juki.csv", actor=INQUIRER, plain=True)
     assert not JukiQuery.objects.filter(person__person_id=pid).exists() and juki.written > 0
     assert exclusions(juki.job_id) == {pid: SUSPENDED} and juki.excluded == 1
 
@@ -137,9 +137,9 @@ def test_a_handled_suspension_leaves_the_person_out_of_every_request_file_until_
     assert suspended_persons() == frozenset()
 
     assert pid in linkage_cycle(world, tmp_path, "link2")
-    again = create_inquiry_file(INCOME, YEAR, tmp_path / "inq2.csv", actor=INQUIRER)
+    again = create_inquiry_file(INCOME, YEAR, tmp_path / "inq2.csv", actor=INQUIRER, plain=True)
     assert persons_in(again.path) == {pid} and SUSPENDED not in again.counts
-    juki2 = request_juki(YEAR, tmp_path / "juki2.csv", actor=INQUIRER, encrypt=False)
+    juki2 = request_juki(YEAR, tmp_path / "juki2.csv", actor=INQUIRER, plain=True)
     assert JukiQuery.objects.filter(person__person_id=pid).count() == 1 and juki2.written >= 1
     assert verify().ok
 
@@ -161,19 +161,19 @@ def test_requests_made_before_a_suspension_are_withheld_and_the_export_leaves_th
     # ... then the suspensions are handled, then the files are written.
     suspend(asked)
     suspend(unlinked)
-    path, _, _, _ = write_requests(tmp_path / "link2.csv", actor=INQUIRER, job_id=link_job)
+    path, _, _, _ = write_requests(tmp_path / "link2.csv", actor=INQUIRER, job_id=link_job, plain=True)
     assert unlinked not in persons_in(path)
     assert exclusions(link_job) == {unlinked: SUSPENDED}
     assert set(LinkageRequest.objects.filter(person__person_id=unlinked).values_list("state", flat=True)) == \
         {"not_found", "cancelled"}
-    inq_path, _, inq_written = write_inquiries(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER, job_id=inq_job)
+    inq_path, _, inq_written = write_inquiries(INCOME, YEAR, tmp_path / "inq.csv", actor=INQUIRER, job_id=inq_job, plain=True)
     assert asked not in persons_in(inq_path) and answered in persons_in(inq_path) and inq_written > 0
     assert exclusions(inq_job)[asked] == SUSPENDED
     withheld = set(ImportRejection.objects.filter(job_id=inq_job, person_id=asked).values_list("receipt_no", "code"))
     cancelled = InquiryRequest.objects.filter(person__person_id=asked)
     assert set(cancelled.values_list("state", flat=True)) == {"cancelled"}
     assert withheld == {(no, SUSPENDED) for no in cancelled.values_list("request_no", flat=True)}
-    juki_path, _, _ = write_queries(tmp_path / "juki.csv", actor=INQUIRER, job_id=juki_job, encrypt=False)
+    juki_path, _, _ = write_queries(tmp_path / "juki.csv", actor=INQUIRER, job_id=juki_job, plain=True)
     assert JukiQuery.objects.get(person__person_id=asked).state == "cancelled"
     assert exclusions(juki_job)[asked] == SUSPENDED and juki_path is not None
     assert {r.outcome for r in AuditRecord.objects.filter(object_ids__contains=asked,
@@ -186,7 +186,7 @@ def test_requests_made_before_a_suspension_are_withheld_and_the_export_leaves_th
     suspend(answered)
     approval = request_export(INCOME, YEAR, actor=INQUIRER, reason="家賃算定")
     approve(approval.pk, actor=SUPERVISOR)
-    result = run_export(approval.pk, tmp_path / "business.csv", actor=INQUIRER)
+    result = run_export(approval.pk, tmp_path / "business.csv", actor=INQUIRER, plain=True)
     exported = rows_of(result.path)
     assert exported and answered not in {r["個人ID"] for r in exported} and asked not in {r["個人ID"] for r in exported}
     receipts = set(Filing.objects.filter(person__person_id=answered, procedure_code=INCOME)
