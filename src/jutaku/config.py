@@ -13,6 +13,9 @@ Environment:
   ``localhost,127.0.0.1,[::1]``).
 - ``JUTAKU_TRUSTED_PROXIES``: addresses of reverse proxies whose ``X-Forwarded-For`` and
   ``X-Forwarded-Proto`` are believed, comma-separated (default none: the peer address is the client).
+- ``JUTAKU_BACKUP_DIR``: where `jutaku backup` writes (default ``<home>/backups``).
+- ``JUTAKU_BACKUP_RETENTION_DAYS``: how long a backup is kept before `jutaku backup prune` removes it
+  (default 90, 1–3650). A backup holds what is deleted after it was taken until it expires (ADR 0013).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from jutaku.domain.retention import DEFAULT_RETENTION_DAYS, check_retention_days
 
 MODES = ("production", "demo", "test")
 
@@ -49,6 +54,13 @@ class Config:
     secret_key: Secret | None
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
+    backup_retention_days: int = DEFAULT_RETENTION_DAYS
+    backup_folder: Path | None = None  # JUTAKU_BACKUP_DIR; ``None``: <home>/backups
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where `jutaku backup` writes and `jutaku backup prune` looks (ADR 0013)."""
+        return self.backup_folder or self.home / "backups"
 
     @property
     def keys_dir(self) -> Path:
@@ -118,8 +130,19 @@ def load(environ: dict[str, str] | None = None) -> Config:
     secret = _read_secret(home / "keys" / "django-secret.key")
     hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
     proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
+    folder = env.get("JUTAKU_BACKUP_DIR")
     return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
-                  trusted_proxies=proxies)
+                  trusted_proxies=proxies, backup_retention_days=_retention(env.get("JUTAKU_BACKUP_RETENTION_DAYS")),
+                  backup_folder=Path(folder).expanduser().resolve() if folder else None)
+
+
+def _retention(value: str | None) -> int:
+    if not value:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        return check_retention_days(int(value))
+    except ValueError:
+        raise ConfigurationError("JUTAKU_BACKUP_RETENTION_DAYS must be a number of days from 1 to 3650") from None
 
 
 def _listed(value: str | None) -> tuple[str, ...]:

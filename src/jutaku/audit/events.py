@@ -53,6 +53,7 @@ class AuditEvent(enum.StrEnum):
     SUBJECT_DISCLOSE = "subject:disclose"
     BACKUP_RUN = "backup:run"
     RESTORE_RUN = "restore:run"
+    BACKUP_PRUNE = "backup:prune"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

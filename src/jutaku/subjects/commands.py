@@ -57,7 +57,8 @@ def handle_cmd(request_id: int, refuse: bool, note: str) -> None:
 @requires(Permission.REQUESTS_HANDLE)
 def disclose_cmd(request_id: int, out: Path) -> None:
     """Write the disclosure report (Japanese HTML) for a disclosure request."""
-    from jutaku.subjects.service import SubjectRequestError, disclose
+    from jutaku.subjects.report import disclose
+    from jutaku.subjects.service import SubjectRequestError
 
     try:
         report = disclose(request_id, out, actor=current_actor())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jutaku.accounts.permissions import Permission
 from jutaku.jobs.worker import TaskContext, TaskOutcome
-from jutaku.subjects.service import disclose
+from jutaku.subjects.report import disclose
 from jutaku.web.tasks import kind
 
 DISCLOSE = "subject-disclose"
