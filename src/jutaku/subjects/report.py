@@ -70,6 +70,7 @@ from jutaku.subjects.service import SubjectRequestError
 INTERFACE: Final = "disclosure-report"
 MAX_ACCESS_ROWS: Final = 2000
 UNREADABLE: Final = "削除済み（復元できません）"
+JUKI_ITEMS: Final = ("氏名", "氏名カナ", "生年月日", "性別", "住所", "住民票コード", "異動事由", "異動年月日", "現存区分")
 #: 本人確認 of a portal notification (マイナポータル: 公的個人認証).
 PORTAL_CHECK: Final = {"JPKI": "公的個人認証（電子証明書）"}
 
@@ -185,19 +186,22 @@ def _answers(p: Person, cipher: FieldCipher, names: _Names) -> list[list[str]]:
     return rows
 
 
+def _identity(d: dict[str, str]) -> str:
+    """A Juki-net identity answer in words, in the order of the layout (住民票コード: last four digits)."""
+    shown = {**d, "性別": SEX.get(d.get("性別", ""), d.get("性別", "")), "住民票コード": _last_four(d.get("住民票コード", "")),
+             "現存区分": JUKI_EXISTENCE.get(d.get("現存区分", ""), d.get("現存区分", ""))}
+    for day in ("生年月日", "異動年月日"):
+        value = shown.get(day, "")
+        shown[day] = f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 and value.isdigit() else value
+    return "、".join(f"{k}: {shown[k]}" for k in JUKI_ITEMS if shown.get(k))
+
+
 def _juki_answers(p: Person, cipher: FieldCipher) -> list[list[str]]:
-    """Each Juki-net identity answer held (住民票コード by its last four digits)."""
+    """Each Juki-net identity answer held."""
     rows = []
     for r in JukiResult.objects.filter(person=p).order_by("received_at", "id"):
         plain = _open(cipher, p.person_id, JUKI_TABLE, JUKI_COLUMN, r.data)
-        if plain is None:
-            content = UNREADABLE if r.data is not None else "—"
-        else:
-            d = json.loads(plain)
-            d["性別"] = SEX.get(d.get("性別", ""), d.get("性別", ""))
-            d["住民票コード"] = _last_four(d.get("住民票コード", ""))
-            d["現存区分"] = JUKI_EXISTENCE.get(d.get("現存区分", ""), d.get("現存区分", ""))
-            content = "、".join(f"{k}: {v}" for k, v in d.items() if v)
+        content = (UNREADABLE if r.data is not None else "—") if plain is None else _identity(json.loads(plain))
         rows.append(["地方公共団体情報システム機構（住基ネット）", _day(r.received_at),
                      JUKI_RESULT.get(r.result_code, r.result_code), JUKI_OUTCOMES.get(r.outcome, r.outcome), content])
     return rows
