@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from jutaku.crypto.models import PersonKey
 from jutaku.dbutil import delete_rows
 from jutaku.domain.retention import ERASED
+from jutaku.domain.wareki import jst_date
 from jutaku.jobs.models import Job
 from jutaku.juki.models import JukiQuery, JukiResult
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber, LinkageRequest
@@ -71,7 +72,7 @@ def erase(pks: Sequence[int], refs: Sequence[str], *, now: datetime, job_id: int
     counts["rejections"] = delete_rows(rejections)
     notes = SubjectRequest.objects.filter(person_id__in=pks).exclude(note="")
     if before is not None:
-        notes = notes.filter(received_on__lte=before.date())
+        notes = notes.filter(received_on__lte=jst_date(before))
     counts["subject_notes"] = notes.update(note="")
     counts["keys"] = delete_rows(PersonKey.objects.filter(person_ref__in=refs, **_upto("created_at", before)))
     counts["registers"] = Person.objects.filter(pk__in=pks, deleted_at__isnull=True, **_upto("updated_at", before)) \
