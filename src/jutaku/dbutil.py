@@ -94,7 +94,7 @@ def delete_rows(query: models.QuerySet[Any]) -> int:
     model = query.model
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
-    sql, params = query.values("pk").query.sql_with_params()
+    sql, params = query.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {table} WHERE {pk} IN ({sql})", params)  # noqa: S608 - identifiers from model metadata; the subquery is the ORM's, its values bound
         return max(cur.rowcount, 0)

@@ -36,17 +36,23 @@ def _upto(field: str, before: datetime | None) -> dict[str, Any]:
     return {} if before is None else {f"{field}__lte": before}
 
 
+def _of(pks: Sequence[int], field: str, before: datetime | None, requests: QuerySet[Any], link: str) -> Q:
+    """Rows of these persons; with ``before`` also any row pointing at a request about to go (a restore
+    must not trip over a PROTECT), which a live run never has (a row's person is its request's person)."""
+    mine = Q(person_id__in=pks, **_upto(field, before))
+    return mine if before is None else mine | Q(**{f"{link}__in": requests.values("pk")})
+
+
 def _requests_and_answers(pks: Sequence[int], before: datetime | None, counts: Counter[str]) -> None:
     """Answers first (they point at their requests), then the requests; numbers before their requests."""
     inquiries: QuerySet[InquiryRequest] = InquiryRequest.objects.filter(person_id__in=pks, **_upto("created_at", before))
     queries: QuerySet[JukiQuery] = JukiQuery.objects.filter(person_id__in=pks, **_upto("created_at", before))
     linkage: QuerySet[LinkageRequest] = LinkageRequest.objects.filter(person_id__in=pks, **_upto("created_at", before))
     counts["inquiry_results"] = delete_rows(InquiryResult.objects.filter(
-        Q(person_id__in=pks, **_upto("received_at", before)) | Q(request__in=inquiries.values("pk"))))
-    counts["juki_results"] = delete_rows(JukiResult.objects.filter(
-        Q(person_id__in=pks, **_upto("received_at", before)) | Q(query__in=queries.values("pk"))))
+        _of(pks, "received_at", before, inquiries, "request")))
+    counts["juki_results"] = delete_rows(JukiResult.objects.filter(_of(pks, "received_at", before, queries, "query")))
     counts["integrated"] = delete_rows(IntegratedNumber.objects.filter(
-        Q(person_id__in=pks, **_upto("linked_at", before)) | Q(request__in=linkage.values("pk"))))
+        _of(pks, "linked_at", before, linkage, "request")))
     counts["inquiry_requests"] = delete_rows(inquiries)
     counts["juki_queries"] = delete_rows(queries)
     counts["linkage_requests"] = delete_rows(linkage)
