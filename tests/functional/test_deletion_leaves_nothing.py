@@ -175,6 +175,15 @@ def test_after_delete_run_only_the_deletion_record_and_identifiers_remain(child_
     recorded = child_query(env, "SELECT person_ref, backup_expires_on FROM retention_deletionrecord")
     assert {r[0] for r in recorded} == set(doomed) and {str(r[1])[:10] for r in recorded} == {expires}
 
+    # Their disclosure report says what is left and until when a backup holds the rest — and nothing else.
+    asked = run_jutaku(env, "requests", "record", "--person", doomed[0], "--kind", "disclosure",
+                       "--received", "2026-12-01", check=True).stdout
+    number = asked.split("#", 1)[1].split("（", 1)[0]
+    run_jutaku(env, "requests", "disclose", number, "--out", str(tmp_path / "disclosure.html"), check=True)
+    html = (tmp_path / "disclosure.html").read_text(encoding="utf-8")
+    assert "削除後に保有している情報" in html and f"{expires} までに保管期限切れで削除されます" in html
+    assert [s for s in secrets | requests if s in html] == []
+
     # The housing system's next full extract still lists them as moved out: nothing comes back.
     write_csv(tmp_path / "next.csv", TARGETS, [{**t, "状態": "2", "状態日付": "20261101"} if t["個人ID"] in doomed else t
                                                for t in rows_of(world / "targets.csv")])

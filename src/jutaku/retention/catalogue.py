@@ -144,23 +144,24 @@ def prune_backups(*, now: datetime, actor: Actor, dry_run: bool = False, record_
     """
     today = jst_date(now)
     days = config.get().backup_retention_days
-    removed: list[str] = []
+    expired: list[Entry] = []
     kept = 0
     for entry in entries().values():
         copy = entry.copy(days, now)
         if not copy.present or (entry.state == "begun" and now - entry.taken_at < _IN_PROGRESS):
             continue  # gone already, or maybe still being written
-        if not is_expired(copy, today):
+        if is_expired(copy, today):
+            expired.append(entry)
+        else:
             kept += 1
-            continue
-        removed.append(entry.path.name)
-        if not dry_run:
+    removed = tuple(e.path.name for e in expired)
+    if not removed and not record_idle:
+        return PruneResult(removed, kept, dry_run)
+    with transaction.atomic():  # fail closed: no file goes unless its removal is on the record
+        record(AuditEvent.BACKUP_PRUNE, actor=actor, outcome="dry_run" if dry_run else "ok",
+               detail={"removed": len(removed), "kept": kept, "files": ",".join(removed)[:2000],
+                       "retention_days": days})
+        for entry in [] if dry_run else expired:
             entry.path.unlink(missing_ok=True)
             _append(op="pruned", file=str(entry.path), at=now.isoformat())
-    result = PruneResult(tuple(removed), kept, dry_run)
-    if removed or record_idle:
-        with transaction.atomic():
-            record(AuditEvent.BACKUP_PRUNE, actor=actor, outcome="dry_run" if dry_run else "ok",
-                   detail={"removed": len(removed), "kept": kept, "files": ",".join(removed)[:2000],
-                           "retention_days": days})
-    return result
+    return PruneResult(removed, kept, dry_run)

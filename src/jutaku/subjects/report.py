@@ -240,16 +240,19 @@ _STYLE: Final = ("body{font-family:sans-serif;margin:2em}table{border-collapse:c
                  "td,th{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}")
 
 
-def _left_after_deletion(p: Person, deletions: list[list[str]]) -> str:
+def _left_after_deletion(p: Person) -> str:
     """For a deleted person: what the deletion left, and until when a backup may still hold the rest."""
     if not p.is_erased:
         return ""
-    last = deletions[-1][5] if deletions else "—"
+    expiry = (DeletionRecord.objects.filter(person=p).order_by("-executed_at", "-id")
+              .values_list("backup_expires_on", flat=True).first())
+    backups = ("削除の時点でこれらの情報を含むバックアップはありませんでした。" if expiry is None else
+               f"削除前に作成したバックアップには削除した情報が残っており、{expiry.isoformat()} までに保管期限切れで削除されます。"
+               "それまでにバックアップから復元しても、削除は再適用されます。")
     return ("<h2>削除後に保有している情報</h2><p>一括削除により、個人番号、団体内統合利用番号、他機関から取得した情報、"
             "照会の記録、手続、氏名・生年月日・性別・住所等の登録情報は削除しました。保有しているのは、個人ID・区分・住宅区分・状態、"
             "削除記録、開示等の請求の記録（メモを除く）、操作の記録（7年間保存、個人IDのみで記録）だけです。"
-            f"削除前に作成したバックアップには削除した情報が残っており、保管期限（{escape(last)}）が過ぎると削除されます。"
-            "それまでにバックアップから復元しても、削除は再適用されます。</p>")
+            f"{escape(backups)}</p>")
 
 
 def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
@@ -281,7 +284,7 @@ def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
             f"<style>{_STYLE}</style></head><body>\n<h1>保有個人情報開示書（特定個人情報）</h1>\n"
             f"<p>作成日時: {escape(_jst(now))}　都営住宅マイナンバー管理システム。番号は下4桁のみ表示しています。"
             "他機関から取得した情報は、この開示書のためにのみ復号しています。</p>\n"
-            f"{_left_after_deletion(person, deletions)}{body}\n</body></html>\n")
+            f"{_left_after_deletion(person)}{body}\n</body></html>\n")
     return html, len(accesses)
 
 
