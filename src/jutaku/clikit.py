@@ -65,10 +65,12 @@ class Denied(click.ClickException):
         return f"権限がありません (permission denied): {self.message}"
 
 
-def requires(permission: Permission) -> Callable[[F], F]:
+def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Declare the command's permission; check home, terminal, session and permission before it runs.
 
-    The resolved actor is placed in ``click.get_current_context().obj["actor"]``.
+    The resolved actor is placed in ``click.get_current_context().obj["actor"]``. ``own_housekeeping``
+    names housekeeping tasks the command does itself (``backup prune``: its ``--dry-run`` must see what is
+    due, not find it gone); every other task runs before it as before every command.
     """
 
     def decorate(fn: F) -> F:
@@ -79,7 +81,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
             ctx.ensure_object(dict)
             ctx.obj["actor"] = actor
             if permission not in NO_HOME:
-                ctx.obj["housekeeping"] = housekeep()
+                ctx.obj["housekeeping"] = housekeep(skip=own_housekeeping)
             try:
                 return fn(*args, **kwargs)
             except FileExistsError as exc:
@@ -120,12 +122,12 @@ def resolve_actor(permission: Permission, environ: Any = None) -> Any:
     return actor
 
 
-def housekeep() -> Any:
-    """The purge tasks (expired outputs, expired downloads, …) due now, before the command runs
+def housekeep(skip: tuple[str, ...] = ()) -> Any:
+    """The purge tasks (expired outputs, expired downloads, backups, …) due now, before the command runs
     (:mod:`jutaku.jobs.housekeeping`); a failing task is reported, never in the way of the command."""
     from jutaku.jobs import housekeeping
 
-    report = housekeeping.run_due()
+    report = housekeeping.run_due(skip=skip)
     for name, incident in report.failed.items():
         click.echo(f"警告: 期限切れファイルの削除（{name}）に失敗しました (incident {incident})。", err=True)
     return report

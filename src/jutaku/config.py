@@ -15,6 +15,9 @@ Environment:
   ``X-Forwarded-Proto`` are believed, comma-separated (default none: the peer address is the client).
 - ``JUTAKU_OUTPUT_RETENTION_DAYS``: how many days a file the system writes (export, list, report) is kept
   before it is purged at the start of the next command (default 3; 0 = at the next command; at most 365).
+- ``JUTAKU_BACKUP_DIR``: where `jutaku backup` writes (default ``<home>/backups``).
+- ``JUTAKU_BACKUP_RETENTION_DAYS``: how long a backup is kept before `jutaku backup prune` removes it
+  (default 90, 1–3650). A backup holds what is deleted after it was taken until it expires (ADR 0013).
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from jutaku.domain.media import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+from jutaku.domain.media import DEFAULT_RETENTION_DAYS as OUTPUT_RETENTION_DAYS
+from jutaku.domain.media import MAX_RETENTION_DAYS as MAX_OUTPUT_RETENTION_DAYS
+from jutaku.domain.retention import DEFAULT_RETENTION_DAYS as BACKUP_RETENTION_DAYS
+from jutaku.domain.retention import check_retention_days
 
 MODES = ("production", "demo", "test")
 
@@ -53,7 +59,14 @@ class Config:
     secret_key: Secret | None
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
     trusted_proxies: tuple[str, ...] = ()
-    output_retention_days: int = DEFAULT_RETENTION_DAYS
+    output_retention_days: int = OUTPUT_RETENTION_DAYS
+    backup_retention_days: int = BACKUP_RETENTION_DAYS
+    backup_folder: Path | None = None  # JUTAKU_BACKUP_DIR; ``None``: <home>/backups
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where `jutaku backup` writes and `jutaku backup prune` looks (ADR 0013)."""
+        return self.backup_folder or self.home / "backups"
 
     @property
     def keys_dir(self) -> Path:
@@ -123,17 +136,31 @@ def load(environ: dict[str, str] | None = None) -> Config:
     secret = _read_secret(home / "keys" / "django-secret.key")
     hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
     proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
+    folder = env.get("JUTAKU_BACKUP_DIR")
     return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
-                  trusted_proxies=proxies, output_retention_days=_retention_days(env.get("JUTAKU_OUTPUT_RETENTION_DAYS")))
+                  trusted_proxies=proxies,
+                  output_retention_days=_output_retention_days(env.get("JUTAKU_OUTPUT_RETENTION_DAYS")),
+                  backup_retention_days=_retention(env.get("JUTAKU_BACKUP_RETENTION_DAYS")),
+                  backup_folder=Path(folder).expanduser().resolve() if folder else None)
 
 
-def _retention_days(value: str | None) -> int:
+def _output_retention_days(value: str | None) -> int:
     if value is None or not value.strip():
-        return DEFAULT_RETENTION_DAYS
+        return OUTPUT_RETENTION_DAYS
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or int(text) > MAX_RETENTION_DAYS:
-        raise ConfigurationError(f"JUTAKU_OUTPUT_RETENTION_DAYS must be a whole number of days, 0..{MAX_RETENTION_DAYS}")
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_OUTPUT_RETENTION_DAYS:
+        raise ConfigurationError("JUTAKU_OUTPUT_RETENTION_DAYS must be a whole number of days, "
+                                 f"0..{MAX_OUTPUT_RETENTION_DAYS}")
     return int(text)
+
+
+def _retention(value: str | None) -> int:
+    if not value:
+        return BACKUP_RETENTION_DAYS
+    try:
+        return check_retention_days(int(value))
+    except ValueError:
+        raise ConfigurationError("JUTAKU_BACKUP_RETENTION_DAYS must be a number of days from 1 to 3650") from None
 
 
 def _listed(value: str | None) -> tuple[str, ...]:

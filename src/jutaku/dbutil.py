@@ -84,6 +84,51 @@ def update_in(model: type[models.Model], values: Mapping[str, Any], key: str, ke
     return changed
 
 
+def delete_in(model: type[models.Model], key: str, keys: Sequence[Any], *, step: int = 5000) -> int:
+    """``DELETE FROM table WHERE key IN keys``: one statement per ``step`` keys, an array parameter on
+    PostgreSQL (no 5,000-parameter statement to parse), without loading rows (see :func:`delete_rows`)."""
+    if not keys:
+        return 0
+    (key_col,) = _columns(model, [key])
+    table = connection.ops.quote_name(model._meta.db_table)
+    deleted = 0
+    with connection.cursor() as cur:
+        for start in range(0, len(keys), step):
+            part = list(keys[start:start + step])
+            if connection.vendor == "postgresql":
+                cur.execute(f"DELETE FROM {table} WHERE {key_col} = ANY(%s)", [part])  # noqa: S608 - identifiers from model metadata; values are bound
+            else:
+                cur.execute(f"DELETE FROM {table} WHERE {key_col} IN ({', '.join(['%s'] * len(part))})", part)  # noqa: S608 - identifiers from model metadata; values are bound
+            deleted += max(cur.rowcount, 0)
+    return deleted
+
+
+def delete_rows(query: models.QuerySet[Any]) -> int:
+    """``DELETE FROM table WHERE id IN (query)`` in one statement; the number of rows deleted.
+
+    ``QuerySet.delete()`` first loads every row of a model that other models point to (to check their
+    PROTECT and CASCADE rules) — a million objects in a bulk deletion. Callers delete the rows pointing
+    here first, so this skips the collection; the database's foreign keys still refuse anything left.
+    """
+    model = query.model
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    sql, params = query.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE {pk} IN ({sql})", params)  # noqa: S608 - identifiers from model metadata; the subquery is the ORM's, its values bound
+        return max(cur.rowcount, 0)
+
+
+def checkpoint_wal() -> None:
+    """SQLite: write the write-ahead log back into the database file and truncate it, so that page
+    images holding erased data do not linger in ``-wal`` (``secure_delete`` zeroes the database's own
+    pages; settings). Best effort: a reader still open elsewhere may keep part of the log. PostgreSQL: no-op
+    (its old row versions and WAL are the server's; ADR 0013)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def keyset_pages(sql: str, params: Callable[[Any], Sequence[Any]], *, start: Any = 0,
                  key: Callable[[tuple[Any, ...]], Any] = lambda row: row[0]) -> Iterator[list[tuple[Any, ...]]]:
     """Pages of ``sql`` walked by key (``… WHERE key > %s ORDER BY key LIMIT %s``), each query run to the

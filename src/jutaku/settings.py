@@ -93,9 +93,11 @@ def database_settings(cfg: _config.Config) -> dict[str, object]:
             # no deferred transaction dies upgrading its lock.
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
+            # secure_delete: deleted or overwritten content is zeroed in the file, not left in free space
+            # (a bulk deletion must leave nothing readable; ADR 0013).
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA cache_size=-524288; PRAGMA foreign_keys=ON"
+                "PRAGMA cache_size=-524288; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON"
             ),
         },
     }

@@ -161,3 +161,48 @@ def test_a_crash_mid_run_resumes_and_deletes_each_person_once(world: Path, tmp_p
     assert result.job.resumed and DeletionRecord.objects.count() == len(doomed)
     assert not MyNumberRecord.objects.filter(person__person_id__in=doomed).exists()
     assert verify().ok
+
+
+def test_a_deleted_person_stays_a_shell_that_imports_leave_alone_until_they_come_back(world: Path,
+                                                                                      tmp_path: Path) -> None:
+    """Issue 12: the next extracts do not bring a deleted person's data back — a moved-out row is I02, a
+    filing E09, a notification E03 — until the housing system says they became current after the
+    deletion (a new application): then the register entry is filled again."""
+    from jutaku.formats.layouts import KIT, PROCEDURES
+    from jutaku.registry.models import Filing, ImportRejection
+    from jutaku.stats.service import persons_table
+
+    path, _ = propose(tmp_path / "proposal.csv", actor=REGISTRAR, today=date(2026, 11, 28))
+    doomed = sorted(r["個人ID"] for r in rows_of(path))
+    before = persons_table(1).cells[-1][-1]
+    approval = request_deletion(path, actor=REGISTRAR, reason="退去者")
+    approve(approval.pk, actor=SUPERVISOR)
+    run_deletion(approval.pk, actor=REGISTRAR, report=tmp_path / "report.csv")
+    shells = Person.objects.filter(person_id__in=doomed)
+    assert all(p.is_erased and p.name == p.address == p.household_no == "" and p.birth_date is None for p in shells)
+    assert not Filing.objects.filter(person__in=shells).exists()
+    assert persons_table(1).cells[-1][-1] == before - len(doomed)  # statistics count numbers held
+
+    targets = {t["個人ID"]: t for t in rows_of(world / "targets.csv")}
+    again = [{**targets[p], "状態": "2", "状態日付": "20261002"} for p in doomed]  # the next extract
+    write_csv(tmp_path / "again.csv", TARGETS, again)
+    assert import_targets(tmp_path / "again.csv", actor=SYSTEM, progress=False).job.counts == {"I02": len(doomed)}
+    write_csv(tmp_path / "filing.csv", PROCEDURES, [{
+        "受付番号": "P209912310001", "手続コード": "JT99000000530001", "年度": "2026", "受付日": "20261201",
+        "申請者個人ID": doomed[0], "対象者個人ID": doomed[0], "照会同意": "1", "不開示希望": "1"}])
+    assert import_procedures(tmp_path / "filing.csv", actor=SYSTEM, progress=False).job.counts == {"E09": 1}
+    kit = [r for r in rows_of(world / "kit.csv") if r["個人ID"] == doomed[0]][:1]
+    write_csv(tmp_path / "kit.csv", KIT, [{**kit[0], "受付番号": "K209912310001"}])
+    assert register_numbers(tmp_path / "kit.csv", source="kit", actor=SYSTEM, progress=False,
+                            workers=0).job.counts == {"E03": 1}
+    assert not Filing.objects.filter(person__in=shells).exists() and not MyNumberRecord.objects.filter(
+        person__in=shells).exists() and not Person.objects.filter(person_id__in=doomed, non_disclosure=True).exists()
+    assert ImportRejection.objects.filter(person_id=doomed[0]).count() == 2  # the new refusals are recorded
+
+    back = [{**targets[doomed[0]], "状態": "1", "状態日付": "20991231"}]
+    write_csv(tmp_path / "back.csv", TARGETS, back)
+    assert import_targets(tmp_path / "back.csv", actor=SYSTEM, progress=False).job.counts == {"U01": 1}
+    person = Person.objects.get(person_id=doomed[0])
+    assert not person.is_erased and person.name == targets[doomed[0]]["氏名"] and person.status == "1"
+    assert DeletionRecord.objects.filter(person=person).exists()  # the 削除記録 stays
+    assert verify().ok

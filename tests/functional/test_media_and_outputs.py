@@ -91,6 +91,7 @@ def test_specific_personal_information_leaves_encrypted_unless_plain_is_asked_an
     asked = run_jutaku(child_home, "requests", "record", "--person", pid, "--kind", "disclosure", check=True).stdout
     request_id = re.search(r"#(\d+)", asked).group(1)  # type: ignore[union-attr]
     for args in (("requests", "disclose", request_id, "--out", str(out / "disclosure.html")),
+                 ("requests", "disclose", request_id, "--out", str(out / "disclosure-print.html"), "--plain"),
                  ("delete", "propose", "--out", str(out / "proposal.csv")),
                  ("stats", "--out", str(out / "stats.csv"), "--plots", str(out / "plots")),
                  ("users", "review", "--out", str(out / "review.csv")),
@@ -98,7 +99,7 @@ def test_specific_personal_information_leaves_encrypted_unless_plain_is_asked_an
         run_jutaku(child_home, *args, check=True)
     home = Path(child_home["JUTAKU_HOME"])
     written = [p for folder in (home, out) for p in folder.rglob("*") if p.is_file()]
-    assert {p.name for p in written} >= {"disclosure.html", "proposal.csv.manifest.json", "registration-progress.svg",
+    assert {p.name for p in written} >= {"disclosure.html.enc", "disclosure-print.html", "proposal.csv.manifest.json", "registration-progress.svg",
                                          "review.html", "review.csv", "checkpoint.txt", "stats.csv"}
     for prefix in ("rejections-register-kit-", "rejections-inquiry-create-"):
         assert any(p.name.startswith(prefix) for p in written), prefix

@@ -58,6 +58,7 @@ class AuditEvent(enum.StrEnum):
     SUBJECT_LIFT = "subject:lift"  # a use suspension lifted (dual control)
     BACKUP_RUN = "backup:run"
     RESTORE_RUN = "restore:run"
+    BACKUP_PRUNE = "backup:prune"
     # The audit trail itself
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"

@@ -223,3 +223,42 @@ def discrepancies(info_code: str, data: dict[str, str], held: Held) -> list[str]
           and int(data["扶養親族数"]) != held.dependants):
         found.append("課税上の扶養親族数が届出の世帯構成と異なります")
     return found
+
+
+# --- 結果データ as a person reads it (disclosure report, seed V-1) ----------------------------------
+
+#: Labels of the coded items of 結果データ (interfaces.md, inquiry-result).
+ITEM_CODES: Final[dict[str, dict[str, str]]] = {
+    "課税区分": {"1": "課税", "2": "非課税", "3": "未申告"},
+    "受給状況": {"0": "なし", "1": "受給中", "2": "廃止"},
+    "手帳有無": {"0": "なし", "1": "あり"},
+    "氏名変更の有無": {"0": "なし", "1": "あり"},
+    "婚姻状況": {"1": "未婚", "2": "婚姻", "3": "離別", "4": "死別"},
+}
+_YEN: Final = frozenset({"総所得金額等", "給与収入額", "公的年金等収入額", "所得割額", "均等割額"})
+_DAYS: Final = frozenset({"開始日", "廃止日", "交付日", "有効期限", "変更年月日"})
+_UNITS: Final = {"扶養親族数": "人", "障害等級": "級", "障害程度": "度", "課税年度": "年度"}
+_DATE_DIGITS: Final = 8
+
+
+def item_text(item: str, value: str) -> str:
+    """One item of 結果データ in words: codes by their label, amounts in yen, dates as YYYY-MM-DD.
+    A value that does not fit its item is shown as it came (the person must see what is held)."""
+    if value == "":
+        return "—"
+    if item in ITEM_CODES:
+        label = ITEM_CODES[item].get(value)
+        return label or value
+    if item in _YEN and value.isascii() and value.isdigit():
+        return f"{int(value):,}円"
+    if item in _DAYS and value.isascii() and value.isdigit() and len(value) == _DATE_DIGITS:
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    if item in _UNITS and value.isascii() and value.isdigit():
+        return f"{int(value)}{_UNITS[item]}"
+    return value
+
+
+def describe(info_code: str, data: dict[str, str]) -> list[tuple[str, str]]:
+    """The items of one answer, in the order of its information code, each as (label, text)."""
+    items = INFO_ITEMS.get(info_kind(info_code), tuple(sorted(data)))
+    return [(item, item_text(item, data.get(item, ""))) for item in items]

@@ -8,7 +8,7 @@ One table, keyed by interface, says how sensitive each file the system reads or 
   every such file read or written stays on the media ledger as *awaiting erasure* until someone confirms
   it was erased from the medium that carried it.
 - ``PERSONAL`` — a person's 個人ID or name with codes or fixed Japanese reasons, but none of the above
-  (rejection and exclusion lists, notice list, deletion list and report, disclosure report, audit report):
+  (rejection and exclusion lists, notice list, deletion list and report, audit report):
   working lists for staff at the dedicated terminal, written plain (a spreadsheet must open them).
 - ``NONE`` — no resident data (statistics, charts, staff-account review, the legal allow-list).
 
@@ -46,7 +46,9 @@ SENSITIVITY: Final[Mapping[str, Sensitivity]] = MappingProxyType({
     # 個人ID, names, codes and fixed reasons
     "targets": _S.PERSONAL, "procedures": _S.PERSONAL, "deletion-targets": _S.PERSONAL,
     "rejections": _S.PERSONAL, "deletion-report": _S.PERSONAL, "notice-list": _S.PERSONAL,
-    "disclosure-report": _S.PERSONAL, "audit-report": _S.PERSONAL,
+    "audit-report": _S.PERSONAL,
+    # the disclosure report holds the answers obtained from other agencies (issue 12 item 9)
+    "disclosure-report": _S.SPECIFIC,
     # no resident data
     "statistics": _S.NONE, "statistics-chart": _S.NONE, "access-review": _S.NONE, "allowlist": _S.NONE,
 })

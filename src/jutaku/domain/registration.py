@@ -65,7 +65,7 @@ class Notification(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class KnownPerson:
     kana_key: str
-    birth_date: date
+    birth_date: date | None  # None: a deleted person's shell, which no notification matches
     sex: str
     current: bool
 

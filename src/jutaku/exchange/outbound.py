@@ -95,21 +95,36 @@ def write_export(
 
 
 def write_output(path: Path, data: bytes, *, interface: str, actor: Actor, records: int | None = None,
-                 recipient: str = "") -> MediaLedgerEntry:
-    """Write a report or chart (HTML, SVG) of ``interface``: 0600, ledger row, expiry. Such files hold no
-    specific personal information (:data:`jutaku.domain.media.SENSITIVITY`); an interface that would is
-    refused rather than written in clear."""
-    if encrypted_by_default(interface):
-        raise ValueError(f"{interface} holds specific personal information: write it with write_export")
+                 recipient: str = "", plain: bool = False) -> tuple[Path, MediaLedgerEntry]:
+    """Write a report or chart (HTML, SVG) of ``interface``: 0600, ledger row, expiry; encrypted into
+    ``path.enc`` when it holds specific personal information (the disclosure report carries the answers
+    held) unless ``plain`` is asked for (audited). Returns the file written and its ledger row."""
     now = datetime.now(UTC)
+    encrypt = encrypted_by_default(interface) and not plain
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_private(path, data)
+    key_id = ""
+    if encrypt:
+        target = path.with_name(path.name + ENCRYPTED_SUFFIX)
+        if target.exists():
+            raise OutputExists(target)
+        key = get_keyring().media_key
+        writer = MediaWriter(target, key)
+        try:
+            writer.write(data)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        key_id = key.key_id
+    else:
+        target = path
+        write_private(path, data)
     with transaction.atomic():
-        entry = record_media("write", MediaFile(path, interface, hashlib.sha256(data).hexdigest(), len(data), records),
-                             actor=actor,
-                             recipient=recipient)
-        outputs.track(path, interface=interface, actor=actor, entry=entry, now=now)
-    return entry
+        entry = record_media("write", MediaFile(target, interface, hashlib.sha256(data).hexdigest(), len(data),
+                                                records, encrypt, key_id), actor=actor, recipient=recipient)
+        _record_plain(entry, interface, plain=plain, actor=actor, job_id=None)
+        outputs.track(target, interface=interface, actor=actor, entry=entry, now=now)
+    return target, entry
 
 
 def _record_plain(entry: MediaLedgerEntry, interface: str, *, plain: bool, actor: Actor, job_id: int | None) -> None:

@@ -381,7 +381,9 @@ DELETION_REPORT = Layout(
         Column("方法", "text"),
     ),
     staff_facing=True,
-    description="Never contains a My Number.",
+    description="Never contains a My Number nor any personal content. The day by which the last backup holding "
+                "the deleted persons expires is not a column (this layout is a contract): the 削除 screen and "
+                "`jutaku delete run` show it (ADR 0013).",
 )
 
 NOTICE_LIST = Layout(

@@ -7,11 +7,25 @@ from __future__ import annotations
 
 from django.db import models
 
+from jutaku.domain.retention import ERASED
+
 PERSON_ID_RE = r"^[0-9]{10}$"
 
 
+def _erased() -> models.Q:
+    """Every field a deletion blanks is blank (:data:`jutaku.domain.retention.ERASED`)."""
+    q = models.Q()
+    for name, blank in ERASED.items():
+        q &= models.Q(**{f"{name}__isnull": True}) if blank is None else models.Q(**{name: blank})
+    return q
+
+
 class Person(models.Model):
-    """A resident (入居者) or applicant (入居申込者) from the housing system's target extract."""
+    """A resident (入居者) or applicant (入居申込者) from the housing system's target extract.
+
+    After a bulk deletion the entry is a *shell* (``deleted_at`` set): 個人ID, 区分, 住宅区分 and 状態 only,
+    every other field blank (:mod:`jutaku.domain.retention`, ADR 0013).
+    """
 
     class Kind(models.TextChoices):
         RESIDENT = "1", "入居者"
@@ -33,7 +47,7 @@ class Person(models.Model):
     name = models.CharField(max_length=60)
     name_kana = models.CharField(max_length=120)
     kana_key = models.CharField(max_length=120, db_index=True)
-    birth_date = models.DateField()
+    birth_date = models.DateField(null=True)  # NULL only in a deleted shell
     sex = models.CharField(max_length=1)
     postal_code = models.CharField(max_length=7, blank=True)
     address = models.CharField(max_length=200)
@@ -45,16 +59,23 @@ class Person(models.Model):
     #: never clears it (interfaces.md, procedures).
     non_disclosure = models.BooleanField(default=False, db_default=False)
     non_disclosure_since = models.DateTimeField(null=True)
+    #: When a bulk deletion erased the entry (削除済み); NULL for a live entry (also one filled again).
+    deleted_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(person_id__regex=PERSON_ID_RE), name="person_id_ten_digits"),
             models.CheckConstraint(condition=models.Q(kind__in=["1", "2"]), name="person_kind_valid"),
             models.CheckConstraint(condition=models.Q(status__in=["1", "2", "3", "4"]), name="person_status_valid"),
-            models.CheckConstraint(condition=models.Q(sex__in=["0", "1", "2", "9"]), name="person_sex_valid"),
+            models.CheckConstraint(condition=models.Q(sex__in=["0", "1", "2", "9"])
+                                   | models.Q(sex="", deleted_at__isnull=False), name="person_sex_valid"),
             models.CheckConstraint(
                 condition=models.Q(housing_category__in=["1", "2", "3", "4"]), name="person_housing_valid"
             ),
+            models.CheckConstraint(condition=models.Q(birth_date__isnull=False) | models.Q(deleted_at__isnull=False),
+                                   name="person_birth_date_unless_erased"),
+            models.CheckConstraint(condition=models.Q(deleted_at__isnull=True) | _erased(),
+                                   name="person_erased_is_blank"),
         ]
 
     def __str__(self) -> str:
@@ -63,6 +84,11 @@ class Person(models.Model):
     @property
     def is_current(self) -> bool:
         return self.status == self.Status.CURRENT
+
+    @property
+    def is_erased(self) -> bool:
+        """A shell left by a bulk deletion (削除済み)."""
+        return self.deleted_at is not None
 
 
 class StatusChange(models.Model):
@@ -127,6 +153,8 @@ class ImportRejection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job_id", "line_no"], name="import_rejection_once_per_line"),
         ]
+        # A bulk deletion removes the rows naming its persons, one statement per chunk (ADR 0013).
+        indexes = [models.Index(fields=["person_id"], name="import_rejection_person")]
 
 
 class Filing(models.Model):

@@ -6,7 +6,9 @@ person's non-disclosure flag, which no later import clears (interfaces.md). Row 
 - ``OK`` new filing, ``U01`` filing updated (consent or wish changed), ``I01`` no change,
 - ``E00`` malformed row, ``E02`` 申請者 or 対象者 is not a known person,
 - ``E06`` the same (受付番号, 対象者) appears more than once in the file (every such row rejected),
-- ``E08`` 手続コード is not a procedure of the legal allow-list (deny by default).
+- ``E08`` 手続コード is not a procedure of the legal allow-list (deny by default),
+- ``E09`` the 対象者 was deleted (a shell, ADR 0013): a filing is not taken in for a person whose data the
+  bulk deletion erased, until a target extract fills the register entry again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ OUTCOMES = {
     "E02": "申請者または対象者の個人IDが対象者に存在しません",
     "E06": "ファイル内で受付番号と対象者の組が重複しています",
     "E08": "手続コードが情報連携の許可リストにありません",
+    "E09": "対象者の個人情報は削除済みです（手続を取り込みません）",
 }
 _FIELDS = ("procedure_code", "fiscal_year", "received_date", "applicant", "consent", "non_disclosure_wish")
 
@@ -58,7 +61,7 @@ class _Handler:
         self.adapt_date = adapter(Filing, "received_date")
         self.adapt_time = adapter(Filing, "updated_at")
 
-    def _early(self, row: Row, persons: dict[str, int]) -> str | None:
+    def _early(self, row: Row, persons: dict[str, int], shells: set[str]) -> str | None:
         v = row.values
         if row.errors:
             return "E00"
@@ -68,11 +71,15 @@ class _Handler:
             return "E06"
         if v["手続コード"] not in self.codes:
             return "E08"
+        if v["対象者個人ID"] in shells:
+            return "E09"
         return None
 
     def __call__(self, chunk: list[tuple[int, Row]], ctx: ChunkContext) -> Counter[str]:
         ids = {r.values.get(k, "") for _, r in chunk for k in ("申請者個人ID", "対象者個人ID")}
-        persons = dict(Person.objects.filter(person_id__in=ids).values_list("person_id", "pk"))
+        found = list(Person.objects.filter(person_id__in=ids).values_list("person_id", "pk", "deleted_at"))
+        persons = {pid: pk for pid, pk, _ in found}
+        shells = {pid for pid, _, deleted in found if deleted is not None}
         existing = {(receipt, pid): (pk, values) for pk, receipt, pid, *values in Filing.objects.filter(
             receipt_no__in={r.values.get("受付番号", "") for _, r in chunk}).values_list(
             "pk", "receipt_no", "person__person_id", *_FIELDS)}
@@ -82,7 +89,7 @@ class _Handler:
         new, changed, rejected, audit, wishes = [], [], [], [], set()
         for _, row in chunk:
             v = row.values
-            code = self._early(row, persons)
+            code = self._early(row, persons, shells)
             if code is None:
                 fields = (v["手続コード"], int(v["年度"]), parse_date(v["受付日"]), persons[v["申請者個人ID"]],
                           v["照会同意"] == "1", v["不開示希望"] == "1")

@@ -70,17 +70,19 @@ def _require(actor: Actor, permission: Permission) -> None:
 
 @dataclass(frozen=True)
 class PersonRow:
-    """One line of a result list: no number, only whether one is registered."""
+    """One line of a result list: no number, only whether one is registered. ``deleted``: a shell left by
+    a bulk deletion (削除済み), whose name, kana and birth date are blank."""
 
     pk: int
     person_id: str
     name: str
     name_kana: str
     kana_key: str
-    birth_date: date
+    birth_date: date | None
     housing: str
     status: str
     numbered: bool
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,12 @@ def _kana_prefix(qs: QuerySet[Person], prefix: str) -> QuerySet[Person]:
 def _rows(qs: QuerySet[Person], limit: int) -> list[PersonRow]:
     numbered = Exists(MyNumberRecord.objects.filter(person_id=OuterRef("pk")))
     values = qs.annotate(numbered=numbered).values_list(
-        "pk", "person_id", "name", "name_kana", "kana_key", "birth_date", "housing_category", "status", "numbered")
+        "pk", "person_id", "name", "name_kana", "kana_key", "birth_date", "housing_category", "status", "numbered",
+        "deleted_at")
     status = dict(Person.Status.choices)
-    return [PersonRow(pk, pid, name, kana, key, birth, HOUSING.get(housing, housing), status.get(st, st), bool(n))
-            for pk, pid, name, kana, key, birth, housing, st, n in values[:limit]]
+    return [PersonRow(pk, pid, name, kana, key, birth, HOUSING.get(housing, housing), status.get(st, st), bool(n),
+                      deleted is not None)
+            for pk, pid, name, kana, key, birth, housing, st, n, deleted in values[:limit]]
 
 
 def search_queryset(criteria: Criteria) -> QuerySet[Person]:
@@ -310,7 +314,8 @@ Row = dict[str, Any]
 @dataclass(frozen=True)
 class PersonFile:
     """What 対象者詳細 shows. ``non_disclosure`` is ``None`` for an actor who may not know about it (then
-    no row carries a 不開示 value either)."""
+    no row carries a 不開示 value either). For a deleted person's shell (``person.is_erased``) the lists
+    are empty and the page says 削除済み."""
 
     person: Person
     labels: dict[str, str]
@@ -389,7 +394,8 @@ def _filings(p: Person, shown: bool) -> list[Row]:
 def _deletions(p: Person) -> list[Row]:
     return [{"deletion_no": d.deletion_no, "reason": DELETION_REASON.get(d.reason, d.reason),
              "executed_at": d.executed_at, "requested_by": d.requested_by, "approved_by": d.approved_by,
-             "items": d.items, "method": d.method} for d in DeletionRecord.objects.filter(person=p).order_by("-id")]
+             "items": d.items, "method": d.method, "backup_expires_on": d.backup_expires_on}
+            for d in DeletionRecord.objects.filter(person=p).order_by("-id")]
 
 
 def person_file(pk: int, *, actor: Actor) -> PersonFile | None:

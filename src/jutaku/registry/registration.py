@@ -111,7 +111,8 @@ def lookup_persons(person_ids: Iterable[str]) -> tuple[dict[str, tuple[int, Know
     persons: dict[str, tuple[int, KnownPerson]] = {}
     held: dict[str, bytes] = {}
     for pk, pid, key, birth, sex, status, bi in select_in(_CHUNK_SQL, sorted(set(person_ids))):
-        persons[pid] = (pk, KnownPerson(key, as_date(birth), sex, status == current))
+        # A deleted person's shell has no birth date: nothing matches it (E03), nothing is registered.
+        persons[pid] = (pk, KnownPerson(key, as_date(birth) if birth is not None else None, sex, status == current))
         if bi is not None:
             held[pid] = bytes(bi)
     return persons, held

@@ -4,6 +4,9 @@ Upsert by 個人ID. Every status change (退去, 辞退・不合格, 死亡) is 
 its date. Row outcomes (counted in the job ledger, rejected rows on the rejection list):
 
 - ``OK`` new person registered, ``U01`` person updated, ``I01`` no change,
+- ``I02`` the person was deleted (a shell, ADR 0013) and the row does not say they became current after
+  the deletion: nothing is taken in (:func:`jutaku.domain.retention.refills`); a row that does fills the
+  register entry again (``U01``) and the person is no longer a shell,
 - ``E00`` malformed row (field errors), ``E06`` the same 個人ID appears more than once in the file
   (every such row is rejected: the file does not say which one is right).
 
@@ -14,15 +17,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain.japanese import kana_key
-from jutaku.domain.wareki import parse_birth_date, parse_date
+from jutaku.domain.retention import refills
+from jutaku.domain.wareki import jst_date, parse_birth_date, parse_date
 from jutaku.formats.csvio import Row
 from jutaku.formats.layouts import TARGETS
 from jutaku.jobs.runner import ChunkContext
@@ -34,6 +39,7 @@ OUTCOMES = {
     "OK": "新規登録",
     "U01": "更新",
     "I01": "変更なし",
+    "I02": "削除済みの対象者です（取り込みません）",
     "E00": "項目の形式が不正です",
     "E06": "ファイル内で個人IDが重複しています",
 }
@@ -87,13 +93,16 @@ class _Handler:
             reason = OUTCOMES[code] + (f"（{columns}）" if columns else "")
             rejections.append((ctx.job_id, row.line_no, "", pid[:10], code, reason[:400]))
             audit.append(AuditEntry(AuditEvent.PERSON_REJECT, [f"line:{row.line_no}"], code))
-        existing = {r[0]: r[1:] for r in
-                    Person.objects.filter(person_id__in=list(good)).values_list("person_id", *FIELDS)}
+        found = list(Person.objects.filter(person_id__in=list(good)).values_list("person_id", "deleted_at", *FIELDS))
+        existing = {r[0]: r[2:] for r in found}
+        shells = {r[0]: jst_date(r[1]) for r in found if r[1] is not None}
         new, changed, changes = [], [], []
         for pid, fields in good.items():
             values = tuple(fields[f] for f in FIELDS)
             old = existing.get(pid)
-            if old is None:
+            if pid in shells and not refills(str(fields["status"]), cast(date | None, fields["status_date"]), shells[pid]):
+                outcome = "I02"
+            elif old is None:
                 outcome = "OK"
                 new.append((pid, *self._adapted(values), now, ctx.job_id))
                 changes.append((pid, "", fields["status"], fields["status_date"]))
@@ -108,7 +117,9 @@ class _Handler:
             counts[outcome] += 1
             audit.append(AuditEntry(AuditEvent.PERSON_IMPORT, [pid], outcome))
         bulk_insert(Person, ("person_id", *FIELDS, "updated_at", "updated_job"), new)
-        bulk_update(Person, "person_id", (*FIELDS, "updated_at", "updated_job"), changed)
+        # A refilled shell is a live entry again (deleted_at NULL), in the same statement as its fields.
+        bulk_update(Person, "person_id", (*FIELDS, "updated_at", "updated_job", "deleted_at"),
+                    [(*row[:-1], None, row[-1]) for row in changed])
         self._status_changes(changes, now, ctx.job_id)
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), rejections)
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)

@@ -1,12 +1,23 @@
-"""Backup and restore that keep deleted persons deleted (issue 6 item 3; runbook retention.md).
+"""Backup and restore that keep deleted persons deleted (issue 6 item 3, issue 12; runbook retention.md).
 
-A backup taken before a deletion still holds the deleted rows and the wrapped data keys. So every
-deletion is also written to the **deletion ledger**, a file outside the database
-(``<home>/ledger/deletions.jsonl``, 0600, one JSON line per person: 個人ID, approval, 削除番号, time; no
-number), and ``restore`` re-applies the ledger — together with the deletion records of the database it
-replaces — to the restored database before anyone can use it: numbers, integrated numbers, answers,
-Juki-net data and data keys of every deleted person are removed again, and a missing 削除記録 is
-re-created (method 再適用). Keys are not in a backup (they are backed up separately, runbooks/keys.md).
+A backup taken before a deletion still holds what the deletion removed: the register entry in clear, the
+filings, requests and rejection rows, and the ciphertexts of numbers and answers *with the wrapped data
+keys that open them* (wrapped under the KEK, which is not in the backup but on the same installation).
+Crypto-erasing a data key in the database does **not** make a backup's copy unreadable. Three things
+limit a backup's copy of a deleted person (ADR 0013):
+
+* **Expiry**: every backup is catalogued with the day it expires and ``jutaku backup prune`` removes it
+  then (:mod:`jutaku.retention.catalogue`); the 削除記録 states the day by which the last backup holding
+  the person expires.
+* **Restore re-applies deletions**: every deletion is also written to the deletion ledger, a file outside
+  the database (``<home>/ledger/deletions.jsonl``, 0600, one JSON line per person: 個人ID, approval,
+  削除番号, time, backup expiry; no number), and ``restore`` re-applies the ledger — with the deletion
+  records of the database it replaces — to the restored database before anyone can use it: everything
+  the deletion erased that existed at the deletion is erased again (:mod:`jutaku.retention.erasure`),
+  and a missing 削除記録 is re-created (method 再適用). So the application never shows a deleted person
+  again; a copy of the backup file read outside the application is limited only by its expiry.
+* **KEK retirement**: after a KEK rotation, retiring the old KEK and destroying its key backups makes the
+  numbers and answers in older database backups unreadable (not their clear register fields).
 
 SQLite: the online backup API (a consistent copy). PostgreSQL: ``pg_dump -Fc`` / ``pg_restore --clean``.
 """
@@ -20,8 +31,9 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
 
@@ -33,9 +45,9 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.crypto.models import PersonKey
-from jutaku.juki.models import JukiResult
-from jutaku.linkage.models import InquiryResult, IntegratedNumber
 from jutaku.registry.models import MyNumberRecord, Person
+from jutaku.retention import catalogue
+from jutaku.retention.erasure import erase
 from jutaku.retention.models import DeletionRecord
 
 log = logging.getLogger(__name__)
@@ -53,6 +65,7 @@ class Tombstone:
     approval_id: int
     deletion_no: str
     executed_at: str
+    backup_expires_on: str | None = None  # ISO date; lines written before issue 12 have none
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class BackupResult:
     path: Path
     sha256: str
     size: int
+    expires_on: date
 
 
 @dataclass(frozen=True)
@@ -74,26 +88,30 @@ def ledger_path() -> Path:
 
 
 def _db_tombstones() -> dict[str, Tombstone]:
-    return {r.person_ref: Tombstone(r.person_ref, r.approval_id, r.deletion_no, r.executed_at.isoformat())
-            for r in DeletionRecord.objects.all().iterator(chunk_size=5000)}
+    """The latest deletion of every deleted person (a person may come back and be deleted again)."""
+    return {r.person_ref: Tombstone(r.person_ref, r.approval_id, r.deletion_no, r.executed_at.isoformat(),
+                                    r.backup_expires_on.isoformat() if r.backup_expires_on else None)
+            for r in DeletionRecord.objects.order_by("executed_at", "id").iterator(chunk_size=5000)}
+
+
+def _ledger_lines() -> list[Tombstone]:
+    path = ledger_path()
+    if not path.exists():
+        return []
+    return [Tombstone(d["person_ref"], int(d["approval_id"]), d["deletion_no"], d["executed_at"],
+                      d.get("backup_expires_on"))
+            for d in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())]
 
 
 def read_ledger() -> dict[str, Tombstone]:
-    path = ledger_path()
-    if not path.exists():
-        return {}
-    out: dict[str, Tombstone] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            d = json.loads(line)
-            out[d["person_ref"]] = Tombstone(d["person_ref"], int(d["approval_id"]), d["deletion_no"], d["executed_at"])
-    return out
+    """The latest tombstone of every person in the ledger (lines are appended in time order)."""
+    return {t.person_ref: t for t in _ledger_lines()}
 
 
 def sync_ledger() -> int:
     """Append to the ledger every deletion record of the database it does not hold yet; return how many."""
-    known = read_ledger()
-    new = [t for ref, t in _db_tombstones().items() if ref not in known]
+    known = {(t.person_ref, t.approval_id) for t in _ledger_lines()}
+    new = [t for t in _db_tombstones().values() if (t.person_ref, t.approval_id) not in known]
     if not new:
         return 0
     path = ledger_path()
@@ -115,15 +133,34 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def backup(out_dir: Path, *, actor: Actor) -> BackupResult:
-    """A consistent copy of the database in ``out_dir`` (0600); the ledger is synced first."""
+def backup(out_dir: Path | None = None, *, actor: Actor) -> BackupResult:
+    """A consistent copy of the database in ``out_dir`` (default: the configured backup folder; 0600),
+    catalogued with the day it expires before the copy starts; the deletion ledger is synced first."""
     sync_ledger()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     cfg = config.get()
+    out_dir = out_dir or cfg.backup_dir
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    target = out_dir / catalogue.backup_name(started, "sqlite3" if connection.vendor == "sqlite" else "pgdump")
+    expires = catalogue.begin(target, started)
+    try:
+        _copy(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        catalogue.finish(target, ok=False)
+        raise
+    os.chmod(target, 0o600)
+    result = BackupResult(target, _sha256(target), target.stat().st_size, expires)
+    catalogue.finish(target, ok=True, sha256=result.sha256, size=result.size)
+    with transaction.atomic():
+        record(AuditEvent.BACKUP_RUN, actor=actor, objects=[f"sha256:{result.sha256}"],
+               detail={"file": target.name, "bytes": result.size, "expires_on": expires.isoformat()})
+    return result
+
+
+def _copy(target: Path) -> None:
     if connection.vendor == "sqlite":
-        target = out_dir / f"jutaku-{stamp}.sqlite3"
-        source = sqlite3.connect(cfg.sqlite_path)
+        source = sqlite3.connect(config.get().sqlite_path)
         dest = sqlite3.connect(target)
         try:
             source.backup(dest)
@@ -131,14 +168,7 @@ def backup(out_dir: Path, *, actor: Actor) -> BackupResult:
             dest.close()
             source.close()
     else:
-        target = out_dir / f"jutaku-{stamp}.pgdump"
         _run(["pg_dump", "-Fc", "-f", str(target), _pg_url()])
-    os.chmod(target, 0o600)
-    result = BackupResult(target, _sha256(target), target.stat().st_size)
-    with transaction.atomic():
-        record(AuditEvent.BACKUP_RUN, actor=actor, objects=[f"sha256:{result.sha256}"],
-               detail={"file": target.name, "bytes": result.size})
-    return result
 
 
 def _pg_url() -> str:
@@ -183,8 +213,9 @@ def restore(backup_file: Path, *, actor: Actor) -> RestoreResult:
 
 
 def reapply(tombstones: dict[str, Tombstone], *, actor: Actor) -> int:
-    """Delete again what every tombstone says was deleted — only data older than the deletion (a person may
-    rightly have been registered again since) — and return how many persons needed it."""
+    """Erase again what every tombstone says was deleted — only data that existed at the deletion (a
+    person may rightly have come back since) — and return how many persons needed it. Set-based: one
+    erasure per slice of 1,000 and deletion time (a deletion run stamps a whole chunk with one time)."""
     refs = list(tombstones)
     done = 0
     for start in range(0, len(refs), 1000):
@@ -192,12 +223,13 @@ def reapply(tombstones: dict[str, Tombstone], *, actor: Actor) -> int:
         persons = dict(Person.objects.filter(person_id__in=part).values_list("person_id", "pk"))
         with transaction.atomic():
             have = set(DeletionRecord.objects.filter(person_ref__in=part).values_list("person_ref", flat=True))
-            again = [ref for ref in part if ref in persons and _delete_before(persons[ref], ref, tombstones[ref])]
             now = datetime.now(UTC)
+            again = _erase_again({ref: tombstones[ref] for ref in part if ref in persons}, persons, now)
             DeletionRecord.objects.bulk_create([
                 DeletionRecord(deletion_no=tombstones[ref].deletion_no, approval_id=tombstones[ref].approval_id,
                                person_id=persons[ref], person_ref=ref, reason="9", executed_at=now,
-                               requested_by=actor.username, approved_by="-", items="再適用", method=REAPPLIED)
+                               requested_by=actor.username, approved_by="-", items="再適用", method=REAPPLIED,
+                               backup_expires_on=_day(tombstones[ref].backup_expires_on))
                 for ref in part if ref not in have and ref in persons])
             record_many((AuditEntry(AuditEvent.NUMBER_DELETE, [ref], "reapplied", {"source": "restore"})
                          for ref in again), actor=actor)
@@ -206,12 +238,30 @@ def reapply(tombstones: dict[str, Tombstone], *, actor: Actor) -> int:
     return done
 
 
-def _delete_before(pk: int, ref: str, tombstone: Tombstone) -> bool:
-    """Delete the person's data that existed at the deletion; True when anything was found."""
-    when = datetime.fromisoformat(tombstone.executed_at)
-    found = MyNumberRecord.objects.filter(person_id=pk, registered_at__lte=when).delete()[0]
-    found += IntegratedNumber.objects.filter(person_id=pk, linked_at__lte=when).delete()[0]
-    found += InquiryResult.objects.filter(person_id=pk, received_at__lte=when).delete()[0]
-    found += JukiResult.objects.filter(person_id=pk, received_at__lte=when).delete()[0]
-    found += PersonKey.objects.filter(person_ref=ref, created_at__lte=when).delete()[0]
-    return found > 0
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _holding(pks: list[int], refs: list[str], before: datetime) -> set[str]:
+    """The 個人ID of the persons whose register entry, number or data key from before ``before`` is back."""
+    found = set(Person.objects.filter(pk__in=pks, deleted_at__isnull=True, updated_at__lte=before)
+                .values_list("person_id", flat=True))
+    found |= set(MyNumberRecord.objects.filter(person_id__in=pks, registered_at__lte=before)
+                 .values_list("person__person_id", flat=True))
+    return found | set(PersonKey.objects.filter(person_ref__in=refs, created_at__lte=before)
+                       .values_list("person_ref", flat=True))
+
+
+def _erase_again(tombstones: dict[str, Tombstone], persons: dict[str, int], now: datetime) -> list[str]:
+    """Erase, per deletion time, what existed then; the 個人ID of the persons where anything was found."""
+    by_time: dict[str, list[str]] = defaultdict(list)
+    for ref, tombstone in tombstones.items():
+        by_time[tombstone.executed_at].append(ref)
+    again: list[str] = []
+    for when, refs in by_time.items():
+        pks = [persons[ref] for ref in refs]
+        before = datetime.fromisoformat(when)
+        found = _holding(pks, refs, before)
+        erase(pks, refs, now=now, job_id=None, before=before)
+        again += [ref for ref in refs if ref in found]
+    return again

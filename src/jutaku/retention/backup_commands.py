@@ -1,7 +1,11 @@
-"""`jutaku backup` and `jutaku restore`: copies that keep deleted persons deleted."""
+"""`jutaku backup [run|prune]` and `jutaku restore`: copies that keep deleted persons deleted and expire.
+
+``jutaku backup --out DIR`` (no sub-command) is ``jutaku backup run --out DIR``, as before.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,10 +14,25 @@ from jutaku.accounts.permissions import Permission
 from jutaku.clikit import Refused, current_actor, requires
 
 
-@click.command(name="backup")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="バックアップ先フォルダ")
+class _RunByDefault(click.Group):
+    """A group whose default sub-command is ``run``: ``jutaku backup --out X`` keeps working."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(name="backup", cls=_RunByDefault)
+def backup_cmd() -> None:
+    """バックアップ（作成・保管期限切れの削除）。保管期間は JUTAKU_BACKUP_RETENTION_DAYS（既定 90 日）。"""
+
+
+@backup_cmd.command(name="run")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="バックアップ先フォルダ（既定: JUTAKU_BACKUP_DIR またはホームの backups）")
 @requires(Permission.BACKUP_RUN)
-def backup_cmd(out: Path) -> None:
+def run_cmd(out: Path | None) -> None:
     """A consistent copy of the database (keys are backed up separately; runbooks/keys.md)."""
     from jutaku.retention.backup import BackupError, backup
 
@@ -22,6 +41,21 @@ def backup_cmd(out: Path) -> None:
     except BackupError as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"バックアップ: {result.path} ({result.size} bytes, sha256 {result.sha256})")
+    click.echo(f"保管期限: {result.expires_on.isoformat()}（この日以降の jutaku backup prune で削除されます）")
+
+
+@backup_cmd.command(name="prune")
+@click.option("--dry-run", is_flag=True, help="削除せず、削除対象を表示するだけ")
+@requires(Permission.BACKUP_RUN, own_housekeeping=("backups",))
+def prune_cmd(dry_run: bool) -> None:
+    """Remove the backups past their retention period (audited; the scheduler runs the same)."""
+    from jutaku.retention.catalogue import prune_backups
+
+    result = prune_backups(now=datetime.now(UTC), actor=current_actor(), dry_run=dry_run, record_idle=True)
+    for name in result.removed:
+        click.echo(f"{'削除対象' if dry_run else '削除'}: {name}")
+    done = "は次のとおりです（削除していません）" if dry_run else "を削除しました"
+    click.echo(f"保管期限切れのバックアップ {len(result.removed)} 件{done}。保管中 {result.kept} 件。")
 
 
 @click.command(name="restore")

@@ -60,7 +60,7 @@ def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
     from jutaku import config
     from jutaku.accounts.errors import AccountsError
     from jutaku.jobs.errors import JobRefused
-    from jutaku.retention.deletion import DeletionRefused, run_deletion
+    from jutaku.retention.deletion import DeletionRefused, backup_notice, run_deletion
 
     out = report or config.get().output_dir / f"deletion-report-{approval_id}.csv"
     try:
@@ -70,3 +70,5 @@ def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.job.counts.items()))
     click.echo(f"job {result.job.job_id}: {counts}")
     click.echo(f"削除記録: {result.report} ({result.report_info.rows} 人)")
+    click.echo(backup_notice(result.backup_expires_on))
+

@@ -7,11 +7,18 @@
 * **request** reads a deletion list (layout ``deletion-targets``) whole: any malformed row, unknown
   person, or a reason that contradicts the register (e.g. 退去 for a current resident) refuses the whole
   list — deletion cannot be undone. The list becomes one dual-control approval request.
-* **run** (once approved, by a job: chunk = one transaction, resumable) deletes, per person, the number's
-  ciphertext and blind index, the integrated number, the inquiry answers and Juki-net identity data, and
-  destroys the person's data key (crypto-erase: what a backup still holds can no longer be read), then
-  writes the 削除記録 (also the tombstone a restore re-applies) and the deletion report. No number is in
-  any of them.
+* **run** (once approved, by a job: chunk = one transaction, resumable) erases, per person, everything but
+  what the 削除記録 and the access record need (:mod:`jutaku.retention.erasure`, ADR 0013): the number's
+  ciphertext and blind index, the integrated number, every request to other systems and every answer,
+  the filings (with the 不開示希望), the status history, the rejection rows naming the person, the notes of
+  their subject requests and the register entry's personal fields (the person becomes a shell: 個人ID,
+  区分, 住宅区分, 状態), and destroys the person's data key (crypto-erase). It then writes the 削除記録 —
+  also the tombstone a restore re-applies — with the day by which the last backup still holding the
+  person expires, and the deletion report. No number and no personal content is in any of them.
+
+  What a backup taken before the run holds is *not* made unreadable by destroying the data key (the
+  backup holds the wrapped key too): it lasts until the backup expires and is pruned
+  (:mod:`jutaku.retention.catalogue`), and a restore re-applies the deletion (:mod:`jutaku.retention.backup`).
 """
 
 from __future__ import annotations
@@ -34,8 +41,7 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import forget_everywhere
-from jutaku.crypto.store import DbDekStore
-from jutaku.dbutil import adapter, bulk_insert, select_in
+from jutaku.dbutil import adapter, bulk_insert, checkpoint_wal, select_in
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
@@ -44,16 +50,18 @@ from jutaku.formats.csvio import FileInfo
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import DELETION_REPORT, DELETION_TARGETS
 from jutaku.jobs.runner import ChunkContext, JobResult, run_job
-from jutaku.juki.models import JukiResult
-from jutaku.linkage.models import InquiryResult, IntegratedNumber
+from jutaku.linkage.models import IntegratedNumber
 from jutaku.registry.models import MyNumberRecord, Person
+from jutaku.retention import catalogue
+from jutaku.retention.erasure import erase
 from jutaku.retention.models import DeletionRecord, DeletionTarget
 from jutaku.subjects.suspension import suspended_persons
 
 KIND: Final = "bulk-deletion"
 DECEASED_AFTER_DAYS: Final = 90
-ITEMS: Final = "個人番号（暗号文・検索索引）、団体内統合利用番号、情報照会結果、住基ネット本人確認情報、データ鍵"
-METHOD: Final = "行削除＋データ鍵の暗号消去"
+ITEMS: Final = ("個人番号（暗号文・検索索引）、団体内統合利用番号、情報照会・住基ネット照会の要求と結果、手続（不開示希望を含む）、"
+                "状態の履歴、差戻記録、請求のメモ、氏名・生年月日・性別・住所等の登録情報、データ鍵")
+METHOD: Final = "行削除・登録情報の消去＋データ鍵の暗号消去"
 #: Register status each reason needs (理由 4 利用停止請求 and 9 その他 apply to anyone, with approval).
 _STATUS_FOR_REASON: Final = {"1": "2", "2": "3", "3": "4"}
 _REASON_FOR_STATUS: Final = {v: k for k, v in _STATUS_FOR_REASON.items()}
@@ -69,6 +77,7 @@ class DeletionResult:
     job: JobResult
     report: Path
     report_info: FileInfo
+    backup_expires_on: date | None = None  # the last backup holding a deleted person expires by then
 
 
 def register() -> None:
@@ -165,7 +174,7 @@ class _Handler:
     def __init__(self, approval: Approval) -> None:
         self.approval = approval
         self.adapt_time = adapter(DeletionRecord, "executed_at")
-        self.store = DbDekStore()
+        self.adapt_day = adapter(DeletionRecord, "backup_expires_on")
 
     def __call__(self, chunk: list[tuple[int, tuple[int, str, str]]], ctx: ChunkContext) -> Counter[str]:
         items = [item for _, item in chunk]
@@ -176,23 +185,34 @@ class _Handler:
         counts: Counter[str] = Counter({"already": len(done)})
         if not todo:
             return +counts
-        counts["numbers"] = MyNumberRecord.objects.filter(person_id__in=pks).delete()[0]
-        counts["integrated"] = IntegratedNumber.objects.filter(person_id__in=pks).delete()[0]
-        counts["inquiry_results"] = InquiryResult.objects.filter(person_id__in=pks).delete()[0]
-        counts["juki_results"] = JukiResult.objects.filter(person_id__in=pks).delete()[0]
-        counts["keys"] = self.store.delete(refs)
-        now = self.adapt_time(datetime.now(UTC))
+        moment = datetime.now(UTC)
+        counts.update(erase(pks, refs, now=moment, job_id=ctx.job_id))
+        now, expires = self.adapt_time(moment), catalogue.last_expiry(moment)
         number = f"DL{self.approval.pk:010d}"
         bulk_insert(DeletionRecord, ("deletion_no", "approval_id", "person", "person_ref", "reason", "executed_at",
-                                     "requested_by", "approved_by", "items", "method", "job_id"), [
+                                     "requested_by", "approved_by", "items", "method", "job_id", "backup_expires_on"), [
             (number, self.approval.pk, p, pid, why, now, self.approval.requested_by, self.approval.decided_by,
-             ITEMS, METHOD, ctx.job_id) for p, pid, why in todo])
+             ITEMS, METHOD, ctx.job_id, self.adapt_day(expires) if expires else None) for p, pid, why in todo])
         detail: dict[str, str | int | bool | None] = {"approval": self.approval.pk, "method": "crypto-erase"}
         record_many((AuditEntry(AuditEvent.NUMBER_DELETE, [pid], why, detail) for _, pid, why in todo),
                     actor=ctx.actor, job_id=ctx.job_id)
         transaction.on_commit(lambda: forget_everywhere(refs))
         counts["persons"] = len(todo)
         return +counts
+
+
+def _settle_backup_expiry(approval_id: int) -> date | None:
+    """After the run: the latest day any backup begun before now expires, for every record of the run.
+
+    A backup that began while a chunk was committing may hold that chunk's persons although the chunk did
+    not see it catalogued; this pass, after the last commit, makes every record's day at least as late
+    as any such backup's (a backup begun from now on holds none of the deleted data).
+    """
+    latest = catalogue.last_expiry(datetime.now(UTC))
+    if latest is not None:
+        DeletionRecord.objects.filter(approval_id=approval_id).filter(
+            Q(backup_expires_on__isnull=True) | Q(backup_expires_on__lt=latest)).update(backup_expires_on=latest)
+    return latest
 
 
 def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool = False,
@@ -208,11 +228,21 @@ def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool
     job = run_job(KIND, items=_targets(approval_id), input_sha256=token, input_name=f"deletion-{approval_id}",
                   actor=actor, handler=_Handler(approval), chunk_size=chunk_size, total=total, progress=progress)
     approvals.mark_executed(approval_id, actor=actor)
+    expires = _settle_backup_expiry(approval_id)
     from jutaku.retention.backup import sync_ledger
 
     sync_ledger()  # the tombstones also live outside the database: a restore re-applies them
+    checkpoint_wal()
     path, info = write_report(approval_id, report, actor=actor)
-    return DeletionResult(approval_id, job, path, info)
+    return DeletionResult(approval_id, job, path, info, expires)
+
+
+def backup_notice(expires_on: date | None) -> str:
+    """What the 削除記録 says about backups (ADR 0013): until when a copy of the deleted data exists."""
+    if expires_on is None:
+        return "バックアップ: 削除した対象者を含むバックアップはありません。"
+    return (f"バックアップ: 削除した対象者を含む最後のバックアップの保管期限は {expires_on.isoformat()} です"
+            "（この日以降の jutaku backup prune で削除されます。それまでリストアしても削除は再適用されます）。")
 
 
 def _report_rows(approval_id: int) -> Iterator[dict[str, str]]:

@@ -1,8 +1,9 @@
 """Bulk deletion (個人番号一括削除, F7): the approved target list and the deletion record.
 
 :class:`DeletionTarget` rows are the list a requester submitted (one approval request each);
-:class:`DeletionRecord` is the 削除記録 — who asked, who approved, when, what was deleted, how — and the
-tombstone that keeps a deleted person deleted: it is never deleted itself and holds no number.
+:class:`DeletionRecord` is the 削除記録 — who asked, who approved, when, what was deleted, how, and by which
+day the last backup still holding the person expires — and the tombstone that keeps a deleted person
+deleted: it is never deleted itself and holds no number and no personal content (ADR 0013).
 """
 # mypy: disallow-subclassing-any=False
 
@@ -38,6 +39,9 @@ class DeletionRecord(models.Model):
     items = models.CharField(max_length=200)
     method = models.CharField(max_length=100)
     job_id = models.BigIntegerField(null=True)
+    #: The day by which the last backup taken before the deletion expires and is pruned (JST); NULL when
+    #: no backup held the person. Not a column of the deletion report (interfaces.md): screen and CLI.
+    backup_expires_on = models.DateField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["approval_id", "person"], name="deletion_record_once")]

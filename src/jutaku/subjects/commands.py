@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, plain_option, requires
 
 
 @click.group(name="requests")
@@ -55,13 +55,16 @@ def handle_cmd(request_id: int, refuse: bool, note: str) -> None:
 @requests_group.command(name="disclose")
 @click.argument("request_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="開示書（HTML）")
+@plain_option
 @requires(Permission.REQUESTS_HANDLE)
-def disclose_cmd(request_id: int, out: Path) -> None:
-    """Write the disclosure report (Japanese HTML) for a disclosure request."""
-    from jutaku.subjects.service import SubjectRequestError, disclose
+def disclose_cmd(request_id: int, out: Path, plain: bool) -> None:
+    """Write the disclosure report (Japanese HTML) for a disclosure request: <out>.enc, as it holds the
+    answers obtained from other agencies; --plain to print it for the person (audited)."""
+    from jutaku.subjects.report import disclose
+    from jutaku.subjects.service import SubjectRequestError
 
     try:
-        report = disclose(request_id, out, actor=current_actor())
+        report = disclose(request_id, out, actor=current_actor(), plain=plain)
     except SubjectRequestError as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"開示書: {report.path} (アクセス記録 {report.accesses} 件, sha256 {report.sha256})")

@@ -205,3 +205,37 @@ def test_the_deletion_actions_need_post_and_a_csrf_token(signed_in: SignedIn) ->
         assert registrar.get(url).status_code == 405, url
         assert registrar.client.post(url).status_code == 403, url
     assert not Task.objects.exists()
+
+
+def test_the_records_say_until_when_the_last_backup_holding_the_persons_is_kept(
+        signed_in: SignedIn, moved: set[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: a backup taken before the run holds the deleted persons until it expires; the 削除記録
+    says until when (a backup taken after the run holds none of them and does not count)."""
+    from datetime import UTC, datetime
+
+    from jutaku import config
+    from jutaku.accounts.actor import Actor
+    from jutaku.accounts.approvals import approve
+    from jutaku.accounts.permissions import Permission
+    from jutaku.retention import catalogue
+    from jutaku.retention.deletion import run_deletion
+
+    monkeypatch.setattr(catalogue, "catalogue_path", lambda: tmp_path / "ledger" / "backups.jsonl")
+    copy = tmp_path / "jutaku-copy.sqlite3"
+    copy.write_bytes(b"a backup")
+    taken = datetime.now(UTC) - timedelta(days=3)
+    expires = catalogue.begin(copy, taken)
+    catalogue.finish(copy, ok=True, sha256="0" * 64, size=8)
+    assert expires == (timezone.localdate() - timedelta(days=3)) + timedelta(days=config.get().backup_retention_days)
+    write_csv(tmp_path / "list.csv", DELETION_TARGETS, [{"個人ID": p, "削除理由": "1"} for p in sorted(moved)])
+    approval = request_deletion(tmp_path / "list.csv", actor=Actor("reg.ito", "127.0.0.1", frozenset(Permission)),
+                                reason="退去者")
+    approve(approval.pk, actor=Actor("sv.sato", "127.0.0.1", frozenset(Permission)))
+    result = run_deletion(approval.pk, actor=SYSTEM, report=tmp_path / "report.csv")
+    assert result.backup_expires_on == expires
+    later = tmp_path / "jutaku-later.sqlite3"
+    later.write_bytes(b"a later backup")
+    catalogue.begin(later, datetime.now(UTC) + timedelta(days=1))
+    records = signed_in("registrar").get(PAGE).content.decode()
+    assert f'data-testid="backup-expiry">{expires.isoformat()} まで<' in records
+    assert set(DeletionRecord.objects.values_list("backup_expires_on", flat=True)) == {expires}

@@ -359,6 +359,12 @@ def test_a_deleted_number_shows_as_deleted(world: World, signed_in: SignedIn, tm
     html = page(browser.get(world.url(pid)))
     assert 'data-testid="masked-number">削除済み<' in html and "退去" in html and "DL" in html  # 削除記録
     assert "個人番号を表示する" not in html
+    # The register entry is a shell (issue 12): the page says so and shows none of the erased data.
+    assert 'data-testid="erased"' in html and "バックアップなし" in html
+    person = world.targets[pid]
+    assert person["氏名"] not in html and person["住所"] not in html and person["氏名カナ"] not in html
+    found = page(browser.get("/persons/?" + urlencode({"person_id": pid})))
+    assert pid in found and 'data-testid="erased">削除済み<' in found and person["氏名"] not in found
     browser.step_up()
     html = page(browser.post(f"{world.url(pid)}unmask/", {"reason": "削除の確認のため"}, form=world.url(pid)))
     assert 'data-testid="unmasked-number">削除済み<' in html and world.numbers[pid] not in html

@@ -154,3 +154,23 @@ def test_the_outcome_code_page_lists_every_code() -> None:
     page = (Path(__file__).resolve().parents[3] / "docs" / "outcome-codes.md").read_text(encoding="utf-8")
     for code, label in [*LABELS.items(), *EXCLUSION_LABELS.items(), *OUTCOME_LABELS.items()]:
         assert f"| `{code}` | {label} |" in page
+
+
+def test_result_items_read_as_words_codes_by_label_amounts_in_yen_dates_with_dashes() -> None:
+    from jutaku.domain.inquiry import describe, item_text
+
+    tax = {"課税年度": "2026", "課税区分": "1", "総所得金額等": "2576000", "給与収入額": "3680000",
+           "公的年金等収入額": "0", "所得割額": "148600", "均等割額": "5000", "扶養親族数": "2"}
+    assert describe("TM99000000000001", tax) == [
+        ("課税年度", "2026年度"), ("課税区分", "課税"), ("総所得金額等", "2,576,000円"), ("給与収入額", "3,680,000円"),
+        ("公的年金等収入額", "0円"), ("所得割額", "148,600円"), ("均等割額", "5,000円"), ("扶養親族数", "2人")]
+    assert describe("TM99000000000003", {"受給状況": "2", "開始日": "20200401", "廃止日": ""}) == [
+        ("受給状況", "廃止"), ("開始日", "2020-04-01"), ("廃止日", "—")]
+    assert dict(describe("TM99000000000007", {"氏名変更の有無": "1", "変更後氏名": "山田 花子", "婚姻状況": "4",
+                                              "変更年月日": "20251201"})) == {
+        "氏名変更の有無": "あり", "変更後氏名": "山田 花子", "婚姻状況": "死別", "変更年月日": "2025-12-01"}
+    assert item_text("障害等級", "3") == "3級" and item_text("障害程度", "2") == "2度" and item_text("手帳有無", "1") == "あり"
+    # A value that does not fit its item is shown as it came: the person must see what is held.
+    assert item_text("課税区分", "7") == "7" and item_text("総所得金額等", "不明") == "不明"
+    assert item_text("交付日", "2020") == "2020"
+    assert describe("TM99000000000099", {"b": "2", "a": "1"}) == [("a", "1"), ("b", "2")]

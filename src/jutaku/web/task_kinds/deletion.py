@@ -29,7 +29,9 @@ REPORT = "delete-report"
 #: The run's counts (jutaku.retention.deletion._Handler) under the names the task page shows.
 RUN_COUNTS = {"persons": "削除した対象者", "numbers": "個人番号", "integrated": "団体内統合利用番号",
               "inquiry_results": "情報照会結果", "juki_results": "住基ネット本人確認情報", "keys": "データ鍵（暗号消去）",
-              "already": "削除済みのため対象外"}
+              "inquiry_requests": "情報照会要求", "juki_queries": "住基ネット照会", "linkage_requests": "統合利用番号取得要求",
+              "filings": "手続", "status_changes": "状態の履歴", "rejections": "差戻記録", "subject_notes": "請求のメモ",
+              "registers": "登録情報（氏名・生年月日・住所等）", "already": "削除済みのため対象外"}
 
 
 def by_reason(counts: Counter[str]) -> dict[str, int]:
@@ -74,7 +76,8 @@ def run(ctx: TaskContext) -> TaskOutcome:
     result = deletion.run_deletion(approval_id, actor=ctx.actor, report=ctx.out / f"deletion-report-{approval_id}.csv")
     ctx.offer(result.report, "削除記録", Permission.DELETION_RUN)
     counts = {RUN_COUNTS.get(k, k): v for k, v in sorted(result.job.counts.items())}
-    return TaskOutcome(counts, f"承認依頼 #{approval_id} の一括削除を実行しました（削除記録 {result.report_info.rows:,} 人）。")
+    return TaskOutcome(counts, f"承認依頼 #{approval_id} の一括削除を実行しました（削除記録 {result.report_info.rows:,} 人）。"
+                       + deletion.backup_notice(result.backup_expires_on).removeprefix("バックアップ: "))
 
 
 @kind(REPORT, "削除記録の作成", Permission.DELETION_REQUEST)

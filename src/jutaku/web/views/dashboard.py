@@ -32,7 +32,7 @@ def counts() -> list[dict[str, Any]]:
     cached = cache.get("jutaku:dashboard:counts")
     if cached is not None:
         return list(cached)
-    persons = Person.objects.count()
+    persons = Person.objects.filter(deleted_at__isnull=True).count()  # shells of deleted persons are not 対象者
     numbered = MyNumberRecord.objects.count()
     current_numbered = MyNumberRecord.objects.filter(person__status=Person.Status.CURRENT).count()
     linked = IntegratedNumber.objects.filter(person__status=Person.Status.CURRENT).count()

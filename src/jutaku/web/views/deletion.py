@@ -3,7 +3,8 @@
 削除候補 (a task writing the proposal list) → 削除依頼 (the list uploaded with a reason; the service checks
 it whole and makes one approval request) → a different supervisor approves in 承認待ち → 実行 (step-up,
 a task; cannot be undone) → 削除記録. The page lists the deletion requests with their approval state and
-the deletion records by deletion number with counts only: never a number, never a person.
+the deletion records by deletion number with counts only — never a number, never a person — and the day
+the last backup holding those persons expires.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def _requests() -> list[Approval]:
 
 
 def _records() -> list[dict[str, Any]]:
-    """The deletion records by deletion number: when, who asked, who approved, how many by 削除理由."""
+    """The deletion records by deletion number: when, who asked, who approved, how many by 削除理由, and
+    the day by which the last backup still holding any of those persons expires (ADR 0013)."""
     groups = list(DeletionRecord.objects.values("deletion_no", "approval_id", "requested_by", "approved_by")
-                  .annotate(persons=Count("id"), executed_at=Max("executed_at")).order_by("-executed_at")[:RECENT])
+                  .annotate(persons=Count("id"), executed_at=Max("executed_at"),
+                            backup_expires_on=Max("backup_expires_on")).order_by("-executed_at")[:RECENT])
     reasons: dict[tuple[str, int], list[str]] = {}
     for no, approval_id, why, n in (DeletionRecord.objects.filter(approval_id__in=[g["approval_id"] for g in groups])
                                     .values_list("deletion_no", "approval_id", "reason").annotate(n=Count("id"))

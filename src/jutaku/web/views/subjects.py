@@ -115,7 +115,8 @@ def disclose(request: HttpRequest, request_id: int) -> HttpResponse:
     """Queue the disclosure report; the service refuses a request that is not a disclosure request."""
     if not SubjectRequest.objects.filter(pk=request_id).exists():
         return not_found(request)
-    return start(request, tasks.DISCLOSE, params={"request_id": request_id})
+    return start(request, tasks.DISCLOSE, params={"request_id": request_id,
+                                                  "plain": request.POST.get("plain") == "1"})
 
 
 @requires(Permission.REQUESTS_HANDLE, methods=("POST",))
