@@ -74,7 +74,7 @@ def _cycle(env: dict[str, str], world: Path, tmp: Path) -> None:
 def _inquire(env: dict[str, str], world: Path, tmp: Path) -> None:
     run_jutaku(env, "inquiry", "create", "--procedure", "JT99000000530001", "--year", "2026",
                "--out", str(tmp / "inq.csv"), "--no-progress", check=True)
-    run_jutaku(env, "sim", "linkage-server", "--world", str(world), str(tmp / "inq.csv"), str(tmp / "inq-ans.csv"),
+    run_jutaku(env, "sim", "linkage-server", "--world", str(world), str(tmp / "inq.csv.enc"), str(tmp / "inq-ans.csv"),
                check=True)
     run_jutaku(env, "inquiry", "import", str(tmp / "inq-ans.csv"), "--no-progress", check=True)
     run_jutaku(env, "juki", "request", "--year", "2026", "--out", str(tmp / "juki.csv"), "--no-progress", check=True)

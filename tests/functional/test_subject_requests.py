@@ -56,7 +56,7 @@ def person(tmp_path: Path) -> str:
     create_inquiry_file("JT99000000530001", 2026, tmp_path / "inq.csv", actor=SYSTEM, plain=True)
     answer_inquiries(world, tmp_path / "inq.csv", tmp_path / "inq-ans.csv")
     import_inquiry_results(tmp_path / "inq-ans.csv", actor=SYSTEM)
-    request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, encrypt=False)
+    request_juki(2026, tmp_path / "juki.csv", actor=SYSTEM, plain=True)
     answer_juki(world, tmp_path / "juki.csv", tmp_path / "juki-ans.csv")
     import_juki_results(tmp_path / "juki-ans.csv", actor=SYSTEM)
     return str(InquiryRequest.objects.order_by("id").values_list("person__person_id", flat=True)[0])
@@ -99,7 +99,7 @@ def test_the_report_is_written_encrypted_unless_a_person_asks_to_print_it(person
     assert b"<html" not in sealed.path.read_bytes() and oct(sealed.path.stat().st_mode & 0o777) == "0o600"
     with open_media(sealed.path, get_keyring().media_key, encoding="utf-8") as fh:
         assert "保有個人情報開示書" in fh.read()
-    assert not AuditRecord.objects.filter(event="media:plain").exists()
+    assert not AuditRecord.objects.filter(event="media:plain", outcome="disclosure-report").exists()
     printed = disclose(request.pk, tmp_path / "print.html", actor=CLERK, plain=True)
     assert printed.path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert AuditRecord.objects.filter(event="media:plain", outcome="disclosure-report").count() == 1

@@ -71,9 +71,23 @@ def test_record_handle_and_download_the_disclosure_report_with_the_number_masked
     page = clerk.get(PAGE).content.decode()
     assert f"#{request.pk}" in page and "を受け付けました" in page and f"/subjects/{request.pk}/disclose/" in page
 
-    started = clerk.post(f"/subjects/{request.pk}/disclose/", form=PAGE)
+    # By default the report (it holds the answers held) is encrypted under the media key.
+    sealed = clerk.post(f"/subjects/{request.pk}/disclose/", form=PAGE)
+    run_pending(all_kinds())
+    sealed_link = DOWNLOAD.search(clerk.get(sealed["Location"]).content.decode())
+    assert sealed_link
+    sealed_download = clerk.get(sealed_link.group(1))
+    assert ".html.enc" in sealed_download["Content-Disposition"]
+    assert b"<html" not in b"".join(sealed_download.streaming_content)
+    sealed_download.close()
+    assert not AuditRecord.objects.filter(event="media:plain", username=clerk.username).exists()
+
+    # To print it for the person, the clerk ticks 暗号化しない: recorded on the audit trail.
+    started = clerk.post(f"/subjects/{request.pk}/disclose/", {"plain": "1"}, form=PAGE)
     assert started.status_code == 302 and started["Location"].startswith("/tasks/")
     run_pending(all_kinds())
+    assert AuditRecord.objects.filter(event="media:plain", username=clerk.username,
+                                      outcome="disclosure-report").count() == 1
     task_page = clerk.get(started["Location"]).content.decode()
     assert number not in task_page and "保有個人情報開示書（特定個人情報）" not in task_page  # not inline
     link = DOWNLOAD.search(task_page)
@@ -84,7 +98,7 @@ def test_record_handle_and_download_the_disclosure_report_with_the_number_masked
     download.close()
     assert "保有個人情報開示書".encode() in html and f"********{number[-4:]}".encode() in html
     assert number.encode() not in html and not list(leakscan.scan(html))
-    assert AuditRecord.objects.filter(event="subject:disclose", username=clerk.username).count() == 1
+    assert AuditRecord.objects.filter(event="subject:disclose", username=clerk.username).count() == 2
     assert clerk.get(link.group(1)).status_code == 404  # once only
 
     assert clerk.post(f"/subjects/{request.pk}/close/", {"outcome": "handled"}, form=PAGE).status_code == 302
