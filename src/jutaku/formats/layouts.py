@@ -41,6 +41,9 @@ class Column:
     exact: bool = False
     codes: Mapping[str, str] | None = None
     description: str = ""
+    #: ``(column, value)``: the cell is required only in rows where that other column holds that value
+    #: (declare the column ``required=False``); elsewhere it may be empty.
+    required_when: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ TARGETS = Layout(
         Column("世帯番号", "digits", width=20),
         Column("続柄", "code", codes=ZOKUGARA),
         Column("住宅区分", "code", codes=HOUSING),
-        Column("住宅コード", "text", width=20),
+        Column("住宅コード", "text", required=False, width=20, required_when=("区分", "1"),
+               description="empty for an applicant (区分 2), who has no dwelling yet"),
         Column("申込番号", "text", required=False, width=20),
         Column("氏名", "text", width=60),
         Column("氏名カナ", "kana", width=120),

@@ -78,10 +78,12 @@ def _run_import(ctx: TaskContext, service: Callable[..., Any], *, name: str, set
 
 @kind("import-targets", "対象者抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)
 def targets_task(ctx: TaskContext) -> TaskOutcome:
-    from jutaku.registry.targets import KIND, OUTCOMES, import_targets
+    from jutaku.registry.targets import KIND, OUTCOMES, import_targets, write_notice_list
 
-    return _run_import(ctx, import_targets, name=f"rejections-{KIND}", settled=frozenset({"OK", "U01", "I01"}),
-                       list_label="差戻リスト", labels=OUTCOMES, encoding=_encoding(ctx))[1]
+    result, outcome = _run_import(ctx, import_targets, name=f"rejections-{KIND}",
+                                  settled=frozenset({"OK", "U01", "I01", "S01"}), list_label="差戻リスト",
+                                  labels=OUTCOMES, encoding=_encoding(ctx))
+    return _with_notices(ctx, result, outcome, write_notice_list, "notices-targets", _P.REGISTRY_IMPORT)
 
 
 @kind("import-procedures", "手続抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)
