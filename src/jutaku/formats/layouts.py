@@ -203,8 +203,10 @@ PORTAL = Layout(
         Column("個人番号", "my_number"),
         Column("本人確認方法", "text", required=False, width=20),
         Column("電子証明書シリアル番号", "text", required=False, width=64),
-        Column("照会同意", "code", required=False, codes=FLAG),
-        Column("不開示希望", "code", required=False, codes=FLAG),
+        Column("照会同意", "code", required=False, codes=FLAG,
+               description="the person's consent, recorded with 受付番号 and 受付日時; counts from an OK/I01 application"),
+        Column("不開示希望", "code", required=False, codes=FLAG,
+               description="1 sets the person's sticky non-disclosure flag whenever the application identifies its person"),
     ),
     contains_my_number=True,
     extra=MappingProxyType(
@@ -403,7 +405,9 @@ NOTICE_LIST = Layout(
     ),
     staff_facing=True,
     description="Ours (not in interfaces.md): persons whose inquiry or Juki-net answers disagree with the register, "
-                "to be asked to file a notification. Never contains a My Number or an integrated number.",
+                "or whose targets row disagrees with a death recorded from Juki-net (手続コード TARGETS, 相違内容 "
+                "starting S01), to be asked to file a notification or checked. Never contains a My Number or an "
+                "integrated number.",
 )
 
 STATISTICS = Layout(
