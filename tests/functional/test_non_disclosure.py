@@ -5,7 +5,8 @@ Through the command line (child processes, SQLite or PostgreSQL as the tier says
 - a Mynaportal application with ``<不開示希望>1`` sets the person's sticky flag, and the next inquiry file
   carries 不開示コード 2 for that person — even when the application's number is rejected;
 - its ``<照会同意>1`` is recorded with its source (受付番号, 受付日時) and honoured by the inquiry rules;
-- a registrar sets the flag with ``jutaku persons non-disclosure set`` and the next file carries 2;
+- a registrar sets the flag with ``jutaku persons non-disclosure set`` and the next file (a new filing of
+  that person) carries 2;
 - clearing needs a supervisor's request and a *different* supervisor's approval; both are audited.
 
 Juki-net: the juki-request layout (interfaces.md) has no 不開示コード column. 不開示 hides the history of
@@ -16,12 +17,15 @@ an inquiry, so the promise is carried by the inquiry-request file (see the repor
 from __future__ import annotations
 
 import csv
+import json
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from jutaku.formats.csvio import write_csv
+from jutaku.formats.layouts import PROCEDURES
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import child_query, login_as, run_jutaku
 
@@ -87,24 +91,22 @@ def second_application(world: Path, person_id: str) -> dict[str, str]:
             "性別": person["性別"], "個人番号": from_body("97531864201"), "照会同意": "1", "不開示希望": "1"}
 
 
-def cycle_until_inquiry(env: dict[str, str], world: Path, tmp_path: Path, *, set_manually: str | None = None) -> \
-        list[dict[str, str]]:
+def cycle_until_inquiry(env: dict[str, str], world: Path, tmp_path: Path) -> list[dict[str, str]]:
     for step, name in (("targets", "targets.csv"), ("procedures", "procedures.csv")):
         run_jutaku(env, "import", step, str(world / name), "--no-progress", check=True)
     run_jutaku(env, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
     run_jutaku(env, "register", "portal", str(world / "portal.zip"), "--no-progress", check=True)
-    if set_manually:
-        registrar = login_as(env, "registrar")
-        done = run_jutaku(registrar, "persons", "non-disclosure", "set", set_manually, "--reason",
-                          "窓口でDV被害の申出（支援措置）", check=True).stdout
-        assert "不開示を設定しました" in done
     run_jutaku(env, "linkage", "request", "--out", str(tmp_path / "req.csv"), "--no-progress", check=True)
     run_jutaku(env, "sim", "linkage-server", "--world", str(world), str(tmp_path / "req.csv.enc"),
                str(tmp_path / "ans.csv"), check=True)
     run_jutaku(env, "linkage", "import", str(tmp_path / "ans.csv"), "--no-progress", check=True)
-    run_jutaku(env, "inquiry", "create", "--procedure", INCOME, "--year", "2026", "--out",
-               str(tmp_path / "inq.csv"), "--no-progress", check=True)
-    return rows_of(tmp_path / "inq.csv")
+    return inquiry_file(env, tmp_path / "inq.csv")
+
+
+def inquiry_file(env: dict[str, str], out: Path) -> list[dict[str, str]]:
+    run_jutaku(env, "inquiry", "create", "--procedure", INCOME, "--year", "2026", "--out", str(out), "--no-progress",
+               check=True)
+    return rows_of(out)
 
 
 def codes_by_person(sent: list[dict[str, str]]) -> dict[str, set[str]]:
@@ -125,27 +127,39 @@ def test_every_path_of_the_wish_reaches_the_inquiry_file_and_the_portal_consent_
                            consent["受付番号"]: {"照会同意": "1", "不開示希望": "0"}}, [late])
     manual = chosen["manual"]["個人ID"]
 
-    sent = cycle_until_inquiry(child_home, world, tmp_path, set_manually=manual)
-
-    codes = codes_by_person(sent)
-    # Portal wish, manual setting, and a portal application whose number was rejected (E05: the person
-    # holds another number) but which identified the person: 2 on every request about them; others 1.
-    flagged = {wish["個人ID"], manual, rejected["個人ID"]}
+    codes = codes_by_person(cycle_until_inquiry(child_home, world, tmp_path))
+    # The portal wish, and a portal application whose number was rejected (E05: the person holds another
+    # number) but which identified the person: 2 on every request about them; everyone else 1.
+    flagged = {wish["個人ID"], rejected["個人ID"]}
     assert all(codes[pid] == {"2"} for pid in flagged)
-    assert all(c == {"1"} for pid, c in codes.items() if pid not in flagged) and codes[chosen["other"]["個人ID"]]
-    [(code,)] = child_query(child_home, "SELECT outcome FROM registry_portalapplication "
-                                        f"WHERE receipt_no = '{late['受付番号']}'")
-    assert code == "E05"
+    assert all(c == {"1"} for pid, c in codes.items() if pid not in flagged) and codes[manual] == {"1"}
     # The portal consent is recorded with its source and widens the request to consent-only information.
+    sent = rows_of(tmp_path / "inq.csv")
+    asked = {r["特定個人情報名コード"] for r in sent if r["個別業務システム利用番号"] == consent["個人ID"]}
+    assert asked == consent_codes_for(world, consent["個人ID"])
     [(receipt, received, stated, outcome)] = child_query(child_home, (
         "SELECT a.receipt_no, a.received_at, a.consent, a.outcome FROM registry_portalapplication a "
         f"JOIN registry_person p ON p.id = a.person_id WHERE p.person_id = '{consent['個人ID']}'"))
     assert (receipt, stated in (True, 1), outcome) == (consent["受付番号"], True, "OK") and received
-    asked = {r["特定個人情報名コード"] for r in sent if r["個別業務システム利用番号"] == consent["個人ID"]}
-    assert asked == consent_codes_for(world, consent["個人ID"])
+    [(code,)] = child_query(child_home, "SELECT outcome FROM registry_portalapplication "
+                                        f"WHERE receipt_no = '{late['受付番号']}'")
+    assert code == "E05"
+
+    # A registrar sets the flag from a wish received at the counter: the next file carries 2 for them.
+    registrar = login_as(child_home, "registrar")
+    done = run_jutaku(registrar, "persons", "non-disclosure", "set", manual, "--reason", "窓口でDV被害の申出（支援措置）",
+                      check=True).stdout
+    assert "不開示を設定しました" in done
+    filing = next(f for f in rows_of(world / "procedures.csv") if f["対象者個人ID"] == manual and f["手続コード"] == INCOME)
+    write_csv(tmp_path / "procedures-2.csv", PROCEDURES, [dict(filing, 受付番号="P202699999999", 照会同意="1")])
+    run_jutaku(child_home, "import", "procedures", str(tmp_path / "procedures-2.csv"), "--no-progress", check=True)
+    later = codes_by_person(inquiry_file(child_home, tmp_path / "inq-2.csv"))
+    assert later == {manual: {"2"}}
+
     # Audited by path, and no 受付番号 in any audit record (a 12-digit receipt may pass the check digit).
-    sources = child_query(child_home, "SELECT objects, detail FROM audit_record WHERE event = 'non_disclosure:set'")
-    assert {(o, '"portal"' in d or '"manual"' in d) for o, d in sources} >= {(wish["個人ID"], True), (manual, True)}
+    sources = {(o, json.loads(d)["source"]) for o, d in child_query(
+        child_home, "SELECT objects, detail FROM audit_record WHERE event = 'non_disclosure:set'")}
+    assert sources == {(wish["個人ID"], "portal"), (rejected["個人ID"], "portal"), (manual, "manual")}
     receipts = (wish["受付番号"], consent["受付番号"], late["受付番号"])
     leaked = child_query(child_home, "SELECT objects, detail FROM audit_record")
     assert not [row for row in leaked if any(r in row[0] or r in row[1] for r in receipts)]

@@ -14,6 +14,8 @@ import pytest
 from jutaku.accounts.actor import SYSTEM
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.audit.models import AuditRecord
+from jutaku.formats.csvio import write_csv
+from jutaku.formats.layouts import TARGETS
 from jutaku.registry.models import Person
 from jutaku.registry.targets import import_targets
 from jutaku.sim.world import WorldSpec, build_world
@@ -139,3 +141,20 @@ def test_a_supervisor_corrects_a_juki_net_death_after_step_up(person: Person, si
     assert "「死亡」から「有効」に訂正しました" in page and "記録元: 責任者の訂正" in page
     assert 'data-testid="status-correct"' not in page
     assert AuditRecord.objects.filter(event="person:status_correct", object_ids=person.person_id).count() == 1
+
+
+def test_a_targets_upload_keeps_a_juki_net_death_and_offers_the_notice_list(
+        person: Person, signed_in: SignedIn, tmp_path: Path) -> None:
+    from tests.integration.web.test_files import fetch, links, rows_of, run_task, upload
+
+    Person.objects.filter(pk=person.pk).update(status="4", status_source="juki")
+    extract = tmp_path / "targets-2.csv"  # the next extract: still lists the person as current
+    write_csv(extract, TARGETS, rows_of(tmp_path / "world" / "targets.csv"))
+    registrar = signed_in("registrar")
+    task = run_task(upload(registrar, "targets", extract.read_bytes(), "targets-2.csv"))
+    assert task.state == "done" and task.result["summary"]["S01"] == 1
+    offered = links(registrar, task)
+    assert "差戻リスト" not in offered
+    notices = rows_of(fetch(registrar, offered["届出勧奨リスト"]))
+    assert [(n["個人ID"], n["相違内容"][:3]) for n in notices] == [(person.person_id, "S01")]
+    assert Person.objects.get(pk=person.pk).status == "4"

@@ -2,8 +2,8 @@
 
 Each runner calls the same service as its CLI command (``jutaku import|register|linkage|inquiry|juki|
 export``) and writes the same lists the command writes — the rejection list (差戻リスト) of an import with
-rejected rows, the follow-up list of a result import, the notice list (届出勧奨リスト) of an inquiry or
-Juki-net import, the exclusion list of an inquiry file — into the task's own folder, offered once to the
+rejected rows, the follow-up list of a result import, the notice list (届出勧奨リスト) of an inquiry,
+Juki-net or targets import, the exclusion list of an inquiry file — into the task's own folder, offered once to the
 user who started it. Files holding My Numbers (linkage, Juki-net) are encrypted unless asked otherwise,
 as in the CLI. A file refused whole (``FileRejected``) fails the task with its Japanese message.
 """
