@@ -28,6 +28,7 @@ COMMANDS = [
     ("jutaku.registry.commands", "import_group"),
     ("jutaku.registry.commands", "register_group"),
     ("jutaku.registry.commands", "numbers_group"),
+    ("jutaku.registry.person_commands", "persons_group"),
     ("jutaku.allowlist.commands", "allowlist"),
     ("jutaku.linkage.commands", "linkage"),
     ("jutaku.linkage.commands", "inquiry"),

@@ -129,7 +129,8 @@ def _held(env: dict[str, str], doomed: list[str]) -> dict[str, int]:
         ("numbers", "registry_mynumberrecord"), ("filings", "registry_filing"), ("history", "registry_statuschange"),
         ("integrated", "linkage_integratednumber"), ("linkage", "linkage_linkagerequest"),
         ("inquiries", "linkage_inquiryrequest"), ("answers", "linkage_inquiryresult"),
-        ("juki", "juki_jukiquery"), ("juki_answers", "juki_jukiresult"))}
+        ("juki", "juki_jukiquery"), ("juki_answers", "juki_jukiresult"),
+        ("portal", "registry_portalapplication"), ("notices", "registry_statusnotice"))}
     counts = {name: int(child_query(env, sql)[0][0]) for name, sql in by_person.items()}
     counts["rejections"] = int(child_query(
         env, f"SELECT count(*) FROM registry_importrejection WHERE person_id IN ({marks})")[0][0])

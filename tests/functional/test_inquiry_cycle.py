@@ -2,8 +2,9 @@
 an expectation computed independently from the world's files and the allow-list file (not from the
 system's rules), on several seeds, on SQLite and PostgreSQL.
 
-- every request in the file is permitted for the person's 住宅区分, filed, consented and numbered, and
-  every such (filing, person, information) triple is in the file exactly once;
+- every request in the file is permitted for the person's 住宅区分, filed, consented (in the filing, or
+  through the person's latest accepted portal application) and numbered, and every such (filing, person,
+  information) triple is in the file exactly once;
 - every request about a person who asked for non-disclosure carries 不開示コード 2, as the simulated
   server recorded it, and no other request does;
 - answers round-trip (stored encrypted, decrypting to the agency's truth); unreported name changes put
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -59,6 +62,22 @@ def prepared_world(tmp_path: Path, seed: int, persons: int = 400) -> Path:
     return world
 
 
+def portal_consents(world: Path) -> dict[str, str]:
+    """個人ID → 照会同意 of the person's latest accepted portal application (the world's answer key says
+    which were accepted), from the files alone (issue 12 item 1: a portal consent is the person's)."""
+    accepted = {r["受付番号"] for r in rows_of(world / "answers.csv")
+                if r["ファイル"] == "portal.zip" and r["期待結果"] in ("OK", "I01")}
+    latest: dict[str, tuple[str, str]] = {}
+    with zipfile.ZipFile(world / "portal.zip") as archive:
+        for name in archive.namelist():
+            root = ElementTree.fromstring(archive.read(name))  # noqa: S314 - the test's own synthetic world
+            receipt, at = root.findtext("受付番号") or "", root.findtext("受付日時") or ""
+            pid, consent = root.findtext("申請者/個人ID") or "", root.findtext("照会同意") or ""
+            if receipt in accepted and consent and at > latest.get(pid, ("", ""))[0]:
+                latest[pid] = (at, consent)
+    return {pid: consent for pid, (_, consent) in latest.items()}
+
+
 def expected_requests(world: Path, procedure: str, year: int) -> Counter[tuple[str, str]]:
     """(個人ID, information) → how many filings ask for it, from the files alone."""
     targets = {r["個人ID"]: r for r in rows_of(world / "targets.csv")}
@@ -66,6 +85,7 @@ def expected_requests(world: Path, procedure: str, year: int) -> Counter[tuple[s
     rules = [r for r in csv.DictReader(text.splitlines()) if r["procedure_code"] == procedure]
     numbered = set(MyNumberRecord.objects.values_list("person__person_id", flat=True))
     linked = set(IntegratedNumber.objects.values_list("person__person_id", flat=True))
+    portal = portal_consents(world)
     want: Counter[tuple[str, str]] = Counter()
     for f in rows_of(world / "procedures.csv"):
         pid = f["対象者個人ID"]
@@ -76,7 +96,7 @@ def expected_requests(world: Path, procedure: str, year: int) -> Counter[tuple[s
             continue
         for rule in rules:
             if rule["housing_category"] == HOUSING[person["住宅区分"]] and (
-                    f["照会同意"] == "1" or rule["requires_consent"] == "0"):
+                    f["照会同意"] == "1" or portal.get(pid) == "1" or rule["requires_consent"] == "0"):
                 want[(pid, rule["info_code"])] += 1
     return want
 

@@ -51,3 +51,18 @@ def test_bad_rows_are_rejected_with_their_code_and_the_rest_loads(tmp_path: Path
     codes = dict(ImportRejection.objects.values_list("line_no", "code"))
     assert codes == {2: "E00", 3: "E06", 4: "E06"}
     assert not Person.objects.filter(person_id__in=[rows[0]["個人ID"], rows[1]["個人ID"]]).exists()
+
+
+def test_an_applicant_without_a_dwelling_loads_and_a_resident_without_one_is_e00(
+        tmp_path: Path, rows: list[dict[str, str]]) -> None:
+    """Issue 12 item 10: 住宅コード is required for residents (区分 1) only; applicants have no dwelling yet."""
+    applicant = dict(rows[0], 区分="2", 住宅コード="")
+    resident = dict(rows[1], 区分="1", 住宅コード="")
+    assert load(tmp_path, "d.csv", [applicant, resident, *rows[2:]]) == {"OK": 4, "E00": 1}
+    person = Person.objects.get(person_id=rows[0]["個人ID"])
+    assert (person.kind, person.housing_code) == ("2", "")
+    rejected = ImportRejection.objects.get()
+    assert (rejected.person_id, rejected.code) == (rows[1]["個人ID"], "E00") and "住宅コード" in rejected.reason
+    # Allocated a dwelling later: the next extract brings the code, and the person becomes a resident.
+    assert load(tmp_path, "e.csv", [dict(rows[0], 区分="1"), *rows[2:]]) == {"U01": 1, "I01": 3}
+    assert Person.objects.get(person_id=rows[0]["個人ID"]).housing_code == rows[0]["住宅コード"]

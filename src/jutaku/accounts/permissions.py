@@ -57,6 +57,8 @@ class Permission(enum.StrEnum):
     NUMBERS_CHANGE = "numbers:change"
     NUMBERS_UNMASK = "numbers:unmask"
     NON_DISCLOSURE_SET = "non_disclosure:set"
+    NON_DISCLOSURE_CLEAR = "non_disclosure:clear"  # request and approve (dual control) the clearing
+    PERSON_STATUS_CORRECT = "person_status:correct"  # a supervisor corrects a death recorded from Juki-net
     LINKAGE_RUN = "linkage:run"
     INQUIRY_CREATE = "inquiry:create"
     INQUIRY_IMPORT = "inquiry:import"
@@ -75,7 +77,8 @@ class Permission(enum.StrEnum):
 PERSONAL_DATA: Final = frozenset({
     Permission.REGISTRY_IMPORT, Permission.PERSONS_VIEW, Permission.REJECTIONS_VIEW,
     Permission.NUMBERS_REGISTER, Permission.NUMBERS_CHANGE, Permission.NUMBERS_UNMASK,
-    Permission.NON_DISCLOSURE_SET, Permission.LINKAGE_RUN, Permission.INQUIRY_CREATE,
+    Permission.NON_DISCLOSURE_SET, Permission.NON_DISCLOSURE_CLEAR, Permission.PERSON_STATUS_CORRECT,
+    Permission.LINKAGE_RUN, Permission.INQUIRY_CREATE,
     Permission.INQUIRY_IMPORT, Permission.JUKI_CREATE, Permission.JUKI_IMPORT,
     Permission.EXPORT_BUSINESS, Permission.EXPORT_APPROVE, Permission.DELETION_REQUEST,
     Permission.DELETION_APPROVE, Permission.DELETION_RUN, Permission.REQUESTS_HANDLE,
@@ -105,7 +108,7 @@ _COMMON: Final = frozenset({_P.SESSION_SELF})
 #: (SERVICE_RUN: `jutaku serve`, `jutaku worker`), started from a registered console by the system.
 ROLE_PERMISSIONS: Final = MappingProxyType({
     Role.REGISTRAR: _COMMON | {
-        _P.REGISTRY_IMPORT, _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.NUMBERS_REGISTER,
+        _P.REGISTRY_IMPORT, _P.PERSONS_VIEW, _P.REJECTIONS_VIEW, _P.NUMBERS_REGISTER, _P.NON_DISCLOSURE_SET,
         _P.DELETION_REQUEST, _P.DELETION_RUN, _P.REQUESTS_HANDLE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
         _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },
@@ -115,8 +118,8 @@ ROLE_PERMISSIONS: Final = MappingProxyType({
         _P.APPROVALS_VIEW, _P.ALLOWLIST_VIEW, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },
     Role.SUPERVISOR: _COMMON | {
-        _P.PERSONS_VIEW, _P.NUMBERS_CHANGE, _P.NUMBERS_UNMASK, _P.NON_DISCLOSURE_SET, _P.EXPORT_APPROVE,
-        _P.DELETION_APPROVE, _P.REQUESTS_APPROVE,
+        _P.PERSONS_VIEW, _P.NUMBERS_CHANGE, _P.NUMBERS_UNMASK, _P.NON_DISCLOSURE_SET, _P.NON_DISCLOSURE_CLEAR,
+        _P.PERSON_STATUS_CORRECT, _P.EXPORT_APPROVE, _P.DELETION_APPROVE, _P.REQUESTS_APPROVE,
         _P.STATS_VIEW, _P.APPROVALS_VIEW, _P.APPROVALS_DECIDE, _P.JOBS_VIEW, _P.MEDIA_LEDGER_VIEW,
         _P.ALLOWLIST_VIEW, _P.ALLOWLIST_LOAD, _P.MEDIA_RECORD, _P.OUTPUTS_VIEW, _P.OUTPUTS_PURGE,
     },

@@ -226,6 +226,7 @@ class CsvReader:
         width = len(header)
         fast = validator.fast.fullmatch if validator is not None else None
         post = validator.post if validator is not None else ()
+        conditional = bool(validator is not None and validator.conditions)
         # Unvalidated rows (prescan) still say when their width is wrong: the dict below cannot show it.
         wrong_width = (FieldError.of("*", "F_COLUMNS", f"expected {width}"),)
         line_no = 1
@@ -239,7 +240,7 @@ class CsvReader:
                 yield Row(line_no, values, () if len(cells) == width else wrong_width)
             elif (
                 len(cells) == width and fast(SEP.join(cells)) is not None  # type: ignore[misc]
-                and validator.post_ok(cells, post)
+                and validator.post_ok(cells, post) and not (conditional and validator.missing(cells))
             ):
                 yield Row(line_no, values, ())
             else:

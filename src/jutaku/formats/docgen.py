@@ -111,6 +111,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _required(col: Column) -> str:
+    if col.required_when is not None:
+        return f"when {col.required_when[0]} = `{col.required_when[1]}`"
+    return "yes" if col.required else "no"
+
+
 def _columns_table(layout: Layout) -> list[str]:
     lines = ["| # | column | type | required | width | codes | notes |", "|---|---|---|---|---|---|---|"]
     for n, col in enumerate(layout.columns, 1):
@@ -119,7 +125,7 @@ def _columns_table(layout: Layout) -> list[str]:
         path = f"`{layout.extra[col.name]}`" if col.name in layout.extra else ""
         notes = " ".join(x for x in (col.description, f"element {path}" if path else "") if x)
         lines.append(
-            f"| {n} | {col.name} | {_TYPE_NAMES[col.type]} | {'yes' if col.required else 'no'} | {width} "
+            f"| {n} | {col.name} | {_TYPE_NAMES[col.type]} | {_required(col)} | {width} "
             f"| {_cell(codes)} | {_cell(notes)} |"
         )
     return lines

@@ -41,6 +41,9 @@ class Column:
     exact: bool = False
     codes: Mapping[str, str] | None = None
     description: str = ""
+    #: ``(column, value)``: the cell is required only in rows where that other column holds that value
+    #: (declare the column ``required=False``); elsewhere it may be empty.
+    required_when: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ TARGETS = Layout(
         Column("世帯番号", "digits", width=20),
         Column("続柄", "code", codes=ZOKUGARA),
         Column("住宅区分", "code", codes=HOUSING),
-        Column("住宅コード", "text", width=20),
+        Column("住宅コード", "text", required=False, width=20, required_when=("区分", "1"),
+               description="empty for an applicant (区分 2), who has no dwelling yet"),
         Column("申込番号", "text", required=False, width=20),
         Column("氏名", "text", width=60),
         Column("氏名カナ", "kana", width=120),
@@ -199,8 +203,10 @@ PORTAL = Layout(
         Column("個人番号", "my_number"),
         Column("本人確認方法", "text", required=False, width=20),
         Column("電子証明書シリアル番号", "text", required=False, width=64),
-        Column("照会同意", "code", required=False, codes=FLAG),
-        Column("不開示希望", "code", required=False, codes=FLAG),
+        Column("照会同意", "code", required=False, codes=FLAG,
+               description="the person's consent, recorded with 受付番号 and 受付日時; counts from an OK/I01 application"),
+        Column("不開示希望", "code", required=False, codes=FLAG,
+               description="1 sets the person's sticky non-disclosure flag whenever the application identifies its person"),
     ),
     contains_my_number=True,
     extra=MappingProxyType(
@@ -401,7 +407,9 @@ NOTICE_LIST = Layout(
     ),
     staff_facing=True,
     description="Ours (not in interfaces.md): persons whose inquiry or Juki-net answers disagree with the register, "
-                "to be asked to file a notification. Never contains a My Number or an integrated number.",
+                "or whose targets row disagrees with a death recorded from Juki-net (手続コード TARGETS, 相違内容 "
+                "starting S01), to be asked to file a notification or checked. Never contains a My Number or an "
+                "integrated number.",
 )
 
 STATISTICS = Layout(

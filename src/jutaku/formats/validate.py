@@ -6,7 +6,9 @@ Rules (``interfaces.md``, conventions; security checklist FILE-04, FILE-05, VAL-
   :class:`FieldError`. (A leading or trailing space in a code or date column is therefore ``F_CODE`` /
   ``F_DATE``.) Values stay strings; parsing dates into ``date`` objects is left to the callers, which
   use the same :mod:`jutaku.domain.wareki` functions that validated them.
-- The empty string is "absent": ``F_REQUIRED`` for a required column, valid otherwise.
+- The empty string is "absent": ``F_REQUIRED`` for a required column, valid otherwise. A column
+  ``required_when=(other, value)`` is required only in rows whose ``other`` cell is exactly ``value``
+  (targets: 住宅コード for residents only); its other checks apply whenever it is present.
 - ``width`` counts characters (code points), not bytes; ``exact`` columns must have exactly ``width``.
   Columns without a width are capped at ``max_field_chars``.
 - ``digits`` are ASCII ``0-9`` only (full-width digits are ``F_DIGITS``).
@@ -262,7 +264,7 @@ class RowValidator:
     dates. Any row the fast path does not accept is checked column by column, which decides the errors.
     """
 
-    __slots__ = ("_checks", "_columns_error", "_errors", "fast", "layout", "names", "post")
+    __slots__ = ("_checks", "_columns_error", "_errors", "conditions", "fast", "layout", "names", "post")
 
     def __init__(self, layout: Layout, *, interchange: bool, max_field_chars: int) -> None:
         self.layout = layout
@@ -279,6 +281,11 @@ class RowValidator:
             for c in layout.columns
         )
         self._columns_error = (FieldError.of("*", "F_COLUMNS", f"expected {len(self.names)}"),)
+        #: (column index, index of the column it depends on, the value that makes it required)
+        self.conditions = tuple(
+            (i, self.names.index(c.required_when[0]), c.required_when[1])
+            for i, c in enumerate(layout.columns) if c.required_when is not None
+        )
 
     def post_ok(self, cells: Sequence[str], post: Sequence[tuple[int, Check, set[str]]]) -> bool:
         """The parser checks after a fast match (dates, JSON); valid dates are memoised."""
@@ -296,14 +303,21 @@ class RowValidator:
         values = dict(zip(self.names, cells, strict=False))
         if len(cells) != len(self.names):
             return values, self._columns_error
-        if self.fast.fullmatch(SEP.join(cells)) is not None and self.post_ok(cells, self.post):
+        if (self.fast.fullmatch(SEP.join(cells)) is not None and self.post_ok(cells, self.post)
+                and not self.missing(cells)):
             return values, ()
         return values, self.errors(cells)
+
+    def missing(self, cells: Sequence[str]) -> list[int]:
+        """Columns empty in a row where their ``required_when`` condition holds."""
+        return [i for i, j, value in self.conditions if not cells[i] and cells[j] == value]
 
     def errors(self, cells: Sequence[str]) -> tuple[FieldError, ...]:
         """The field errors of a row of the right length, column by column (no fast path)."""
         failed = [(i, code) for i, (check, v) in enumerate(zip(self._checks, cells, strict=True))
                   if (code := check(v)) is not None]
+        if self.conditions:
+            failed = sorted(failed + [(i, "F_REQUIRED") for i in self.missing(cells)])
         return tuple(self._errors[i][code] for i, code in failed)
 
 

@@ -24,6 +24,7 @@ from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, as_date, bulk_insert, select_in, update_in
 from jutaku.domain import my_number
 from jutaku.domain.juki import LABELS, Answer, JukiOutcome, Registered, decide
+from jutaku.domain.status import DECEASED, Held, StatusSource, from_juki_death
 from jutaku.domain.wareki import format_date, jst_date, parse_birth_date, parse_date
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.csvio import FileInfo, Row
@@ -41,7 +42,8 @@ _STORED = {JukiOutcome.OK, JukiOutcome.DISCREPANCY, JukiOutcome.DECEASED, JukiOu
            JukiOutcome.SERVER_ERROR}
 _QUERIES_SQL = (
     "SELECT r.id, r.query_no, r.person_id, p.person_id, r.state, m.blind_index, p.name, p.name_kana, "  # noqa: S608 - constant SQL fragments only
-    "p.birth_date, p.sex, p.address, p.status FROM juki_jukiquery r JOIN registry_person p ON p.id = r.person_id "
+    "p.birth_date, p.sex, p.address, p.status, p.status_source FROM juki_jukiquery r "
+    "JOIN registry_person p ON p.id = r.person_id "
     f"{SENT_ONLY} "
     "LEFT JOIN registry_mynumberrecord m ON m.person_id = r.person_id WHERE r.query_no {in}"
 )
@@ -108,7 +110,8 @@ class _Handler:
         for state in ("answered", "error"):
             update_in(JukiQuery, {"state": state, "answered_at": now, "answered_job": ctx.job_id}, "id",
                       [q[0] for _, _, _, q in stored if q[4] == state])
-        deaths = [(q, row) for row, o, _, q in stored if o is JukiOutcome.DECEASED and q[11] != "4"]
+        deaths = [(q, row) for row, o, _, q in stored
+                  if o is JukiOutcome.DECEASED and (q[11], q[12]) != (DECEASED, StatusSource.JUKI)]
         self._deceased(deaths, ctx)
         refused = [(row, o, q) for row, o, _, q in decided if o not in (JukiOutcome.OK, JukiOutcome.DECEASED)]
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), [
@@ -120,16 +123,21 @@ class _Handler:
                      for row, o, _, q in decided), actor=ctx.actor, job_id=ctx.job_id)
 
     def _deceased(self, deaths: list[tuple[list[Any], Row]], ctx: ChunkContext) -> None:
-        """Status 死亡 with the date Juki-net gives; the old status is kept in the history (audited)."""
+        """Status 死亡 with the date Juki-net gives, recorded as Juki-net's (a later extract does not undo
+        it, :mod:`jutaku.domain.status`); the old status is kept in the history (audited). A death the
+        extract had already reported becomes Juki-net's too, with Juki-net's date."""
         if not deaths:
             return
         now = datetime.now(UTC)
         for q, row in deaths:
             when = parse_date(row.values["異動年月日"]) if row.values.get("異動年月日") else None
-            Person.objects.filter(pk=q[2]).update(status=Person.Status.DECEASED, status_date=when, updated_at=now,
-                                                  updated_job=ctx.job_id)
-            StatusChange.objects.create(person_id=q[2], old_status=q[11], new_status=Person.Status.DECEASED,
-                                        status_date=when, recorded_at=now, job_id=ctx.job_id)
+            verdict = from_juki_death(Held(q[11], StatusSource(q[12])))
+            Person.objects.filter(pk=q[2]).update(status=verdict.status, status_date=when, status_source=verdict.source,
+                                                  updated_at=now, updated_job=ctx.job_id)
+            if q[11] != verdict.status:
+                StatusChange.objects.create(person_id=q[2], old_status=q[11], new_status=verdict.status,
+                                            status_date=when, recorded_at=now, job_id=ctx.job_id,
+                                            source=verdict.source)
         record_many((AuditEntry(AuditEvent.PERSON_DECEASED, [q[3]], "juki", {"source": "juki-result"})
                      for q, _ in deaths), actor=ctx.actor, job_id=ctx.job_id)
 

@@ -5,8 +5,9 @@ The same two steps as the linkage requests (:mod:`jutaku.linkage.requests`):
 1. **create** (a job over the procedure's filings of that year, in filing order; chunk = one transaction):
    for each (filing, covered person) the permitted information codes of the person's 住宅区分 (active
    allow-list only: deny by default) become requests, under the rules of :mod:`jutaku.domain.inquiry`;
-   a person left out is recorded with a reason code (``X01``–``X08``) on the job's exclusion list. Then,
-   when the procedure permits information that needs no consent (連絡先等情報, seed II-3 ⑧ 同一住所の者),
+   a person left out is recorded with a reason code (``X01``–``X08``) on the job's exclusion list. The
+   consent is the filing's or the person's latest portal consent (:func:`jutaku.domain.wishes.consents`).
+   Then, when the procedure permits information that needs no consent (連絡先等情報, seed II-3 ⑧ 同一住所の者),
    every current, numbered member of a filer's household (same 世帯番号) who has no filing of their own for
    the procedure and year is asked for that information, without consent, under the household's first
    filing (in filing order); a member is asked once per procedure and year however many members filed.
@@ -45,6 +46,7 @@ from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, select_in, update_in
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, Exclusion, contact_information, exclusion
 from jutaku.domain.wareki import format_timestamp
+from jutaku.domain.wishes import consents
 from jutaku.exchange.outbound import write_export
 from jutaku.formats.layouts import INQUIRY_REQUEST
 from jutaku.jobs.runner import ChunkContext, run_job
@@ -70,7 +72,10 @@ UNKNOWN_PROVIDER: Final = "PV9900000000"
 
 _FILINGS_SQL = (
     "SELECT f.id, f.receipt_no, f.consent, p.id, p.person_id, p.housing_category, p.status, "
-    "m.id IS NOT NULL, i.id IS NOT NULL FROM registry_filing f "
+    "m.id IS NOT NULL, i.id IS NOT NULL, "
+    # the person's latest portal consent (照会同意 of an accepted Mynaportal application; NULL: none stated)
+    "(SELECT a.consent FROM registry_portalapplication a WHERE a.person_id = p.id AND a.consent IS NOT NULL "
+    "AND a.outcome IN ('OK', 'I01') ORDER BY a.received_at DESC, a.id DESC LIMIT 1) FROM registry_filing f "
     "JOIN registry_person p ON p.id = f.person_id "
     "LEFT JOIN registry_mynumberrecord m ON m.person_id = p.id "
     "LEFT JOIN linkage_integratednumber i ON i.person_id = p.id "
@@ -149,7 +154,7 @@ def _members(procedure: str, year: int) -> Iterator[tuple[Any, ...]]:
                 found.setdefault(household, []).append(tuple(person))
         for household, fid, receipt in part:
             for ppk, pid, housing, status, has_integrated in sorted(found.get(household, [])):
-                yield (fid, receipt, False, ppk, pid, housing, status, True, has_integrated, True)
+                yield (fid, receipt, False, ppk, pid, housing, status, True, has_integrated, None, True)
 
 
 def _items(procedure: str, year: int, household: bool) -> Iterator[tuple[Any, ...]]:
@@ -187,10 +192,12 @@ class _CreateHandler:
         counts: Counter[str] = Counter()
         todo: list[tuple[int, int, str]] = []  # filing, person pk, information
         excluded: list[tuple[int, str, str, str]] = []  # line, receipt, 個人ID, code
-        for index, (fid, receipt, consent, ppk, pid, housing, status, has_number, has_integrated, member) in chunk:
+        for index, (fid, receipt, consent, ppk, pid, housing, status, has_number, has_integrated, portal,
+                    member) in chunk:
             permitted = self.permitted.get(housing, {})
             codes, reason = exclusion(
-                Candidate(status == self.current, bool(has_number), bool(has_integrated), bool(consent),
+                Candidate(status == self.current, bool(has_number), bool(has_integrated),
+                          consents(bool(consent), None if portal is None else bool(portal)),
                           suspended=int(ppk) in self.suspended, reacquiring=int(ppk) in self.reacquiring),
                 contact_information(permitted) if member else permitted,
                 already.get((0 if member else int(fid), int(ppk)), set()))

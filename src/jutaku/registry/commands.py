@@ -26,7 +26,7 @@ def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
 
 
 def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-            no_progress: bool, chunk_size: int) -> None:
+            no_progress: bool, chunk_size: int, notices_path: Path | None = None) -> None:
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
     from jutaku.registry import procedures, targets
@@ -49,6 +49,19 @@ def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejectio
         out, info = write_rejections(job.job_id, rejections_path or default_path(module.KIND, job.job_id),
                                      actor=actor)
         click.echo(f"差戻リスト: {out} ({info.rows} rows)")
+    if kind == "targets" and not dry_run and not job.duplicate:
+        _write_target_notices(job.job_id, notices_path, actor)
+
+
+def _write_target_notices(job_id: int, path: Path | None, actor: Any) -> None:
+    """Rows that disagreed with a death recorded from Juki-net (S01) go on the notice list."""
+    from jutaku import config
+    from jutaku.registry.targets import write_notice_list
+
+    notices = write_notice_list(job_id, path or config.get().output_dir / f"notices-targets-{job_id}.csv",
+                                actor=actor)
+    if notices is not None:
+        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")
 
 
 _import_options = [
@@ -74,11 +87,14 @@ def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
 
 @import_group.command(name="targets")
 @_with(_import_options)
+@click.option("--notices", "notices_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the notice list 届出勧奨リスト of rows that disagree with a death recorded "
+                   "from Juki-net (default: the home's output folder).")
 @requires(Permission.REGISTRY_IMPORT)
 def targets(file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,
-            no_progress: bool, chunk_size: int) -> None:
+            no_progress: bool, chunk_size: int, notices_path: Path | None) -> None:
     """Load residents and applicants (対象者抽出): upsert by 個人ID, keep status history."""
-    _import("targets", file, dry_run, encoding, rejections_path, no_progress, chunk_size)
+    _import("targets", file, dry_run, encoding, rejections_path, no_progress, chunk_size, notices_path)
 
 
 @import_group.command(name="procedures")

@@ -37,12 +37,19 @@ class Person(models.Model):
         WITHDRAWN = "3", "辞退・不合格"
         DECEASED = "4", "死亡"
 
+    class StatusSource(models.TextChoices):
+        """Who set the current 状態 (:mod:`jutaku.domain.status`)."""
+
+        EXTRACT = "extract", "都住システム"
+        JUKI = "juki", "住基ネット"
+        CORRECTION = "correction", "責任者の訂正"
+
     person_id = models.CharField(max_length=10, unique=True)
     kind = models.CharField(max_length=1, choices=Kind.choices)
     household_no = models.CharField(max_length=20, db_index=True)
     relationship = models.CharField(max_length=2)
     housing_category = models.CharField(max_length=1)
-    housing_code = models.CharField(max_length=20)
+    housing_code = models.CharField(max_length=20, blank=True)  # empty for applicants (区分 2)
     application_no = models.CharField(max_length=20, blank=True)
     name = models.CharField(max_length=60)
     name_kana = models.CharField(max_length=120)
@@ -53,14 +60,20 @@ class Person(models.Model):
     address = models.CharField(max_length=200)
     status = models.CharField(max_length=1, choices=Status.choices)
     status_date = models.DateField(null=True)
+    #: A death recorded from Juki-net (``juki``) stays until a supervisor corrects it: a later extract
+    #: never undoes it (:mod:`jutaku.domain.status`).
+    status_source = models.CharField(max_length=10, choices=StatusSource.choices, default=StatusSource.EXTRACT,
+                                     db_default=StatusSource.EXTRACT)
     updated_at = models.DateTimeField()
     updated_job = models.BigIntegerField(null=True)
-    #: 不開示 (DV etc.): once set it holds for every later inquiry until a supervisor clears it; an import
-    #: never clears it (interfaces.md, procedures).
+    #: 不開示 (DV etc.): once set it holds for every later inquiry until a supervisor clears it (dual
+    #: control); an import never clears it (interfaces.md, procedures and portal; :mod:`jutaku.domain.wishes`).
     non_disclosure = models.BooleanField(default=False, db_default=False)
     non_disclosure_since = models.DateTimeField(null=True)
     #: When a bulk deletion erased the entry (削除済み); NULL for a live entry (also one filled again).
     deleted_at = models.DateTimeField(null=True)
+    #: When the wish was last stated anew, by any path: a clear requested before it cannot be approved.
+    non_disclosure_wish_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [
@@ -76,6 +89,16 @@ class Person(models.Model):
                                    name="person_birth_date_unless_erased"),
             models.CheckConstraint(condition=models.Q(deleted_at__isnull=True) | _erased(),
                                    name="person_erased_is_blank"),
+            # A resident has a dwelling; an applicant may have none yet (interfaces.md, targets); a shell
+            # left by a deletion keeps none.
+            models.CheckConstraint(condition=models.Q(kind="2") | ~models.Q(housing_code="")
+                                   | models.Q(deleted_at__isnull=False),
+                                   name="person_resident_has_dwelling"),
+            models.CheckConstraint(condition=models.Q(status_source__in=["extract", "juki", "correction"]),
+                                   name="person_status_source_valid"),
+            # Juki-net sets a status only by reporting a death.
+            models.CheckConstraint(condition=~models.Q(status_source="juki") | models.Q(status="4"),
+                                   name="person_juki_status_is_death"),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +115,7 @@ class Person(models.Model):
 
 
 class StatusChange(models.Model):
-    """Every change of a person's 状態 with its date: moves, withdrawals and deaths are kept, not lost."""
+    """Every change of a person's 状態 with its date and source: moves, withdrawals and deaths are kept."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="status_changes")
     old_status = models.CharField(max_length=1, blank=True)
@@ -100,9 +123,26 @@ class StatusChange(models.Model):
     status_date = models.DateField(null=True)
     recorded_at = models.DateTimeField()
     job_id = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=10, choices=Person.StatusSource.choices, default=Person.StatusSource.EXTRACT,
+                              db_default=Person.StatusSource.EXTRACT)
 
     class Meta:
         ordering = ["id"]
+
+
+class StatusNotice(models.Model):
+    """A targets row that disagreed with a death recorded from Juki-net (outcome ``S01``): the status was
+    kept, and the person goes on the import's notice list (届出勧奨リスト). Never holds a number."""
+
+    job_id = models.BigIntegerField(db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="status_notices")
+    code = models.CharField(max_length=3)
+    extract_status = models.CharField(max_length=1)
+    description = models.CharField(max_length=400)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["job_id", "id"]
 
 
 class MyNumberRecord(models.Model):
@@ -181,3 +221,24 @@ class Filing(models.Model):
             models.CheckConstraint(condition=models.Q(fiscal_year__gte=2000) & models.Q(fiscal_year__lte=2100),
                                    name="filing_fiscal_year_range"),
         ]
+
+
+class PortalApplication(models.Model):
+    """A Mynaportal application (マイナポータル申請, LoGo form) that identified its person: the wishes it
+    states, with their source (受付番号, 受付日時), on the same terms as a filing of the procedures extract.
+
+    ``consent`` is the stated 照会同意 (``None``: not stated); it counts for inquiries only from an accepted
+    application (``outcome`` ``OK``/``I01``), the latest by ``received_at`` (:mod:`jutaku.domain.wishes`).
+    """
+
+    receipt_no = models.CharField(max_length=20, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="portal_applications")
+    received_at = models.DateTimeField()
+    consent = models.BooleanField(null=True)
+    non_disclosure_wish = models.BooleanField()
+    outcome = models.CharField(max_length=3)
+    job_id = models.BigIntegerField(null=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "received_at"], name="portal_application_latest")]

@@ -17,7 +17,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from queue import Empty, Full
 from typing import Any, NamedTuple
@@ -37,8 +37,18 @@ CIPHER_COLUMN = "my_number"
 QUEUE_DEPTH = 4
 
 
+class PortalWishes(NamedTuple):
+    """What a Mynaportal application states besides the number: 照会同意 (``None``: not stated),
+    不開示希望, and when it was received (受付日時)."""
+
+    consent: bool | None
+    non_disclosure: bool
+    received_at: datetime
+
+
 class Prepared(NamedTuple):
-    """One input row, ready for the decision. ``token``/``wrapped`` are speculative (see module doc).
+    """One input row, ready for the decision. ``token``/``wrapped`` are speculative (see module doc);
+    ``portal`` holds a well-formed portal application's wishes (``None`` for kit rows).
 
     A named tuple for speed (see :class:`Notification`); its ``repr`` shows no number, key or token.
     """
@@ -51,6 +61,7 @@ class Prepared(NamedTuple):
     blind_index: bytes | None
     token: bytes | None
     wrapped: WrappedDek | None
+    portal: PortalWishes | None = None
 
     def __repr__(self) -> str:
         return f"Prepared({self.note!r}, error_columns={self.error_columns!r})"
@@ -90,6 +101,14 @@ def received_of(source: str, row: Row) -> date | None:
     return parse_timestamp(row.values["受付日時"]).date()
 
 
+def portal_wishes_of(source: str, row: Row) -> PortalWishes | None:
+    if source != "portal" or row.errors:
+        return None
+    v = row.values
+    return PortalWishes(None if not v.get("照会同意") else v["照会同意"] == "1", v.get("不開示希望") == "1",
+                        parse_timestamp(v["受付日時"]))
+
+
 def prepare_chunk(rows: list[Row], cipher: FieldCipher, store: MemoryDekStore,
                   indexer: BlindIndexer, source_name: str = "kit") -> list[Prepared]:
     """Prepare parsed rows (``formats.csvio.Row``) of one chunk."""
@@ -114,7 +133,7 @@ def prepare_chunk(rows: list[Row], cipher: FieldCipher, store: MemoryDekStore,
             note, row.values.get("受付番号", "")[:20], id_document_of(source_name, row),
             received_of(source_name, row) if not row.errors else None,
             tuple(sorted({e.column for e in row.errors})), indexes.get(note.line_no), token,
-            wrapped.get(note.person_id) if token is not None else None))
+            wrapped.get(note.person_id) if token is not None else None, portal_wishes_of(source_name, row)))
     return out
 
 

@@ -1,7 +1,9 @@
 """Import of the housing system's filed procedures (都住システム 手続抽出, interface ``procedures``).
 
-One row per (filing, covered person). Upsert by (受付番号, 対象者個人ID). A 不開示希望 of ``1`` sets the
-person's non-disclosure flag, which no later import clears (interfaces.md). Row outcomes:
+One row per (filing, covered person). Upsert by (受付番号, 対象者個人ID). A 不開示希望 of ``1`` in a new
+filing, or one whose wish changed from 0 to 1, sets the person's non-disclosure flag, which no later
+import clears (interfaces.md; :mod:`jutaku.domain.wishes`, :mod:`jutaku.registry.non_disclosure`); the
+same filing listed again unchanged is not a new wish and does not undo a supervisor's clear. Row outcomes:
 
 - ``OK`` new filing, ``U01`` filing updated (consent or wish changed), ``I01`` no change,
 - ``E00`` malformed row, ``E02`` 申請者 or 対象者 is not a known person,
@@ -23,11 +25,13 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain.wareki import parse_date
+from jutaku.domain.wishes import filing_wish_is_new
 from jutaku.formats.csvio import Row
 from jutaku.formats.layouts import PROCEDURES
 from jutaku.jobs.runner import ChunkContext
 from jutaku.registry.importing import ImportResult, run_import
 from jutaku.registry.models import Filing, ImportRejection, Person
+from jutaku.registry.non_disclosure import record_wishes
 
 KIND = "import-procedures"
 OUTCOMES = {
@@ -86,7 +90,8 @@ class _Handler:
         moment = datetime.now(UTC)
         now = self.adapt_time(moment)
         counts: Counter[str] = Counter()
-        new, changed, rejected, audit, wishes = [], [], [], [], set()
+        new, changed, rejected, audit = [], [], [], []
+        wishes: dict[int, str] = {}
         for _, row in chunk:
             v = row.values
             code = self._early(row, persons, shells)
@@ -103,8 +108,8 @@ class _Handler:
                     changed.append((*adapted, ctx.job_id, now, old[0]))
                 else:
                     code = "I01"
-                if fields[5]:
-                    wishes.add(persons[v["対象者個人ID"]])
+                if filing_wish_is_new(None if old is None else old[1][5], fields[5]):
+                    wishes[persons[v["対象者個人ID"]]] = v["対象者個人ID"]
                 # No 受付番号 in the audit detail: a 12-digit receipt may pass the My Number check by chance.
                 audit.append(AuditEntry(AuditEvent.PERSON_IMPORT, [v["対象者個人ID"]], code,
                                         {"procedure": v["手続コード"]}))
@@ -116,20 +121,13 @@ class _Handler:
         bulk_insert(Filing, ("receipt_no", "person", *_FIELDS, "job_id", "updated_at"), new)
         bulk_update(Filing, "id", (*_FIELDS, "job_id", "updated_at"), changed)
         bulk_insert(ImportRejection, ("job_id", "line_no", "receipt_no", "person_id", "code", "reason"), rejected)
-        _set_non_disclosure(wishes, moment)
+        audit.extend(record_wishes(wishes, source="procedures", now=moment))
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
         return counts
 
 
 def _safe_id(value: str) -> str:
     return value if len(value) == 10 and value.isascii() and value.isdigit() else ""
-
-
-def _set_non_disclosure(person_pks: set[int], now: datetime) -> None:
-    """Set, never clear: a wish once made holds until a supervisor clears it."""
-    if person_pks:
-        Person.objects.filter(pk__in=person_pks, non_disclosure=False).update(non_disclosure=True,
-                                                                              non_disclosure_since=now)
 
 
 def import_procedures(path: Path, *, actor: Actor, dry_run: bool = False, progress: bool = True,

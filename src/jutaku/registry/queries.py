@@ -41,7 +41,8 @@ from jutaku.formats.layouts import (
 )
 from jutaku.juki.models import JukiQuery
 from jutaku.linkage.models import InquiryRequest, IntegratedNumber, LinkageRequest
-from jutaku.registry.models import Filing, MyNumberRecord, Person
+from jutaku.registry.models import Filing, MyNumberRecord, Person, PortalApplication
+from jutaku.registry.non_disclosure import pending_clear
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 from jutaku.retention.models import DeletionRecord
 from jutaku.subjects.suspension import Suspension, suspension_of
@@ -331,17 +332,21 @@ class PersonFile:
     truncated: bool
     #: The use suspension in force (利用停止中, seed V-1), or ``None``.
     suspension: Suspension | None = None
+    #: Mynaportal applications (受付番号, 受付日時, 照会同意, and 不開示希望 when ``non_disclosure`` is shown).
+    applications: list[Row] = field(default_factory=list)
 
 
 def may_see_non_disclosure(actor: Actor) -> bool:
-    """不開示 (DV) is shown only to the roles that set it or must carry it on inquiries."""
-    return actor.can(Permission.NON_DISCLOSURE_SET) or actor.can(Permission.INQUIRY_CREATE)
+    """不開示 (DV) is shown only to the roles that set or clear it or must carry it on inquiries."""
+    return any(actor.can(p) for p in (Permission.NON_DISCLOSURE_SET, Permission.NON_DISCLOSURE_CLEAR,
+                                      Permission.INQUIRY_CREATE))
 
 
 def _labels(p: Person) -> dict[str, str]:
     return {"kind": KUBUN.get(p.kind, p.kind), "relationship": ZOKUGARA.get(p.relationship, p.relationship),
             "housing": HOUSING.get(p.housing_category, p.housing_category), "sex": SEX.get(p.sex, p.sex),
-            "status": STATUS.get(p.status, p.status)}
+            "status": STATUS.get(p.status, p.status),
+            "status_source": Person.StatusSource(p.status_source).label}
 
 
 def _integrated(p: Person) -> str:
@@ -391,6 +396,17 @@ def _filings(p: Person, shown: bool) -> list[Row]:
             for f in Filing.objects.filter(person=p).order_by("-fiscal_year", "-received_date", "-id")[:DETAIL_LIMIT + 1]]
 
 
+def _applications(p: Person, shown: bool) -> list[Row]:
+    return [{"receipt_no": a.receipt_no, "received_at": a.received_at, "consent": a.consent, "outcome": a.outcome,
+             "non_disclosure_wish": a.non_disclosure_wish if shown else None}
+            for a in PortalApplication.objects.filter(person=p).order_by("-received_at", "-id")[:DETAIL_LIMIT]]
+
+
+def _non_disclosure(p: Person) -> Row:
+    pending = pending_clear(p.pk) if p.non_disclosure else None
+    return {"flag": p.non_disclosure, "since": p.non_disclosure_since, "pending": pending.pk if pending else None}
+
+
 def _deletions(p: Person) -> list[Row]:
     return [{"deletion_no": d.deletion_no, "reason": DELETION_REASON.get(d.reason, d.reason),
              "executed_at": d.executed_at, "requested_by": d.requested_by, "approved_by": d.approved_by,
@@ -408,7 +424,8 @@ def person_file(pk: int, *, actor: Actor) -> PersonFile | None:
     shown = may_see_non_disclosure(actor)
     status = dict(Person.Status.choices)
     history = [{"old": status.get(c.old_status, c.old_status), "new": status.get(c.new_status, c.new_status),
-                "status_date": c.status_date, "recorded_at": c.recorded_at} for c in person.status_changes.all()]
+                "status_date": c.status_date, "recorded_at": c.recorded_at,
+                "source": Person.StatusSource(c.source).label} for c in person.status_changes.all()]
     inquiries, juki, filings = _inquiries(person, shown), _juki(person), _filings(person, shown)
     follow_up = [{"kind": kind, "request_no": r["request_no"], "text": r["discrepancy"]}
                  for kind, rows in (("情報照会", inquiries), ("住基ネット照会", juki)) for r in rows if r["discrepancy"]]
@@ -417,9 +434,10 @@ def person_file(pk: int, *, actor: Actor) -> PersonFile | None:
         person=person, labels=_labels(person), history=history,
         number=number_state(person, getattr(person, "my_number", None), deleted=bool(deletions)),
         integrated=_integrated(person), filings=filings[:DETAIL_LIMIT],
-        non_disclosure={"flag": person.non_disclosure, "since": person.non_disclosure_since} if shown else None,
+        non_disclosure=_non_disclosure(person) if shown else None,
         inquiries=inquiries[:DETAIL_LIMIT], juki=juki[:DETAIL_LIMIT], follow_up=follow_up, deletions=deletions,
-        truncated=max(len(inquiries), len(juki), len(filings)) > DETAIL_LIMIT, suspension=suspension_of(person.pk))
+        truncated=max(len(inquiries), len(juki), len(filings)) > DETAIL_LIMIT, suspension=suspension_of(person.pk),
+        applications=_applications(person, shown))
     with transaction.atomic():
         record(AuditEvent.PERSON_VIEW, actor=actor, objects=[person.person_id],
                detail={"number": file.number.state})

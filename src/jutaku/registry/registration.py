@@ -2,8 +2,13 @@
 
 ``register_numbers`` is the one service function behind ``jutaku register kit|portal`` and the web UI.
 Each row ends in exactly one outcome of :class:`jutaku.domain.registration.Outcome` (interfaces.md);
-``E`` rows change nothing and go to the rejection list (差戻リスト). The rules live in
+``E`` rows register nothing and go to the rejection list (差戻リスト). The rules live in
 :mod:`jutaku.domain.registration`; this module loads what they need in bulk and applies the result.
+
+A portal application also states 照会同意 and 不開示希望: they are recorded with their source
+(:mod:`jutaku.registry.portal_wishes`) in the same chunk transaction, under the rules of
+:mod:`jutaku.domain.wishes` (the wish whenever the application identifies its person, even if its number
+is rejected; the consent only from an accepted application).
 
 Pipeline (all streaming; the file is read three times at most, never held in memory):
 
@@ -48,6 +53,7 @@ from jutaku.domain.registration import (
     decide,
     identify,
 )
+from jutaku.domain.wishes import identifies, portal_effects
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.csvio import Row
@@ -66,6 +72,7 @@ from jutaku.registry.pipeline import (
     prepare_chunk,
     to_notification,
 )
+from jutaku.registry.portal_wishes import record_portal_wishes
 
 KINDS = {"kit": "register-kit", "portal": "register-portal"}
 #: Rows per committed chunk. Large on purpose: each commit writes every index page the chunk touched
@@ -199,15 +206,19 @@ class _Handler:
         counts: Counter[str] = Counter()
         accepted: list[Prepared] = []
         rejected: list[tuple[Prepared, Outcome]] = []
+        declared: list[tuple[Prepared, Outcome]] = []
         audit: list[AuditEntry] = []
         detail = {"source": self.source_name}
         for prep in preps:
             note, bi = prep.note, prep.blind_index
             mine = held.get(note.person_id)
             state = Held.NOTHING if mine is None else (Held.SAME if mine == bi else Held.OTHER)
-            outcome = decide(note, persons.get(note.person_id, (0, None))[1], owner=owners.get(bi) if bi else None,
+            known = persons.get(note.person_id, (0, None))[1]
+            outcome = decide(note, known, owner=owners.get(bi) if bi else None,
                              held=state, in_conflict=note.line_no in self.conflicts)
             counts[outcome.value] += 1
+            if prep.portal is not None and portal_effects(outcome, identifies(note, known))[0]:
+                declared.append((prep, outcome))
             if outcome is Outcome.OK and bi is not None:
                 accepted.append(prep)
                 owners[bi], held[note.person_id] = note.person_id, bi
@@ -219,6 +230,7 @@ class _Handler:
                 audit.append(AuditEntry(event, [_object_id(note)], outcome.value, detail))
         self._store(accepted, persons, ctx.job_id)
         self._reject(rejected, ctx.job_id)
+        audit.extend(record_portal_wishes(declared, {pid: pk for pid, (pk, _) in persons.items()}, ctx.job_id))
         record_many(audit, actor=ctx.actor, job_id=ctx.job_id)
         return counts
 

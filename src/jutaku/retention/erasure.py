@@ -2,7 +2,7 @@
 
 Per person: the My Number (ciphertext and blind index), the integrated number and its requests, every
 inquiry request and answer, every Juki-net query and answer, the filings (with their consent and 不開示希望),
-the status history, the rejection rows naming the person, the notes of their subject requests, the data
+the Mynaportal applications (受付番号, consent and 不開示希望), the status history and its notices, the rejection rows naming the person, the notes of their subject requests, the data
 key (crypto-erase), and the register entry's personal fields (the person becomes a shell,
 :mod:`jutaku.domain.retention`). Kept: the shell (個人ID, 区分, 住宅区分, 状態), the 削除記録, the deletion
 targets, the subject requests without their notes, and the audit trail (identifiers only).
@@ -28,7 +28,15 @@ from jutaku.domain.wareki import jst_date
 from jutaku.jobs.models import Job
 from jutaku.juki.models import JukiQuery, JukiResult
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber, LinkageRequest
-from jutaku.registry.models import Filing, ImportRejection, MyNumberRecord, Person, StatusChange
+from jutaku.registry.models import (
+    Filing,
+    ImportRejection,
+    MyNumberRecord,
+    Person,
+    PortalApplication,
+    StatusChange,
+    StatusNotice,
+)
 from jutaku.subjects.models import SubjectRequest
 
 
@@ -74,7 +82,8 @@ def _everything(pks: Sequence[int], refs: Sequence[str]) -> Counter[str]:
     for name, model in (("inquiry_results", InquiryResult), ("juki_results", JukiResult),
                         ("integrated", IntegratedNumber), ("inquiry_requests", InquiryRequest),
                         ("juki_queries", JukiQuery), ("linkage_requests", LinkageRequest),
-                        ("numbers", MyNumberRecord), ("filings", Filing), ("status_changes", StatusChange)):
+                        ("numbers", MyNumberRecord), ("filings", Filing), ("status_changes", StatusChange),
+                        ("status_notices", StatusNotice), ("portal_applications", PortalApplication)):
         counts[name] = delete_in(model, "person", pks)
     counts["rejections"] = delete_in(ImportRejection, "person_id", refs)
     counts["subject_notes"] = SubjectRequest.objects.filter(person_id__in=pks).exclude(note="").update(note="")
@@ -89,6 +98,9 @@ def _existing_at(pks: Sequence[int], refs: Sequence[str], before: datetime) -> C
     counts["numbers"] = delete_rows(MyNumberRecord.objects.filter(person_id__in=pks, registered_at__lte=before))
     counts["filings"] = delete_rows(Filing.objects.filter(person_id__in=pks, updated_at__lte=before))
     counts["status_changes"] = delete_rows(StatusChange.objects.filter(person_id__in=pks, recorded_at__lte=before))
+    counts["status_notices"] = delete_rows(StatusNotice.objects.filter(person_id__in=pks, recorded_at__lte=before))
+    counts["portal_applications"] = delete_rows(PortalApplication.objects.filter(person_id__in=pks,
+                                                                                 recorded_at__lte=before))
     counts["rejections"] = delete_rows(ImportRejection.objects.filter(
         person_id__in=refs, job_id__in=Job.objects.filter(created_at__lte=before).values("pk")))
     counts["subject_notes"] = SubjectRequest.objects.filter(person_id__in=pks, received_on__lte=jst_date(before)) \

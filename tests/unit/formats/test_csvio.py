@@ -340,3 +340,16 @@ def test_unseekable_stream_with_a_late_bad_byte_is_still_rejected() -> None:
     data = kit_bytes(20_000) + b"\xff\r\n"
     assert len(data) > 1 << 20
     rejected("R_ENCODING", io.BufferedReader(_OneWay(data)))
+
+
+def test_the_reader_applies_conditional_requirements_on_its_fast_path() -> None:
+    """住宅コード is required for residents only (issue 12 item 10), also on the reader's inlined fast path."""
+    from jutaku.formats.layouts import TARGETS
+
+    def line(kubun: str, code: str) -> str:
+        return f"1000000001,{kubun},12,01,1,{code},,都営 太郎,トエイ タロウ,19700123,1,,東京都,1,"
+
+    text = "\n".join([",".join(TARGETS.header), line("1", ""), line("2", ""), line("1", "H1")]) + "\n"
+    with read_csv(io.BytesIO(text.encode("utf-8")), TARGETS) as reader:
+        errors = [[(e.column, e.code) for e in row.errors] for row in reader]
+    assert errors == [[("住宅コード", "F_REQUIRED")], [], []]

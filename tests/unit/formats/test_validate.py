@@ -106,6 +106,30 @@ def test_optional_columns_accept_empty() -> None:
     assert codes_of(TARGETS, row) == {}
 
 
+@pytest.mark.parametrize(("kubun", "housing_code", "errors"), [
+    ("1", "", {"住宅コード": "F_REQUIRED"}),  # a resident has a dwelling
+    ("2", "", {}),  # an applicant has none yet (issue 12 item 10)
+    ("2", "H1", {}),
+    ("1", "H1", {}),
+    ("2", "=H1", {"住宅コード": "F_FORMULA"}),  # present: every other check still applies
+    ("3", "", {"区分": "F_CODE"}),
+])
+def test_the_dwelling_code_is_required_for_residents_only(kubun: str, housing_code: str,
+                                                          errors: dict[str, str]) -> None:
+    row = dict(zip(TARGETS.header, ["1000000001", kubun, "12", "01", "1", housing_code, "", "都営 太郎",
+                                    "トエイ タロウ", "19700123", "1", "", "東京都", "1", ""], strict=True))
+    assert codes_of(TARGETS, row) == errors
+    assert v.compile_layout(TARGETS).errors(list(row.values())) == v.validate_row(TARGETS, list(row.values()))[1]
+
+
+def test_a_conditional_requirement_is_reported_in_column_order() -> None:
+    layout = Layout("t", "t", "import", (Column("a", "text", required=False, required_when=("b", "1")),
+                                         Column("b", "code", codes={"1": "x", "2": "y"}), Column("c", "digits")))
+    assert [(e.column, e.code) for e in v.validate_row(layout, ["", "1", "x"])[1]] == [
+        ("a", "F_REQUIRED"), ("c", "F_DIGITS")]
+    assert v.validate_row(layout, ["", "2", "1"])[1] == ()
+
+
 @pytest.mark.parametrize(
     ("value", "code"),
     [('{"a": 1}', None), ("[1]", "F_JSON"), ('{"a": NaN}', "F_JSON"), ('{"a":1,"a":2}', "F_JSON"),

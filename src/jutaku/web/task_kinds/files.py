@@ -2,9 +2,9 @@
 
 Each runner calls the same service as its CLI command (``jutaku import|register|linkage|inquiry|juki|
 export``) and writes the same lists the command writes — the rejection list (差戻リスト) of an import with
-rejected rows, the follow-up list of a result import, the notice list (届出勧奨リスト) of an inquiry or
-Juki-net import, the exclusion list of an inquiry file — into the task's own folder, offered once to the
-user who started it. Files holding specific personal information (linkage, inquiry, Juki-net, business
+rejected rows, the follow-up list of a result import, the notice list (届出勧奨リスト) of an inquiry,
+Juki-net or targets import, the exclusion list of an inquiry file — into the task's own folder, offered once
+to the user who started it. Files holding specific personal information (linkage, inquiry, Juki-net, business
 export) are encrypted unless the user explicitly asks for plain text (``plain``, audited), as in the CLI.
 A file refused whole (``FileRejected``) fails the task with its Japanese message.
 """
@@ -79,10 +79,12 @@ def _run_import(ctx: TaskContext, service: Callable[..., Any], *, name: str, set
 
 @kind("import-targets", "対象者抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)
 def targets_task(ctx: TaskContext) -> TaskOutcome:
-    from jutaku.registry.targets import KIND, OUTCOMES, import_targets
+    from jutaku.registry.targets import KIND, OUTCOMES, import_targets, write_notice_list
 
-    return _run_import(ctx, import_targets, name=f"rejections-{KIND}", settled=frozenset({"OK", "U01", "I01"}),
-                       list_label="差戻リスト", labels=OUTCOMES, encoding=_encoding(ctx))[1]
+    result, outcome = _run_import(ctx, import_targets, name=f"rejections-{KIND}",
+                                  settled=frozenset({"OK", "U01", "I01", "S01"}), list_label="差戻リスト",
+                                  labels=OUTCOMES, encoding=_encoding(ctx))
+    return _with_notices(ctx, result, outcome, write_notice_list, "notices-targets", _P.REGISTRY_IMPORT)
 
 
 @kind("import-procedures", "手続抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)

@@ -60,8 +60,12 @@ def payload_summary(payload: Mapping[str, Any]) -> str:
 
 
 def _row(actor: Actor, approval: Approval) -> dict[str, Any]:
+    # A request about one person (不開示の解除) names them by the register's key; only those who may see
+    # persons get the link to the person's page.
+    person = approval.payload.get("person")
     return {"a": approval, "label": kind_label(approval.kind), "summary": payload_summary(approval.payload),
-            "may_decide": may_decide(actor, approval), "own": approval.requested_by == actor.username}
+            "may_decide": may_decide(actor, approval), "own": approval.requested_by == actor.username,
+            "person_pk": person if isinstance(person, int) and actor.can(Permission.PERSONS_VIEW) else None}
 
 
 @requires(Permission.APPROVALS_VIEW)

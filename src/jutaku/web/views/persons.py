@@ -16,6 +16,7 @@ from django.urls import URLPattern, path
 
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.guard import contains_my_number
+from jutaku.formats.layouts import STATUS
 from jutaku.registry import queries
 from jutaku.web.access import not_found, requires
 
@@ -61,10 +62,21 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     file = queries.person_file(pk, actor=request.actor)  # type: ignore[attr-defined]
     if file is None:
         return not_found(request)
+    actor = request.actor  # type: ignore[attr-defined]
     return render(request, "web/persons/detail.html", {
         "title": f"対象者詳細 {file.person.person_id}", "file": file, "p": file.person, "labels": file.labels,
-        "may_unmask": request.actor.can(Permission.NUMBERS_UNMASK),  # type: ignore[attr-defined]
-        "reason_min": queries.REASON_MIN, "reason_max": queries.REASON_MAX})
+        "may_unmask": actor.can(Permission.NUMBERS_UNMASK),
+        "reason_min": queries.REASON_MIN, "reason_max": queries.REASON_MAX, **_action_rights(actor, file)})
+
+
+def _action_rights(actor: Any, file: queries.PersonFile) -> dict[str, Any]:
+    """Which of the page's forms (不開示の設定・解除依頼, 状態の訂正) this actor is offered."""
+    p = file.person
+    juki_death = p.status_source == p.StatusSource.JUKI
+    return {"may_set_nd": file.non_disclosure is not None and actor.can(Permission.NON_DISCLOSURE_SET),
+            "may_clear_nd": file.non_disclosure is not None and actor.can(Permission.NON_DISCLOSURE_CLEAR),
+            "may_correct": juki_death and actor.can(Permission.PERSON_STATUS_CORRECT),
+            "corrections": [(code, label) for code, label in STATUS.items() if code != p.Status.DECEASED]}
 
 
 @requires(Permission.NUMBERS_UNMASK, methods=("POST",), step_up=True)
