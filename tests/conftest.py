@@ -57,6 +57,19 @@ def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
+def back_to_latest() -> Iterator[None]:
+    """For a test that migrates the shared test database back to an older schema: migrate forward to the
+    latest migrations of every app afterwards, or every later test would miss tables and columns."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
 def allowlist() -> int:
     """The packaged legal allow-list loaded as the active version (``jutaku init`` does the same)."""
     from jutaku.accounts.actor import SYSTEM

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jutaku import config
+from jutaku import demo_privacy as privacy
 from jutaku.accounts.actor import Actor
 from jutaku.clikit import Refused
 
@@ -72,17 +73,27 @@ def run_demo(*, persons: int, seed: int) -> None:
     report.step("個人番号一括登録 キット (register kit)", lambda: _register(world, "kit", actor))
     report.step("個人番号一括登録 ポータル (register portal)", lambda: _register(world, "portal", actor))
     report.step("模擬データの正解との照合 (answer key)", lambda: _answer_key(world))
-    inquirer = actors["inquirer"]
+    state: dict[str, str] = {}
+    report.step("利用停止請求・窓口での不開示の申出 (requests record/handle, persons non-disclosure set)",
+                lambda: privacy.suspend_and_wish(world, actor, state))
+    inquirer, operations = actors["inquirer"], actors["operations"]
     report.step("団体内統合利用番号の取得 (linkage request → 連携サーバ → import)",
                 lambda: _linkage(world, cfg.output_dir, inquirer))
     report.step("収入の申告 情報照会 (inquiry create → 連携サーバ → import)",
                 lambda: _income_inquiry(world, cfg.output_dir, inquirer))
+    report.step("不開示・利用停止の確認（照会ファイル）", lambda: privacy.wishes_hold(
+        _received(cfg.output_dir), state))
     report.step("住基ネット照会 (juki request → 住基ネット → import)",
                 lambda: _juki(world, cfg.output_dir, inquirer))
+    report.step("古い対象者抽出の再取込 (import targets: 住基ネットの死亡は維持)",
+                lambda: privacy.stale_extract(world, cfg.output_dir, actor))
     report.step("業務システム連携 (export business: request → 責任者の承認 → run)",
                 lambda: _business_export(world, cfg.output_dir, inquirer, actors["supervisor"]))
+    report.step("外部記録媒体の引渡し・消去確認 (media handover / erased)", lambda: privacy.media_carriage(inquirer))
+    report.step("バックアップ (backup)", lambda: privacy.backup_before_deletion(operations))
     report.step("退去者の個人番号一括削除 (delete propose → request → 承認 → run)",
                 lambda: _deletion(world, cfg.output_dir, actor, actors["supervisor"]))
+    report.step("削除後に残るもの・バックアップの期限 (backup prune)", lambda: privacy.what_deletion_left(operations))
     report.step("監査証跡の検証 (audit verify)", lambda: _verify(auditor))
     report.step("統計（個人を特定しない集計）(stats)", lambda: _stats(cfg.output_dir, auditor))
     _print(report, cfg.home)
@@ -164,6 +175,13 @@ def _linkage(world: Path, out: Path, actor: Actor) -> str:
 INCOME_DECLARATION = "JT99000000530001"
 
 
+def _received(out: Path) -> Path:
+    """What the simulated linkage server received of the inquiry file (its own record, decrypted)."""
+    from jutaku.sim.linkage import received_path
+
+    return received_path(out / "inquiry-result.csv")
+
+
 def _income_inquiry(world: Path, out: Path, actor: Actor) -> str:
     import csv
 
@@ -235,7 +253,8 @@ def _business_export(world: Path, out: Path, inquirer: Actor, supervisor: Actor)
     if found:
         raise click.ClickException("the business export holds a My Number-like value: refused")
     return (f"承認 #{approval.pk} ({inquirer.username} → {supervisor.username}): {result.rows:,} rows, "
-            f"{result.persons:,} persons → {result.path.name}; 個人番号スキャン 0 件")
+            f"{result.persons:,} persons → {result.path.name} (暗号化); 利用停止で除外 {len(result.excluded)} 件; "
+            f"個人番号スキャン 0 件")
 
 
 def _deletion(world: Path, out: Path, registrar: Actor, supervisor: Actor) -> str:

@@ -47,9 +47,15 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.AUTH_STEP_UP: "再認証", E.PERSON_SEARCH: "対象者の検索", E.PERSON_VIEW: "対象者詳細の閲覧",
     E.NUMBER_UNMASK: "個人番号の全桁表示", E.TASK_SUBMIT: "処理の依頼", E.FILE_DOWNLOAD: "ファイルのダウンロード",
     E.FILE_EXPIRE: "ファイルの期限切れ削除", E.AUDIT_EXPORT: "操作記録の書出し",
+    E.MEDIA_PLAIN: "暗号化しない書出し（本人の指示）", E.MEDIA_HANDOVER: "外部記録媒体の引渡し",
+    E.MEDIA_ERASE: "外部記録媒体からの消去の確認", E.OUTPUT_PURGE: "保管期限切れファイルの削除",
+    E.PERSON_STATUS_CORRECT: "状態の訂正", E.NON_DISCLOSURE_SET: "不開示の設定", E.NON_DISCLOSURE_CLEAR: "不開示の解除",
+    E.CONSENT_RECORD: "照会同意の記録", E.SUBJECT_LIFT: "利用停止の解除",
+    E.INSTALL_OPEN: "設置期間の開始", E.INSTALL_GRANT: "設置期間中の権限付与", E.INSTALL_CLOSE: "設置期間の終了",
 }
 
-_IMPORT: Final = {"OK": "新規登録", "U01": "更新", "I01": "変更なし", "I02": "削除済みのため取込みなし"}
+_IMPORT: Final = {"OK": "新規登録", "U01": "更新", "I01": "変更なし", "I02": "削除済みのため取込みなし",
+                  "S01": "住基ネットの死亡を維持（届出勧奨）"}
 _BY_EVENT: Final[Mapping[str, Mapping[str, str]]] = {
     E.NUMBER_STORE: REGISTRATION_OUTCOME, E.PERSON_REJECT: REGISTRATION_OUTCOME, E.PERSON_IMPORT: _IMPORT,
     E.INQUIRY_STORE: INQUIRY_OUTCOMES, E.INQUIRY_REJECT: INQUIRY_OUTCOMES,

@@ -21,6 +21,7 @@ CHART_INTERFACE = "statistics-chart"
 #: matplotlib's global settings and font cache are shared by the threads of a web worker: one chart is
 #: drawn at a time (a chart takes tens of milliseconds), with matplotlib's object API (no pyplot state).
 _LOCK = threading.Lock()
+_JAPANESE_FONTS = ("Noto Sans CJK JP", "IPAexGothic")
 _READY: dict[str, Any] = {}
 
 
@@ -31,8 +32,13 @@ def _matplotlib() -> Any:
         matplotlib.use("Agg")
         matplotlib.rcParams["svg.fonttype"] = "none"
         matplotlib.rcParams["svg.hashsalt"] = "jutaku"  # reproducible ids
-        matplotlib.rcParams["font.family"] = ["Noto Sans CJK JP", "IPAexGothic", "sans-serif"]
+        from matplotlib import font_manager
         from matplotlib.figure import Figure
+
+        # Only the Japanese fonts this machine has (asking for a missing one logs a warning per label);
+        # without any, the SVG's text is still Japanese and the viewer's fonts render it.
+        known = {font.name for font in font_manager.fontManager.ttflist}
+        matplotlib.rcParams["font.family"] = [f for f in _JAPANESE_FONTS if f in known] + ["sans-serif"]
 
         _READY["figure"] = Figure
     return _READY["figure"]

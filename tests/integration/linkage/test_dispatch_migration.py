@@ -4,7 +4,6 @@ count move to the dispatch. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -21,16 +20,6 @@ def _migrate(targets: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
     executor.loader.build_graph()
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_latest() -> Iterator[None]:
-    """The tests after this one need the whole schema: migrate forward to the latest migrations again
-    (later migrations of these apps would otherwise be missing from the shared test database)."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.usefixtures("back_to_latest")

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_latest")]
 BEFORE = [("registry", "0002_filings_and_non_disclosure"), ("juki", "0002_dispatch")]
 AFTER = [("registry", "0004_dv_status_source_and_wishes"), ("juki", "0004_dv_death_source")]
 

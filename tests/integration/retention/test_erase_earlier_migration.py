@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_latest")]
 BEFORE = [("registry", "0002_filings_and_non_disclosure"), ("retention", "0001_initial"), ("linkage", "0003_dispatch"),
           ("juki", "0002_dispatch"), ("subjects", "0001_initial"), ("jobs", "0002_task_download")]
 AFTER = [("retention", "0003_deletion_erase_earlier")]
