@@ -105,6 +105,27 @@ def test_the_report_is_written_encrypted_unless_a_person_asks_to_print_it(person
     assert AuditRecord.objects.filter(event="media:plain", outcome="disclosure-report").count() == 1
 
 
+def test_the_report_shows_the_portal_applications_and_the_wishes_held(person: str, tmp_path: Path) -> None:
+    """What the person stated on Mynaportal (受付番号, consent, 不開示希望) and the 不開示 setting are held, so
+    they are disclosed (issue 12 items 1 and 9)."""
+    from datetime import UTC, datetime
+
+    from jutaku.registry.models import PortalApplication
+    from jutaku.registry.non_disclosure import set_non_disclosure
+
+    held = Person.objects.get(person_id=person)
+    at = datetime(2026, 4, 1, 0, 30, tzinfo=UTC)
+    PortalApplication.objects.create(receipt_no="P209900000777", person=held, received_at=at, consent=False,
+                                     non_disclosure_wish=True, outcome="E05", recorded_at=at)
+    set_non_disclosure(person, actor=SYSTEM, reason="窓口で申出")
+    request = record_request(person, "disclosure", received_on=date(2026, 11, 27), actor=CLERK)
+    html = disclose(request.pk, tmp_path / "report.html", actor=CLERK, plain=True).path.read_text(encoding="utf-8")
+    section = html.split("マイナポータルからの個人番号届出", 1)[1].split("<h2>", 1)[0]
+    assert "P209900000777" in section and "2026-04-01 09:30" in section  # JST
+    assert "<td>なし</td><td>あり</td>" in section and "E05" not in section  # labels, not codes
+    assert "情報照会の履歴の不開示</td><td>設定あり" in html and "状態の記録元</td><td>都住システム" in html
+
+
 def test_a_handled_suspension_leads_to_deletion_and_the_report_shows_it(person: str, tmp_path: Path) -> None:
     number = _number(person)
     name = Person.objects.get(person_id=person).name

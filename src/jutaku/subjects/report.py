@@ -47,6 +47,7 @@ from jutaku.formats.layouts import (
     JUKI_RESULT,
     KUBUN,
     NON_DISCLOSURE,
+    REGISTRATION_OUTCOME,
     SEX,
     STATUS,
     ZOKUGARA,
@@ -59,7 +60,7 @@ from jutaku.linkage.inquiry_results import CIPHER_TABLE as ANSWER_TABLE
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber
 from jutaku.linkage.results import CIPHER_COLUMN as INTEGRATED_COLUMN
 from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
-from jutaku.registry.models import Filing, MyNumberRecord, Person
+from jutaku.registry.models import Filing, MyNumberRecord, Person, PortalApplication
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 from jutaku.retention.models import DeletionRecord
 from jutaku.subjects.models import SubjectRequest
@@ -138,7 +139,9 @@ def _basic(p: Person) -> list[list[str]]:
     return [*rows, ["氏名", p.name], ["氏名カナ", p.name_kana], ["生年月日", p.birth_date.isoformat() if p.birth_date else "—"],
             ["性別", SEX.get(p.sex, p.sex)], ["住所", f"〒{p.postal_code} {p.address}" if p.postal_code else p.address],
             ["世帯番号", p.household_no], ["続柄", ZOKUGARA.get(p.relationship, p.relationship)],
-            ["住宅コード", p.housing_code], ["状態日付", p.status_date.isoformat() if p.status_date else "—"]]
+            ["住宅コード", p.housing_code or "—"], ["状態日付", p.status_date.isoformat() if p.status_date else "—"],
+            ["状態の記録元", Person.StatusSource(p.status_source).label],
+            ["情報照会の履歴の不開示", f"設定あり（{_day(p.non_disclosure_since)} から）" if p.non_disclosure else "設定なし"]]
 
 
 def _id_document(rec: MyNumberRecord) -> str:
@@ -223,6 +226,14 @@ def _filings(p: Person, names: _Names) -> list[list[str]]:
             for f in Filing.objects.filter(person=p).order_by("received_date", "id")]
 
 
+def _applications(p: Person) -> list[list[str]]:
+    """Mynaportal applications (個人番号届出) and what they stated (ADR 0016)."""
+    stated = {True: "あり", False: "なし", None: "記載なし"}
+    return [[a.receipt_no, _jst(a.received_at), stated[a.consent], stated[a.non_disclosure_wish],
+             REGISTRATION_OUTCOME.get(a.outcome, a.outcome)]
+            for a in PortalApplication.objects.filter(person=p).order_by("received_at", "id")]
+
+
 def _deletions(p: Person) -> list[list[str]]:
     return [[d.deletion_no, _jst(d.executed_at), DELETION_REASON.get(d.reason, d.reason), d.items, d.method,
              d.backup_expires_on.isoformat() + " まで" if d.backup_expires_on else "バックアップなし"]
@@ -270,6 +281,8 @@ def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
             ["提供元", "取得日", "処理結果", "照合結果", "内容"], _juki_answers(person, cipher), "保有している回答はありません。")),
         ("5. 手続（届出）の記録", _table(["受付番号", "手続", "年度", "受付日", "照会への同意", "不開示の希望"],
                                   _filings(person, names))),
+        ("5-2. マイナポータルからの個人番号届出", _table(["受付番号", "受付日時", "照会への同意", "不開示の希望", "結果"],
+                                              _applications(person))),
         ("6. 情報照会の記録", _table(["要求番号", "事務手続", "特定個人情報", "年度", "状態", "送付", "回答", "結果",
                                  "不開示コード"], inquiries)),
         ("7. 住基ネット照会の記録", _table(["照会番号", "年度", "状態", "送付", "回答", "結果"], juki)),
