@@ -74,7 +74,13 @@ def requires(permission: Permission) -> Callable[[F], F]:
             ctx = click.get_current_context()
             ctx.ensure_object(dict)
             ctx.obj["actor"] = actor
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if permission not in NO_HOME:  # the command's records, signed outside the database (ADR 0014)
+                    from jutaku.audit import anchors
+
+                    anchors.after("command")
 
         wrapper.__jutaku_permission__ = permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]

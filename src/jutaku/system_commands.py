@@ -38,6 +38,9 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
 
     if active_version() is None:  # deny by default, but a fresh install starts from the spec's list
         done.append(f"allow-list version {load_packaged(SYSTEM).version_id} (packaged)")
+    from jutaku.audit import anchors
+
+    done += anchors.initialise(SYSTEM)  # the anchor signing key (apart from the data keys) and a first anchor
     marker = home / "jutaku.json"
     if not marker.exists():
         marker.write_text(

@@ -57,6 +57,7 @@ class AuditEvent(enum.StrEnum):
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"
     AUDIT_CHECKPOINT = "audit:checkpoint"
+    AUDIT_ANCHOR_KEY = "audit:anchor_key"
     # Simulator and demo
     SIM_WORLD = "sim:world"
     DEMO_RUN = "demo:run"
@@ -91,3 +92,15 @@ class AuditEvent(enum.StrEnum):
     FILE_EXPIRE = "file:expire"
     # Web UI: audit, users, statistics (issue 7 item 3)
     AUDIT_EXPORT = "audit:export"
+
+
+#: Records followed by a signed anchor as soon as they commit (ADR 0014): what an insider would most want to
+#: erase. Every other record is anchored at the end of its job or command, or within minutes.
+ANCHORED_EVENTS = frozenset({
+    AuditEvent.APPROVAL_REQUEST, AuditEvent.APPROVAL_APPROVE, AuditEvent.APPROVAL_REJECT,
+    AuditEvent.APPROVAL_EXECUTE, AuditEvent.USER_CREATE, AuditEvent.USER_ROLES, AuditEvent.USER_DISABLE,
+    AuditEvent.USER_ENABLE, AuditEvent.USER_MFA_RESET, AuditEvent.AUTH_UNLOCK, AuditEvent.TERMINAL_ADD,
+    AuditEvent.TERMINAL_REMOVE, AuditEvent.KEYS_ROTATE, AuditEvent.KEYS_RETIRE, AuditEvent.KEYS_SHRED,
+    AuditEvent.NUMBER_UNMASK, AuditEvent.EXPORT_BUSINESS, AuditEvent.AUDIT_EXPORT, AuditEvent.SUBJECT_DISCLOSE,
+    AuditEvent.BACKUP_RUN, AuditEvent.RESTORE_RUN,
+})

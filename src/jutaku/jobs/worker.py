@@ -27,6 +27,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
 from jutaku.accounts.sessions import account_state, actor_for
+from jutaku.audit import anchors
 from jutaku.exchange.media import uploaded_as
 from jutaku.incidents import log_incident
 from jutaku.jobs import queue
@@ -155,5 +156,6 @@ def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callabl
             continue
         if time.monotonic() - last_sweep > 60:
             queue.expire()
+            anchors.after_if_due()  # the web's records, signed at least every N minutes (ADR 0014)
             last_sweep = time.monotonic()
         time.sleep(interval)
