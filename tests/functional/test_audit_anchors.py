@@ -18,7 +18,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from jutaku.audit import triggers
 from jutaku.audit.chain import GENESIS_HASH
 from tests.conftest import ROOT, child_query, pg_url, run_jutaku
 
@@ -43,37 +42,41 @@ def _as_owner(env: dict[str, str], statements: list[str], *, triggers_off: str =
             for table in tables:
                 conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")  # type: ignore[arg-type]
         return
-    dropped = {"all": [*triggers.SQLITE_UNINSTALL, *triggers.SQLITE_GUARDS_UNINSTALL],
-               "delete": ["DROP TRIGGER IF EXISTS audit_record_no_delete;"], "none": []}[triggers_off]
     db = sqlite3.connect(Path(env["JUTAKU_HOME"]) / "jutaku.sqlite3", isolation_level=None)
     try:
+        names = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                                "tbl_name IN ('audit_record', 'audit_head')")]
+        dropped = {"all": names, "delete": ["audit_record_no_delete"], "none": []}[triggers_off]
         db.execute("BEGIN")
-        for statement in [*dropped, *statements]:
+        for statement in [*(f"DROP TRIGGER {name}" for name in dropped), *statements]:
             db.execute(statement)
         db.execute("COMMIT")
     finally:
         db.close()
 
 
+EMPTIED = ["DELETE FROM audit_record", f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}'"]
+
+
 def test_an_emptied_trail_with_its_head_reset_is_broken(child_home: dict[str, str]) -> None:
-    first = run_jutaku(child_home, "audit", "verify", check=True)
-    assert INTACT in first.stdout and "checked against the signed anchors" in first.stdout
-    emptied = ["DELETE FROM audit_record", f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}'"]
-
-    # As the issue describes it (the delete trigger dropped / audit_record's triggers disabled): the head's
-    # own guard now refuses the reset, and nothing is deleted.
-    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="the audit head moves only"):
-        _as_owner(child_home, emptied, triggers_off="delete")
-    assert child_query(child_home, "SELECT count(*) FROM audit_record")[0][0] > 0
-
-    # With every trigger out of the way the trail can be emptied, but not without it showing.
-    _as_owner(child_home, emptied)
+    assert INTACT in run_jutaku(child_home, "audit", "verify", check=True).stdout
+    _as_owner(child_home, EMPTIED)  # every trigger dropped (SQLite) / disabled (PostgreSQL)
     assert child_query(child_home, "SELECT count(*) FROM audit_record") == [(0,)]
     broken = run_jutaku(child_home, "audit", "verify")
-    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert broken.returncode == 1, broken.stdout + broken.stderr  # was: 「監査証跡は完全です … 0 件検証」
     assert BROKEN in broken.stdout and INTACT not in broken.stdout
-    assert "署名付きアンカー" in broken.stdout
+    assert "署名付きアンカー" in broken.stdout and "より短くなっています" in broken.stdout
     assert "内部エラー" not in broken.stderr
+
+
+def test_the_head_reset_is_refused_with_only_the_delete_trigger_dropped(child_home: dict[str, str]) -> None:
+    """As the issue describes the attack (the delete trigger dropped / audit_record's triggers disabled): the
+    head's own guard, installed by the migration, refuses the reset, and the transaction deletes nothing."""
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="the audit head moves only"):
+        _as_owner(child_home, EMPTIED, triggers_off="delete")
+    assert child_query(child_home, "SELECT count(*) FROM audit_record")[0][0] > 0
+    ok = run_jutaku(child_home, "audit", "verify", check=True)
+    assert INTACT in ok.stdout and "checked against the signed anchors" in ok.stdout
 
 
 def test_a_dropped_audit_table_is_a_broken_verdict(child_home: dict[str, str]) -> None:

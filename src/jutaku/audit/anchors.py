@@ -74,6 +74,8 @@ class Location:
 
 
 _override: Location | None = None
+#: The time of the newest anchor this process read or wrote, per location (:func:`after_if_due`).
+_newest_seen: dict[Location, datetime] = {}
 
 
 def location() -> Location:
@@ -195,6 +197,8 @@ def write(kind: str, *, due: timedelta | None = None, first: bool = False,
         if last is None and not first:
             raise AnchorRefused("アンカーファイルがないか空です (the anchor file is missing or empty, but the key "
                                 "exists: restore it from the off-machine copy)")
+        if last is not None:
+            _newest_seen[where] = _parsed(last.time)
         if due is not None and last is not None and when - _parsed(last.time) < due:
             return None
         head = _head(None if last is None or kind == "restore" else last)
@@ -206,6 +210,7 @@ def write(kind: str, *, due: timedelta | None = None, first: bool = False,
         if os.write(fd, data) != len(data):
             raise OSError("short write to the anchor file")
         os.fsync(fd)
+    _newest_seen[where] = _parsed(line.time)
     return line
 
 
@@ -246,8 +251,14 @@ def after(kind: str, *, due: timedelta | None = None) -> Anchor | None:
 
 
 def after_if_due() -> Anchor | None:
-    """The periodic anchor (task worker): when the head moved and the newest anchor is old enough."""
-    return after("periodic", due=timedelta(minutes=config.get().audit_anchor_minutes))
+    """The periodic anchor (task worker loop, between a job's chunks): when the head moved and the newest
+    anchor is older than ``JUTAKU_AUDIT_ANCHOR_MINUTES``. Cheap when not due: the time of the newest anchor
+    this process saw is remembered, and the file is read only once that is old enough."""
+    due = timedelta(minutes=config.get().audit_anchor_minutes)
+    seen = _newest_seen.get(location())
+    if seen is not None and datetime.now(UTC) - seen < due:
+        return None
+    return after("periodic", due=due)
 
 
 def after_commit() -> None:

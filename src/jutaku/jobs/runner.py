@@ -256,6 +256,7 @@ def _apply_all(run: _Run[T], items: Iterable[T], *, progress: bool) -> None:
         for chunk in _chunks(items, skip=job.cursor, size=run.chunk_size):
             _apply_chunk(run, chunk)
             advance(len(chunk))
+            anchors.after_if_due()  # a long job's records are anchored every N minutes, not only at its end
 
 
 def _chunks(items: Iterable[T], *, skip: int, size: int) -> Iterator[list[tuple[int, T]]]:

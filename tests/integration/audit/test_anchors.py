@@ -130,3 +130,18 @@ def test_a_restore_line_supersedes_the_anchors_above_it(actor: Actor) -> None:
     result = verify_trail()
     assert result.ok and result.restores == 1 and result.anchor_seq == 13
     assert [(a.kind, a.seq) for a in lines()] == [("start", 0), ("job", 10), ("restore", 8), ("command", 13)]
+
+
+def test_a_long_job_is_anchored_while_it_runs_once_the_newest_anchor_is_old(actor: Actor) -> None:
+    where = anchors.location()
+    key = anchors.signing_key(where)
+    assert key is not None
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    start = anchorfile.make_line(key, previous=None, kind="start", seq=0, count=0, hash_=anchorfile.ZERO,
+                                 now=an_hour_ago)
+    where.anchor_file.write_text(start.raw + "\n", encoding="ascii")
+    anchors._newest_seen.clear()
+    run_job("test.anchor", items=iter(range(30)), input_sha256="c" * 64, input_name="x.csv", actor=actor,
+            handler=lambda chunk, ctx: {"ok": len(chunk)}, chunk_size=5, progress=False)
+    # JOB_START (1), chunk 1 (2): due, anchored; chunks 2..6 within the 5 minutes: not; the end: anchored.
+    assert [(a.kind, a.seq) for a in lines()] == [("start", 0), ("periodic", 2), ("job", 8)]

@@ -319,7 +319,6 @@ def test_verify_recorded_reports_the_anchor_it_checked(anchored: list[str], acto
     "UPDATE audit_head SET seq = 11, hash = %(bad)s",      # ahead of the records
     "UPDATE audit_head SET seq = 0, hash = %(zero)s",      # the emptied-trail reset
     "DELETE FROM audit_head",
-    "INSERT INTO audit_head (id, seq, hash) VALUES (2, 0, %(zero)s)",
 ])
 def test_the_head_moves_only_with_the_records(ten: list[str], statement: str) -> None:
     params = {"h8": ten[7], "bad": "f" * 64, "zero": chain.GENESIS_HASH}
@@ -328,6 +327,16 @@ def test_the_head_moves_only_with_the_records(ten: list[str], statement: str) ->
         sql(statement, params)
     assert sql("SELECT seq, hash FROM audit_head") == [(10, ten[-1])]
     assert verify().ok
+
+
+def test_a_deleted_head_cannot_be_put_back_anywhere_but_at_the_genesis_of_an_empty_trail(ten: list[str]) -> None:
+    with owner_rights():
+        sql("DELETE FROM audit_head")
+    with pytest.raises(DatabaseError, match="the audit head moves only"), transaction.atomic():
+        sql("INSERT INTO audit_head (id, seq, hash) VALUES (1, 8, %s)", [ten[7]])
+    with pytest.raises(DatabaseError, match="the audit head moves only"), transaction.atomic():
+        sql("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, %s)", [chain.GENESIS_HASH])
+    assert sql("SELECT COUNT(*) FROM audit_head") == [(0,)]
 
 
 def test_the_head_cannot_be_truncated_or_replaced(ten: list[str]) -> None:

@@ -136,3 +136,19 @@ def test_the_stand_alone_verifier(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "anchor file BROKEN" in capsys.readouterr().out
     assert anchorfile.main([str(tmp_path / "earlier.log"), "--public-key", str(tmp_path / "pub.pem"),
                             "--earlier", str(tmp_path / "anchors.log")]) == 1
+
+
+def test_the_anchor_and_key_folders_are_configurable_apart_from_the_home(tmp_path: Path) -> None:
+    from jutaku import config
+
+    default = config.load({"JUTAKU_HOME": str(tmp_path / "home")})
+    assert default.audit_anchor_dir == tmp_path / "home" / "audit-anchors"
+    assert default.audit_signing_dir == tmp_path / "home" / "audit-signing" != default.keys_dir
+    assert default.audit_anchor_minutes == 5
+    moved = config.load({"JUTAKU_HOME": str(tmp_path / "home"), "JUTAKU_AUDIT_ANCHOR_DIR": str(tmp_path / "worm"),
+                         "JUTAKU_AUDIT_SIGNING_DIR": str(tmp_path / "sign"), "JUTAKU_AUDIT_ANCHOR_MINUTES": "15"})
+    assert (moved.audit_anchor_dir, moved.audit_signing_dir, moved.audit_anchor_minutes) == (
+        tmp_path / "worm", tmp_path / "sign", 15)
+    for bad in ("0", "-1", "five", "1441"):
+        with pytest.raises(config.ConfigurationError, match="JUTAKU_AUDIT_ANCHOR_MINUTES"):
+            config.load({"JUTAKU_HOME": str(tmp_path), "JUTAKU_AUDIT_ANCHOR_MINUTES": bad})
