@@ -64,6 +64,7 @@ def _anchor_logs(earlier: Path | None) -> tuple[AnchorLog, list[AnchorLog]]:
         raise AnchorFileError(0, f"アンカーファイル {where.anchor_file} がないか空です (missing or empty, although "
                                  "the signing key exists)")
     local = anchorfile.read(text, key)
+    _check_counts(local)
     if earlier is None:
         return local, []
     try:
@@ -78,6 +79,13 @@ def _anchor_logs(earlier: Path | None) -> tuple[AnchorLog, list[AnchorLog]]:
         raise AnchorFileError(exc.line, f"このマシンのファイルが控えと一致しません (this machine's file does not "
                                         f"begin with the copy: {exc.reason})") from None
     return local, [copy]
+
+
+def _check_counts(log: AnchorLog) -> None:
+    """Every record since seq 1 is kept (no archive yet, LOG-05), so an anchor counts as many records as its seq."""
+    for anchor in log.lines:
+        if anchor.count != anchor.seq:
+            raise AnchorFileError(anchor.n, f"count {anchor.count} is not seq {anchor.seq} (records missing)")
 
 
 def _check_exported(where: anchors.Location, key: Ed25519PublicKey) -> None:

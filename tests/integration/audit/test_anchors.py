@@ -145,3 +145,16 @@ def test_a_long_job_is_anchored_while_it_runs_once_the_newest_anchor_is_old(acto
             handler=lambda chunk, ctx: {"ok": len(chunk)}, chunk_size=5, progress=False)
     # JOB_START (1), chunk 1 (2): due, anchored; chunks 2..6 within the 5 minutes: not; the end: anchored.
     assert [(a.kind, a.seq) for a in lines()] == [("start", 0), ("periodic", 2), ("job", 8)]
+
+
+def test_an_anchor_that_counts_fewer_records_than_its_seq_is_broken(actor: Actor) -> None:
+    write_records(actor, 4)
+    where = anchors.location()
+    key = anchors.signing_key(where)
+    assert key is not None
+    line = anchorfile.make_line(key, previous=lines()[-1], kind="job", seq=4, count=3, hash_=row(4)["hash"],
+                                now=datetime.now(UTC))
+    with where.anchor_file.open("a", encoding="ascii") as fh:
+        fh.write(line.raw + "\n")
+    result = verify_trail()
+    assert not result.ok and "count 3 is not seq 4" in result.reason

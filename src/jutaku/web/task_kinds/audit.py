@@ -47,7 +47,7 @@ def verify_chain(ctx: TaskContext) -> TaskOutcome:
             message += f"署名付きアンカー {result.anchor_lines:,} 件と照合しました（最新 seq {result.anchor_seq}）。"
     else:
         where = "" if result.first_bad_seq is None else f"seq {result.first_bad_seq}"
-        summary["最初の異常 seq"] = where or "—"
+        summary["最初の異常 seq"] = "—" if result.first_bad_seq is None else str(result.first_bad_seq)
         message = (f"監査証跡の不整合を検出しました: {where}（{result.reason}）。"
                    "セキュリティ管理者と監査担当に報告してください。")
     if not verification.recorded:
