@@ -9,7 +9,8 @@
   holding exactly the given roles (permission tests).
 - ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
   TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
-  (re)installed for every database test and lifted only just before that flush.
+  (re)installed for every database test and lifted only just before that flush. Every database test also
+  gets its own signed anchor file (``fresh_anchor_file``; ADR 0014), since its database starts empty.
 - ``allowlist``: the packaged legal allow-list loaded (in-process tests of the inquiry rules).
 - ``home_keys``: the key files of the test run's home (created once), for in-process services.
 """
@@ -50,10 +51,44 @@ def _append_only_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
     transactional = bool(marker.kwargs.get("transaction", False))
     request.getfixturevalue("transactional_db" if transactional else "db")
     triggers.install_on(connection)
-    yield
+    with fresh_anchor_file(request.getfixturevalue("tmp_path"), request.getfixturevalue("anchor_signing_dir")):
+        yield
     if transactional:
         connection.close()  # a test may leave the connection in a failed transaction
         triggers.uninstall_on(connection)
+
+
+@pytest.fixture(scope="session")
+def anchor_signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Ed25519 anchor signing key for the test run (key generation is cheap, but once is enough)."""
+    from jutaku.audit import anchors
+
+    where = tmp_path_factory.mktemp("audit-signing")
+    anchors.create_key(anchors.Location(where / "exported", where))
+    return where
+
+
+@contextmanager
+def fresh_anchor_file(tmp: Path, signing_dir: Path) -> Iterator[Path]:
+    """Anchoring pointed at a new anchor file for one test database, started by a ``start`` line at seq 0
+    (the empty trail): anchors of earlier tests, whose databases were emptied, do not apply to this one."""
+    from datetime import UTC, datetime
+
+    from jutaku.audit import anchorfile, anchors
+
+    where = anchors.Location(tmp / "audit-anchors", signing_dir)
+    where.anchor_dir.mkdir(mode=0o700)
+    key = anchors.signing_key(where)
+    assert key is not None
+    first = anchorfile.make_line(key, previous=None, kind="start", seq=0, count=0, hash_=anchorfile.ZERO,
+                                 now=datetime.now(UTC))
+    where.anchor_file.write_text(first.raw + "\n", encoding="ascii")
+    where.anchor_file.chmod(0o600)
+    anchors.use_location(where)
+    try:
+        yield where.anchor_file
+    finally:
+        anchors.use_location(None)
 
 
 @pytest.fixture

@@ -90,6 +90,11 @@ def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = ()) 
                 if isinstance(exc, OutputExists):  # an encrypted output is never overwritten
                     raise Refused(str(exc)) from exc
                 raise
+            finally:
+                if permission not in NO_HOME:  # the command's records, signed outside the database (ADR 0014)
+                    from jutaku.audit import anchors
+
+                    anchors.after("command")
 
         wrapper.__jutaku_permission__ = permission  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]

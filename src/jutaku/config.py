@@ -18,6 +18,11 @@ Environment:
 - ``JUTAKU_BACKUP_DIR``: where `jutaku backup` writes (default ``<home>/backups``).
 - ``JUTAKU_BACKUP_RETENTION_DAYS``: how long a backup is kept before `jutaku backup prune` removes it
   (default 90, 1–3650). A backup holds what is deleted after it was taken until it expires (ADR 0013).
+- ``JUTAKU_AUDIT_ANCHOR_DIR``: where the signed anchors of the audit chain are appended (default
+  ``<home>/audit-anchors``); ``JUTAKU_AUDIT_SIGNING_DIR``: the folder of their Ed25519 signing key (default
+  ``<home>/audit-signing``, apart from the data keys); ``JUTAKU_AUDIT_ANCHOR_MINUTES``: at least this often an
+  anchor is written while the trail grows (default 5). Production puts both folders on another mount
+  (docs/runbooks/audit-verification.md, ADR 0014).
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ class Config:
     output_retention_days: int = OUTPUT_RETENTION_DAYS
     backup_retention_days: int = BACKUP_RETENTION_DAYS
     backup_folder: Path | None = None  # JUTAKU_BACKUP_DIR; ``None``: <home>/backups
+    audit_anchor_dir_override: Path | None = None
+    audit_signing_dir_override: Path | None = None
+    audit_anchor_minutes: int = 5
 
     @property
     def backup_dir(self) -> Path:
@@ -89,6 +97,16 @@ class Config:
     def downloads_dir(self) -> Path:
         """Files made for download through the web UI; they expire and are deleted (FILE-09)."""
         return self.home / "downloads"
+
+    @property
+    def audit_anchor_dir(self) -> Path:
+        """The append-only file of signed anchors and the exported public key (ADR 0014)."""
+        return self.audit_anchor_dir_override or self.home / "audit-anchors"
+
+    @property
+    def audit_signing_dir(self) -> Path:
+        """The Ed25519 key that signs the anchors: apart from the database and from the data keys."""
+        return self.audit_signing_dir_override or self.home / "audit-signing"
 
     @property
     def sqlite_path(self) -> Path:
@@ -136,12 +154,21 @@ def load(environ: dict[str, str] | None = None) -> Config:
     secret = _read_secret(home / "keys" / "django-secret.key")
     hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
     proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
-    folder = env.get("JUTAKU_BACKUP_DIR")
+    minutes = env.get("JUTAKU_AUDIT_ANCHOR_MINUTES") or "5"
+    if not minutes.isdigit() or not 1 <= int(minutes) <= 1440:
+        raise ConfigurationError("JUTAKU_AUDIT_ANCHOR_MINUTES must be a whole number of minutes, 1..1440")
     return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
                   trusted_proxies=proxies,
                   output_retention_days=_output_retention_days(env.get("JUTAKU_OUTPUT_RETENTION_DAYS")),
                   backup_retention_days=_retention(env.get("JUTAKU_BACKUP_RETENTION_DAYS")),
-                  backup_folder=Path(folder).expanduser().resolve() if folder else None)
+                  backup_folder=_path(env.get("JUTAKU_BACKUP_DIR")),
+                  audit_anchor_dir_override=_path(env.get("JUTAKU_AUDIT_ANCHOR_DIR")),
+                  audit_signing_dir_override=_path(env.get("JUTAKU_AUDIT_SIGNING_DIR")),
+                  audit_anchor_minutes=int(minutes))
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser().resolve() if value else None
 
 
 def _output_retention_days(value: str | None) -> int:

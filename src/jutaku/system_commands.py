@@ -42,6 +42,9 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
     loaded = upgrade_packaged(SYSTEM)
     if loaded is not None:
         done.append(f"allow-list version {loaded.version_id} (packaged, sha256 {loaded.sha256})")
+    from jutaku.audit import anchors
+
+    done += anchors.initialise(SYSTEM)  # the anchor signing key (apart from the data keys) and a first anchor
     marker = home / "jutaku.json"
     if not marker.exists():
         marker.write_text(

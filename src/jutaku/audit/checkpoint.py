@@ -1,4 +1,4 @@
-"""Checkpoint files: the chain's (seq, hash) at a moment, kept outside the database (LOG-04).
+"""Checkpoint files of before ADR 0014: the chain's (seq, hash) at a moment, kept outside the database.
 
 Format (UTF-8 text, one value a line, after the C2SP tlog-checkpoint layout)::
 
@@ -7,8 +7,9 @@ Format (UTF-8 text, one value a line, after the C2SP tlog-checkpoint layout)::
     <hash hex>
     <UTC time, ISO 8601>
 
-Unsigned for now: its strength is that a copy lives on another system (runbook). An Ed25519
-signature line is the planned next step (ADR 0003).
+Unsigned. Superseded by the signed anchors (:mod:`jutaku.audit.anchors`, ADR 0014), which
+`jutaku audit verify` always checks; files auditors already hold are still read by
+`jutaku audit verify --checkpoint`.
 """
 
 from __future__ import annotations

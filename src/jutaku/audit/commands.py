@@ -1,4 +1,4 @@
-"""`jutaku audit` commands: verify the chain, search it, write a checkpoint.
+"""`jutaku audit` commands: verify the chain against its signed anchors, search it, anchor it now.
 
 Each command audits itself (AUDIT_VERIFY, AUDIT_SEARCH, AUDIT_CHECKPOINT). Output is Japanese with
 English in parentheses, as the rest of the command line.
@@ -6,14 +6,19 @@ English in parentheses, as the rest of the command line.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.clikit import Refused, current_actor, requires
+
+if TYPE_CHECKING:
+    from jutaku.audit.verify import VerifyResult
 
 EXIT_BROKEN = 1
 
@@ -27,10 +32,12 @@ def audit() -> None:
 @click.option("--from-seq", default=1, show_default=True, type=click.IntRange(min=1),
               help="Start here, trusting the stored hash of the record before.")
 @click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A checkpoint file from `jutaku audit checkpoint`; the chain must still contain it.")
+              help="A jutaku-audit/v1 checkpoint file (before signed anchors); the chain must still contain it.")
+@click.option("--anchors", "anchors_copy", type=click.Path(dir_okay=False, path_type=Path),
+              help="An auditor's earlier copy of the anchor file: this machine's file must begin with it.")
 @requires(Permission.AUDIT_VERIFY)
-def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
-    """Recompute the hash chain; exit 0 when intact, 1 when broken."""
+def verify_command(from_seq: int, checkpoint_path: Path | None, anchors_copy: Path | None) -> None:
+    """Recompute the hash chain against the signed anchors; exit 0 when intact, 1 when broken."""
     from jutaku.audit import checkpoint as cp
     from jutaku.audit.reports import verify_recorded
 
@@ -40,17 +47,30 @@ def verify_command(from_seq: int, checkpoint_path: Path | None) -> None:
             checkpoint = cp.read(checkpoint_path)
         except (OSError, ValueError) as exc:
             raise Refused(f"checkpoint {checkpoint_path}: {exc}") from exc
-    verification = verify_recorded(actor=current_actor(), from_seq=from_seq, checkpoint=checkpoint)
+    verification = verify_recorded(actor=current_actor(), from_seq=from_seq, checkpoint=checkpoint,
+                                   earlier_anchors=anchors_copy)
     result = verification.result
     if not verification.recorded:
         click.echo("警告: 検証の記録に失敗しました (warning: could not record the verification)", err=True)
     if result.ok:
         click.echo(f"監査証跡は完全です (audit trail intact): {result.checked:,} 件検証 (records checked), "
                    f"最終 seq {result.last_seq} hash {result.last_hash[:16]}…")
+        click.echo(_anchor_line(result))
         return
-    click.echo(f"監査証跡の不整合を検出しました (audit trail BROKEN): seq {result.first_bad_seq}: {result.reason} "
+    where = f"seq {result.first_bad_seq}: " if result.first_bad_seq is not None else ""
+    click.echo(f"監査証跡の不整合を検出しました (audit trail BROKEN): {where}{result.reason} "
                f"({result.checked:,} 件は正常 / records verified before it)")
     raise SystemExit(EXIT_BROKEN)
+
+
+def _anchor_line(result: VerifyResult) -> str:
+    from jutaku.audit.trail import jst
+
+    if result.anchor_seq is None:
+        return "署名付きアンカーはまだありません (no signed anchor yet: one is written after the next command)"
+    restores = f", リストア {result.restores} 回 (restores)" if result.restores else ""
+    return (f"署名付きアンカー {result.anchor_lines:,} 行と照合 (checked against the signed anchors); 最新 seq "
+            f"{result.anchor_seq} ({jst(result.anchor_time)}){restores}")
 
 
 @audit.command(name="list")
@@ -84,27 +104,40 @@ def list_command(event: str | None, object_id: str | None, username: str | None,
 
 
 @audit.command(name="checkpoint")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write it; copy it off this system (see the runbook).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also copy the anchor file here, to take off this system (see the runbook).")
 @requires(Permission.AUDIT_VERIFY)
-def checkpoint_command(out_path: Path) -> None:
-    """Verify the chain, then write its (seq, hash, time) to a file kept outside the database."""
+def checkpoint_command(out_path: Path | None) -> None:
+    """Verify the trail, then append a signed anchor of its head now (and copy the anchor file with --out)."""
+    import shutil
+
     from django.db import transaction
 
-    from jutaku.audit import checkpoint as cp
-    from jutaku.audit.service import record, verify
+    from jutaku.audit import anchors
+    from jutaku.audit.service import record
+    from jutaku.audit.trail import verify_trail
 
-    result = verify()
+    result = verify_trail()
     if not result.ok:
-        click.echo(f"監査証跡が不整合のためチェックポイントを作成しません (chain broken, no checkpoint): "
+        click.echo(f"監査証跡が不整合のためアンカーを作成しません (chain broken, no anchor): "
                    f"seq {result.first_bad_seq}: {result.reason}")
         raise SystemExit(EXIT_BROKEN)
     with transaction.atomic():
-        written = cp.write(out_path, seq=result.last_seq, hash_=result.last_hash)
         record(AuditEvent.AUDIT_CHECKPOINT, actor=current_actor(),
-               detail={"seq": written.seq, "hash": written.hash, "file": out_path.name})
-    click.echo(f"チェックポイントを書き出しました (checkpoint written): {out_path} seq {written.seq} "
-               f"hash {written.hash[:16]}…")
+               detail={"seq": result.last_seq, "hash": result.last_hash,
+                       "file": out_path.name if out_path else anchors.ANCHOR_FILE})
+    try:
+        anchor = anchors.anchor_now("manual")
+    except anchors.AnchorRefused as exc:
+        raise Refused(str(exc)) from exc
+    where = anchors.location()
+    if out_path is not None:
+        shutil.copyfile(where.anchor_file, out_path)
+        os.chmod(out_path, 0o600)
+    seq = anchor.seq if anchor else result.last_seq
+    click.echo(f"署名付きアンカーを書き込みました (signed anchor written): {where.anchor_file} seq {seq}"
+               + (f"; 控え (copy) {out_path}" if out_path else ""))
+    click.echo(f"公開鍵 (public key, to verify copies elsewhere): {where.public_key_file}")
 
 
 def _parse_day(text: str | None) -> date | None:

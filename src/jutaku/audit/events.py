@@ -67,6 +67,7 @@ class AuditEvent(enum.StrEnum):
     AUDIT_VERIFY = "audit:verify"
     AUDIT_SEARCH = "audit:search"
     AUDIT_CHECKPOINT = "audit:checkpoint"
+    AUDIT_ANCHOR_KEY = "audit:anchor_key"
     # Simulator and demo
     SIM_WORLD = "sim:world"
     DEMO_RUN = "demo:run"
@@ -105,3 +106,17 @@ class AuditEvent(enum.StrEnum):
     INSTALL_OPEN = "install:open"
     INSTALL_GRANT = "install:grant"
     INSTALL_CLOSE = "install:close"
+
+
+#: Records followed by a signed anchor as soon as they commit (ADR 0014): what an insider would most want to
+#: erase. Every other record is anchored at the end of its job or command, or within minutes.
+ANCHORED_EVENTS = frozenset({
+    AuditEvent.APPROVAL_REQUEST, AuditEvent.APPROVAL_APPROVE, AuditEvent.APPROVAL_REJECT,
+    AuditEvent.APPROVAL_EXECUTE, AuditEvent.USER_CREATE, AuditEvent.USER_ROLES, AuditEvent.USER_DISABLE,
+    AuditEvent.USER_ENABLE, AuditEvent.USER_MFA_RESET, AuditEvent.AUTH_UNLOCK, AuditEvent.TERMINAL_ADD,
+    AuditEvent.TERMINAL_REMOVE, AuditEvent.KEYS_ROTATE, AuditEvent.KEYS_RETIRE, AuditEvent.KEYS_SHRED,
+    AuditEvent.NUMBER_UNMASK, AuditEvent.EXPORT_BUSINESS, AuditEvent.AUDIT_EXPORT, AuditEvent.SUBJECT_DISCLOSE,
+    AuditEvent.BACKUP_RUN, AuditEvent.RESTORE_RUN, AuditEvent.INSTALL_GRANT, AuditEvent.INSTALL_CLOSE,
+    AuditEvent.NON_DISCLOSURE_CLEAR, AuditEvent.SUBJECT_LIFT, AuditEvent.PERSON_STATUS_CORRECT,
+    AuditEvent.MEDIA_PLAIN,
+})

@@ -51,7 +51,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.MEDIA_ERASE: "外部記録媒体からの消去の確認", E.OUTPUT_PURGE: "保管期限切れファイルの削除",
     E.PERSON_STATUS_CORRECT: "状態の訂正", E.NON_DISCLOSURE_SET: "不開示の設定", E.NON_DISCLOSURE_CLEAR: "不開示の解除",
     E.CONSENT_RECORD: "照会同意の記録", E.SUBJECT_LIFT: "利用停止の解除",
-    E.INSTALL_OPEN: "設置期間の開始", E.INSTALL_GRANT: "設置期間中の権限付与", E.INSTALL_CLOSE: "設置期間の終了",
+    E.AUDIT_ANCHOR_KEY: "操作記録の署名鍵の作成", E.INSTALL_OPEN: "設置期間の開始", E.INSTALL_GRANT: "設置期間中の権限付与", E.INSTALL_CLOSE: "設置期間の終了",
 }
 
 _IMPORT: Final = {"OK": "新規登録", "U01": "更新", "I01": "変更なし", "I02": "削除済みのため取込みなし",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import require
@@ -25,7 +25,8 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.models import AuditRecord
 from jutaku.audit.queries import JST, Criteria, matching, search
 from jutaku.audit.service import AuditError, record
-from jutaku.audit.verify import Checkpoint, VerifyResult, verify
+from jutaku.audit.trail import verify_trail
+from jutaku.audit.verify import Checkpoint, VerifyResult
 from jutaku.formats.layouts import Column, Layout
 
 #: At most this many records in one export; a longer period is exported in parts (the summary says so).
@@ -68,17 +69,21 @@ def search_recorded(criteria: Criteria, *, actor: Actor) -> list[AuditRecord]:
     return rows
 
 
-def verify_recorded(*, actor: Actor, from_seq: int = 1, checkpoint: Checkpoint | None = None) -> Verification:
-    """Recompute the hash chain and record the outcome (AUDIT_VERIFY). A trail too broken to take the
-    record still has its verification reported (``recorded=False``)."""
+def verify_recorded(*, actor: Actor, from_seq: int = 1, checkpoint: Checkpoint | None = None,
+                    earlier_anchors: Path | None = None) -> Verification:
+    """Recompute the hash chain against the signed anchors (always; and ``checkpoint`` and an auditor's copy of
+    the anchor file when given: :func:`jutaku.audit.trail.verify_trail`) and record the outcome (AUDIT_VERIFY).
+    A trail too broken to take the record (a missing table, a missing head) still has its verification
+    reported (``recorded=False``)."""
     require(actor, Permission.AUDIT_VERIFY)
-    result = verify(from_seq=from_seq, checkpoint=checkpoint)
+    result = verify_trail(from_seq=from_seq, checkpoint=checkpoint, earlier=earlier_anchors)
     try:
         with transaction.atomic():
             record(AuditEvent.AUDIT_VERIFY, actor=actor, outcome="ok" if result.ok else "broken",
                    detail={"checked": result.checked, "first_bad_seq": result.first_bad_seq,
-                           "from_seq": from_seq, "checkpoint_seq": checkpoint.seq if checkpoint else None})
-    except AuditError:
+                           "from_seq": from_seq, "checkpoint_seq": checkpoint.seq if checkpoint else None,
+                           "anchor_seq": result.anchor_seq})
+    except (AuditError, DatabaseError):
         return Verification(result, recorded=False)
     return Verification(result, recorded=True)
 

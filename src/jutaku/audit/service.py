@@ -19,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from jutaku.accounts.actor import Actor
 from jutaku.audit import chain, guard
-from jutaku.audit.events import AuditEvent
+from jutaku.audit.events import ANCHORED_EVENTS, AuditEvent
 from jutaku.audit.verify import Checkpoint, VerifyResult, verify
 
 DetailValue = str | int | bool | None
@@ -101,9 +101,15 @@ def record(
     """Append one audit record in the caller's transaction and return its seq.
 
     Must run inside ``transaction.atomic()`` so that the record commits or rolls back with the
-    change it describes; raises :class:`NotInTransaction` otherwise.
+    change it describes; raises :class:`NotInTransaction` otherwise. The events an insider would most want
+    to erase (approvals, roles, exports…) are anchored outside the database as soon as they commit.
     """
-    return _append([AuditEntry(event, objects, outcome, detail)], actor=actor, job_id=job_id)[1]
+    seq = _append([AuditEntry(event, objects, outcome, detail)], actor=actor, job_id=job_id)[1]
+    if event in ANCHORED_EVENTS:
+        from jutaku.audit.anchors import after_commit
+
+        after_commit()
+    return seq
 
 
 def record_many(entries: Iterable[AuditEntry], *, actor: Actor, job_id: int | None = None) -> int:
@@ -163,7 +169,8 @@ def _append(entries: Iterable[AuditEntry], *, actor: Actor, job_id: int | None) 
 def _insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: COPY (3x executemany there); SQLite: executemany. Same transaction either way."""
     if cursor.db.vendor == "postgresql":
-        with cursor.cursor.copy(_COPY) as copy:
+        # The driver's own cursor: its errors are translated to django.db's like every other statement's.
+        with cursor.db.wrap_database_errors, cursor.cursor.copy(_COPY) as copy:
             for row in rows:
                 copy.write_row(row)
     else:

@@ -2,17 +2,20 @@
 
 Streams records in seq order with keyset pagination (constant memory) and stops at the first
 broken record. Appends that commit while it runs are followed, not reported as tampering: the
-head is compared only once the scan has caught up with it.
+head is compared only once the scan has caught up with it. What is known from outside the database (a
+checkpoint file, the signed anchors of :mod:`jutaku.audit.anchors`) is checked as the scan passes each
+anchored seq, and a trail shorter than the newest of them is BROKEN. A missing or unreadable audit table
+is a BROKEN verdict too, not an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Final
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from jutaku.audit import chain
 from jutaku.audit.events import AuditEvent
@@ -35,6 +38,12 @@ class VerifyResult:
     reason: str = ""
     last_seq: int = 0
     last_hash: str = chain.GENESIS_HASH
+    #: The newest signed anchor the chain was checked against (seq, UTC time), how many lines the anchor
+    #: file has and how many of them record a restore (filled by :func:`jutaku.audit.trail.verify_trail`).
+    anchor_seq: int | None = None
+    anchor_time: str = ""
+    anchor_lines: int = 0
+    restores: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,21 @@ class Checkpoint:
     seq: int
     hash: str
     at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """A (seq, hash) the chain must still hold, and what to say when it does not."""
+
+    seq: int
+    hash: str
+    differs: str
+    shorter: str
+
+    @classmethod
+    def of_checkpoint(cls, cp: Checkpoint) -> Expected:
+        return cls(cp.seq, cp.hash, "hash differs from the checkpoint (chain rewritten)",
+                   f"the chain is shorter than the checkpoint ({cp.seq})")
 
 
 class _Broken(Exception):
@@ -68,12 +92,11 @@ def iter_records(from_seq: int = 1, *, chunk: int = CHUNK) -> Iterator[tuple[Any
 
 
 class _Scan:
-    def __init__(self, from_seq: int, prev: str, checkpoint: Checkpoint | None) -> None:
+    def __init__(self, from_seq: int, prev: str, anchored: Mapping[int, Expected]) -> None:
         self.expected = from_seq
         self.prev = prev
         self.checked = 0
-        self.checkpoint = checkpoint
-        self.seen_checkpoint = False
+        self.anchored = anchored
         self.last_at_raw: Any = None
         self.last_at = ""
 
@@ -98,37 +121,44 @@ class _Scan:
             raise _Broken(seq, "content does not match its hash (modified)")
         if event not in _EVENTS:
             raise _Broken(seq, "event outside the vocabulary")
-        cp = self.checkpoint
-        if cp is not None and seq == cp.seq:
-            if digest != cp.hash:
-                raise _Broken(seq, "hash differs from the checkpoint (chain rewritten)")
-            self.seen_checkpoint = True
+        known = self.anchored.get(seq)
+        if known is not None and digest != known.hash:
+            raise _Broken(seq, known.differs)
         self.prev = digest
         self.expected += 1
         self.checked += 1
 
 
-def verify(*, from_seq: int = 1, checkpoint: Checkpoint | None = None) -> VerifyResult:
-    """Recompute the chain from ``from_seq``; compare it with the head and ``checkpoint``.
+def verify(*, from_seq: int = 1, checkpoint: Checkpoint | None = None,
+           anchored: Mapping[int, Expected] | None = None) -> VerifyResult:
+    """Recompute the chain from ``from_seq``; compare it with the head, ``checkpoint`` and ``anchored``.
 
     Detects modified content (hash), deleted rows (gap), inserted or reordered rows (prev_hash or
-    hash), an unknown event, a truncated tail or records beyond the head, and a chain rewritten
-    since ``checkpoint``. With ``from_seq > 1`` the stored hash of record ``from_seq - 1`` is the
-    trusted starting point.
+    hash), an unknown event, a truncated tail or records beyond the head, a chain rewritten or cut since
+    ``checkpoint`` or any of ``anchored`` (seq → what the chain must hold there), and missing tables. With
+    ``from_seq > 1`` the stored hash of record ``from_seq - 1`` is the trusted starting point.
     """
     if from_seq < 1:
         raise ValueError("from_seq starts at 1")
+    known = {seq: e for seq, e in (anchored or {}).items() if seq >= 1}
+    if checkpoint is not None and checkpoint.seq >= 1:
+        known[checkpoint.seq] = Expected.of_checkpoint(checkpoint)
     scan: _Scan | None = None
     try:
         prev = chain.GENESIS_HASH if from_seq == 1 else _stored_hash(from_seq - 1)
         if prev is None:
             raise _Broken(from_seq - 1, f"record {from_seq - 1} (the starting point) is missing")
-        scan = _Scan(from_seq, prev, checkpoint)
+        _check_before(known, from_seq, checkpoint)
+        scan = _Scan(from_seq, prev, known)
         _scan_to_head(scan)
-        if checkpoint is not None and not scan.seen_checkpoint:
-            _check_checkpoint(checkpoint, from_seq, scan.expected - 1)
+        if known and max(known) > scan.expected - 1:
+            raise _Broken(scan.expected, known[max(known)].shorter)
     except _Broken as broken:
         return VerifyResult(False, scan.checked if scan else 0, broken.seq, broken.reason)
+    except DatabaseError as exc:  # DROP TABLE audit_record / audit_head: a verdict, not a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        return VerifyResult(False, scan.checked if scan else 0, None,
+                            f"監査テーブルがないか読めません (audit table missing or unreadable: {first})")
     return VerifyResult(True, scan.checked, None, "", scan.expected - 1, scan.prev)
 
 
@@ -169,11 +199,15 @@ def _head_and_next(last: int) -> tuple[tuple[int, str] | None, bool]:
     return head, next_seq is not None
 
 
-def _check_checkpoint(cp: Checkpoint, from_seq: int, last: int) -> None:
-    if cp.seq > last:
-        raise _Broken(last + 1, f"the chain is shorter than the checkpoint ({cp.seq})")
-    if 1 <= cp.seq < from_seq and _stored_hash(cp.seq) != cp.hash:
-        raise _Broken(cp.seq, "hash differs from the checkpoint (chain rewritten)")
+def _check_before(known: Mapping[int, Expected], from_seq: int, checkpoint: Checkpoint | None) -> None:
+    """Points the scan will not pass (before ``from_seq``): the newest of them and the checkpoint."""
+    before = [seq for seq in known if seq < from_seq]
+    points = {max(before)} if before else set()
+    if checkpoint is not None and 1 <= checkpoint.seq < from_seq:
+        points.add(checkpoint.seq)
+    for seq in sorted(points):
+        if _stored_hash(seq) != known[seq].hash:
+            raise _Broken(seq, known[seq].differs)
 
 
 def _stored_hash(seq: int) -> str | None:

@@ -31,6 +31,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from jutaku.accounts.actor import Actor
+from jutaku.audit import anchors
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import contains_my_number
 from jutaku.audit.service import DetailValue, record
@@ -255,6 +256,7 @@ def _apply_all(run: _Run[T], items: Iterable[T], *, progress: bool) -> None:
         for chunk in _chunks(items, skip=job.cursor, size=run.chunk_size):
             _apply_chunk(run, chunk)
             advance(len(chunk))
+            anchors.after_if_due()  # a long job's records are anchored every N minutes, not only at its end
 
 
 def _chunks(items: Iterable[T], *, skip: int, size: int) -> Iterator[list[tuple[int, T]]]:
@@ -328,6 +330,7 @@ def _mark_failed(job: Job, actor: Actor, exc: BaseException) -> None:
                    detail={**_audit_detail(job), "code": code, "cursor": job.cursor})
     except Exception:  # the database itself may be what failed; the next run marks the job crashed
         log.exception("could not record the failure of job #%s", job.pk)
+    anchors.after("job")
 
 
 def _finish(job: Job, actor: Actor) -> Job:
@@ -338,6 +341,7 @@ def _finish(job: Job, actor: Actor) -> Job:
         job.save(update_fields=["state", "total", "finished_at", "heartbeat_at"])
         record(AuditEvent.JOB_FINISH, actor=actor, objects=_objects(job), job_id=job.pk,
                detail={**_audit_detail(job), "cursor": job.cursor, "counts": _counts_text(job.counts)})
+    anchors.after("job")  # the job's records, signed outside the database (ADR 0014)
     return job
 
 

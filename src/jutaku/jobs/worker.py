@@ -27,6 +27,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
 from jutaku.accounts.sessions import account_state, actor_for
+from jutaku.audit import anchors
 from jutaku.exchange.media import uploaded_as
 from jutaku.incidents import log_incident
 from jutaku.jobs import housekeeping, queue
@@ -153,6 +154,7 @@ def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callabl
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     queue.requeue_interrupted()
+    last_sweep = time.monotonic()
     while not stopping["now"] and not (stop is not None and stop()):
         close_old_connections()
         housekeep()
@@ -160,4 +162,7 @@ def serve(kinds: Mapping[str, TaskKind], *, interval: float = 1.0, stop: Callabl
         if task is not None:
             run_one(task, kinds)
             continue
+        if time.monotonic() - last_sweep > 60:
+            anchors.after_if_due()  # the web's records, signed at least every N minutes (ADR 0014)
+            last_sweep = time.monotonic()
         time.sleep(interval)

@@ -41,6 +41,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from jutaku import config
 from jutaku.accounts.actor import Actor
+from jutaku.audit import anchors
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
@@ -205,6 +206,8 @@ def restore(backup_file: Path, *, actor: Actor) -> RestoreResult:
         os.chmod(db, 0o600)
     else:
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", _pg_url(), str(backup_file)])
+    # A signed ``restore`` anchor: the trail goes on from the backup's head; later anchors are superseded.
+    anchors.after("restore")
     reapplied = reapply(tombstones, actor=actor)
     with transaction.atomic():
         record(AuditEvent.RESTORE_RUN, actor=actor, objects=[f"sha256:{_sha256(backup_file)}"],

@@ -19,9 +19,11 @@ def sql(statement: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[
 
 @contextlib.contextmanager
 def owner_rights() -> Iterator[None]:
-    """Act as the database owner: the append-only triggers are off inside, back on after."""
+    """Act as the database owner: the append-only triggers (and the head's guard) are off inside, back on
+    after."""
     if connection.vendor == "postgresql":
         sql("ALTER TABLE audit_record DISABLE TRIGGER USER")
+        sql("ALTER TABLE audit_head DISABLE TRIGGER USER")
     else:
         triggers.uninstall_on(connection)
     try:
@@ -30,6 +32,7 @@ def owner_rights() -> Iterator[None]:
     finally:
         if connection.vendor == "postgresql":
             sql("ALTER TABLE audit_record ENABLE TRIGGER USER")
+            sql("ALTER TABLE audit_head ENABLE TRIGGER USER")
         else:
             triggers.install_on(connection)
 

@@ -10,10 +10,11 @@ import pytest
 from django.db import transaction
 
 from jutaku.accounts.actor import Actor
+from jutaku.audit import checkpoint
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.queries import Criteria, first_seq_at_or_after, search, touched_objects
 from jutaku.audit.service import AuditEntry, record, record_many
-from tests.conftest import pg_url, run_jutaku
+from tests.conftest import child_query, pg_url, run_jutaku
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,11 +51,16 @@ def test_audit_commands_verify_list_checkpoint_and_detect_tampering(child_home: 
     searched = run_jutaku(child_home, "audit", "list", "--user", "nobody", "--since", "20260101", check=True)
     assert "0 件" in searched.stdout
     assert run_jutaku(child_home, "audit", "list", "--since", "2026-01-01").returncode == 2
-    checkpoint = tmp_path / "cp.txt"
-    written = run_jutaku(child_home, "audit", "checkpoint", "--out", str(checkpoint), check=True)
-    assert "checkpoint written" in written.stdout and checkpoint.read_text().startswith("jutaku-audit/v1\n")
-    again = run_jutaku(child_home, "audit", "verify", "--checkpoint", str(checkpoint), check=True)
-    assert "intact" in again.stdout
+    copy = tmp_path / "anchors-copy.log"
+    written = run_jutaku(child_home, "audit", "checkpoint", "--out", str(copy), check=True)
+    assert "signed anchor written" in written.stdout and copy.read_text().startswith("jutaku-anchor/v1 1 init ")
+    again = run_jutaku(child_home, "audit", "verify", "--anchors", str(copy), check=True)
+    assert "intact" in again.stdout and "checked against the signed anchors" in again.stdout
+    # A jutaku-audit/v1 checkpoint file from before the signed anchors is still understood.
+    [(first_hash,)] = child_query(child_home, "SELECT hash FROM audit_record WHERE seq = 1")
+    old_checkpoint = tmp_path / "cp.txt"
+    checkpoint.write(old_checkpoint, seq=1, hash_=first_hash)
+    assert "intact" in run_jutaku(child_home, "audit", "verify", "--checkpoint", str(old_checkpoint), check=True).stdout
     # The searches and the checkpoint were audited too.
     events = run_jutaku(child_home, "audit", "list", "--limit", "50", check=True).stdout
     assert "audit:search" in events and "audit:checkpoint" in events

@@ -43,9 +43,12 @@ def verify_chain(ctx: TaskContext) -> TaskOutcome:
     summary: dict[str, Any] = {"検証した記録": result.checked, "結果": "正常" if result.ok else "異常"}
     if result.ok:
         message = f"監査証跡は完全です（{result.checked:,} 件を検証、最終 seq {result.last_seq}）。"
+        if result.anchor_seq is not None:
+            message += f"署名付きアンカー {result.anchor_lines:,} 件と照合しました（最新 seq {result.anchor_seq}）。"
     else:
-        summary["最初の異常 seq"] = str(result.first_bad_seq)
-        message = (f"監査証跡の不整合を検出しました: seq {result.first_bad_seq}（{result.reason}）。"
+        where = "" if result.first_bad_seq is None else f"seq {result.first_bad_seq}"
+        summary["最初の異常 seq"] = "—" if result.first_bad_seq is None else str(result.first_bad_seq)
+        message = (f"監査証跡の不整合を検出しました: {where}（{result.reason}）。"
                    "セキュリティ管理者と監査担当に報告してください。")
     if not verification.recorded:
         message += "（注意: この検証結果を監査証跡に記録できませんでした。）"
