@@ -36,6 +36,7 @@ from jutaku.registry.registration import register_numbers
 from jutaku.registry.targets import import_targets
 from jutaku.sim.linkage import answer_inquiries, answer_linkage, received_path
 from jutaku.sim.world import WorldSpec, build_world
+from tests.functional.test_inquiry_cycle import portal_consents
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("home_keys", "allowlist")]
 APPLY = "JT99000000530004"
@@ -85,6 +86,7 @@ def expected_requests(world: Path) -> tuple[Counter[tuple[str, str]], set[str]]:
     numbered = set(MyNumberRecord.objects.values_list("person__person_id", flat=True))
     linked = set(IntegratedNumber.objects.values_list("person__person_id", flat=True))
     filings = [f for f in rows_of(world / "procedures.csv") if f["手続コード"] == APPLY and int(f["年度"]) == YEAR]
+    portal = portal_consents(world)  # a portal consent is the person's (issue 12 item 1)
     want: Counter[tuple[str, str]] = Counter()
     for f in filings:
         pid = f["対象者個人ID"]
@@ -92,7 +94,7 @@ def expected_requests(world: Path) -> tuple[Counter[tuple[str, str]], set[str]]:
             continue
         for rule in rules:
             if rule["housing_category"] == HOUSING[targets[pid]["住宅区分"]] and (
-                    f["照会同意"] == "1" or rule["requires_consent"] == "0"):
+                    f["照会同意"] == "1" or portal.get(pid) == "1" or rule["requires_consent"] == "0"):
                 want[(pid, rule["info_code"])] += 1
     filers = {f["対象者個人ID"] for f in filings}
     households = {targets[pid]["世帯番号"] for pid in filers}
@@ -129,8 +131,9 @@ def test_household_members_are_asked_for_contact_information_once_with_their_own
     assert {(r["個別業務システム利用番号"] == flagged) for r in sent if r["不開示コード"] == "2"} == {True}
     assert any(r["個別業務システム利用番号"] == flagged for r in sent)
     # Non-consenting filers are asked for 住民票関係情報 too (no consent needed) and for nothing else.
+    portal = portal_consents(world)
     refusing = {f["対象者個人ID"] for f in rows_of(world / "procedures.csv") if f["手続コード"] == APPLY
-                and f["照会同意"] == "0"}
+                and f["照会同意"] == "0" and portal.get(f["対象者個人ID"]) != "1"}
     asked_refusing = {(p, i) for p, i in want if p in refusing}
     assert asked_refusing and {i for _, i in asked_refusing} == {RESIDENT_RECORD}
 

@@ -104,8 +104,9 @@ def cycle_until_inquiry(env: dict[str, str], world: Path, tmp_path: Path) -> lis
 
 
 def inquiry_file(env: dict[str, str], out: Path) -> list[dict[str, str]]:
+    """The inquiry file, written plain for the test to read what went out (the default is .enc)."""
     run_jutaku(env, "inquiry", "create", "--procedure", INCOME, "--year", "2026", "--out", str(out), "--no-progress",
-               check=True)
+               "--plain", check=True)
     return rows_of(out)
 
 
