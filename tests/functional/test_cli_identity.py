@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from jutaku.accounts.network import UNKNOWN
 from tests.conftest import (
     JUTAKU,
     ROOT,
@@ -123,7 +124,7 @@ def test_outside_a_login_session_or_through_this_machine_there_is_no_terminal(
     for why, utmp in cases.items():
         proc = run_jutaku({**child_home, "JUTAKU_TEST_UTMP": str(utmp)}, "jobs", "list")
         assert proc.returncode == 3 and DENIED in proc.stderr and "(0.0.0.0)" in proc.stderr, why
-    assert [(t, d["why"]) for t, d in denials(child_home)] == [("0.0.0.0", why) for why in cases]
+    assert [(t, d["why"]) for t, d in denials(child_home)] == [(UNKNOWN, why) for why in cases]
 
 
 def test_a_user_cannot_write_login_records_the_cli_believes(child_home: dict[str, str], tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_a_user_cannot_write_login_records_the_cli_believes(child_home: dict[str
     user_home = home_of(NOBODY, tmp_path / "nobody")
     proc = run_as(NOBODY, {**child_home, "HOME": str(user_home), "JUTAKU_TEST_UTMP": str(forged)}, "jobs", "list")
     assert proc.returncode == 3 and DENIED in proc.stderr
-    assert [(t, d["why"]) for t, d in denials(child_home)] == [("0.0.0.0", "no_login_records")]
+    assert [(t, d["why"]) for t, d in denials(child_home)] == [(UNKNOWN, "no_login_records")]
 
 
 def test_the_services_run_outside_a_login_session_but_not_from_an_unregistered_shell(

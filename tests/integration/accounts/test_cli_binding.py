@@ -14,11 +14,11 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jutaku.accounts import auth, sessions, tokenfile
-from jutaku.accounts.cliterminal import Binding, CliTerminal
+from jutaku.accounts import auth, osfacts, sessions, tokenfile
+from jutaku.accounts.cliterminal import Binding, CliTerminal, LoginRecord, OsFacts, Process
 from jutaku.accounts.models import AuthSession
 from jutaku.audit.models import AuditRecord
-from jutaku.clikit import LoginRequired, ensure_stepped_up
+from jutaku.clikit import LoginRequired, cli_terminal, ensure_stepped_up
 from tests.integration.accounts.conftest import Made, MakeUser
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,21 @@ def refusal(reason: str) -> dict[str, str]:
     [row] = AuditRecord.objects.filter(event="auth:session_refused")
     assert row.outcome == reason
     return json.loads(row.detail) if isinstance(row.detail, str) else row.detail
+
+
+def test_the_cli_terminal_is_the_os_facts_and_never_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = OsFacts(uid=7, loginuid=None, lineage=(Process(10, 0.0), Process(1, 0.0)),
+                      records=(LoginRecord("tty1", 10, None, 1.0),))
+    osfacts.use(lambda: console)
+    try:
+        monkeypatch.setenv("SSH_CONNECTION", "10.9.9.9 40000 10.0.0.1 22")
+        here = cli_terminal()
+        monkeypatch.delenv("SSH_CONNECTION")
+        assert cli_terminal() == here
+    finally:
+        osfacts.use(None)
+    assert (here.address, here.why, here.binding.uid, here.binding.login) == ("127.0.0.1", "console", 7,
+                                                                             "tty1:10:1.000000")
 
 
 def test_a_cli_session_keeps_its_os_user_and_login_session(make_user: MakeUser) -> None:

@@ -45,7 +45,7 @@ def test_a_local_terminal_that_is_not_a_virtual_console_has_no_terminal(line: st
     assert (here.address, here.why) == (UNKNOWN, cliterminal.LOCAL_PSEUDO_TERMINAL)
 
 
-@pytest.mark.parametrize("peer", ["127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1", "0.0.0.0", "192.0.2.10"])
+@pytest.mark.parametrize("peer", ["127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1", UNKNOWN, "192.0.2.10"])
 def test_a_login_relayed_through_this_machine_has_no_terminal(peer: str) -> None:
     """ssh -L / socat on the server make sshd's peer the loopback or one of the server's own addresses."""
     here = identify(facts(LoginRecord("pts/3", SSHD.pid, peer, NOW - 19), own=frozenset({"192.0.2.10"})))
