@@ -13,7 +13,8 @@
 - :func:`login_as`: a copy of such an environment with its own ``$HOME`` and a session of a new user
   holding exactly the given roles (permission tests), opened through the real login service and, unless
   ``step_up=False``, re-authenticated at once (AUTH-09; fresh for ``JUTAKU_STEP_UP_MINUTES``).
-  :func:`step_up` re-authenticates such a session again through ``jutaku step-up``.
+  :func:`step_up` re-authenticates such a session again through ``jutaku step-up`` (this rotates the
+  token: a database restored from a backup taken before it holds the older token only).
 - ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
   TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
   (re)installed for every database test and lifted only just before that flush. Every database test also
