@@ -5,8 +5,16 @@
   tests that run the ``jutaku`` command in a child process; yields the environment to run it with. Its
   ``$HOME`` is a temporary folder holding a live session of a test-only operator with the roles
   registrar, inquirer, supervisor, auditor and operations (:data:`OPERATOR_ROLES`).
+- The terminal of a child ``jutaku`` (ADR 0018) is what the kernel and the login records say, never the
+  environment: every child environment names, in ``JUTAKU_TEST_UTMP`` (test mode only), a utmp file
+  holding one login record for this pytest process, an ancestor of every child — on the console
+  (:func:`utmp_file`), or from a remote address (:func:`terminal_env`). Only root can write a utmp file the
+  CLI believes, so the functional tier runs as root (as CI does).
 - :func:`login_as`: a copy of such an environment with its own ``$HOME`` and a session of a new user
-  holding exactly the given roles (permission tests).
+  holding exactly the given roles (permission tests), opened through the real login service and, unless
+  ``step_up=False``, re-authenticated at once (AUTH-09; fresh for ``JUTAKU_STEP_UP_MINUTES``).
+  :func:`step_up` re-authenticates such a session again through ``jutaku step-up`` (this rotates the
+  token: a database restored from a backup taken before it holds the older token only).
 - ``_append_only_triggers`` (autouse): the audit table's append-only triggers refuse the DELETE /
   TRUNCATE with which pytest-django empties the database after a ``transaction=True`` test; they are
   (re)installed for every database test and lifted only just before that flush. Every database test also
@@ -168,13 +176,35 @@ def child_query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def utmp_file(folder: Path, *, line: str = "tty1", address: str | None = None, pid: int | None = None) -> Path:
+    """A utmp file (root's, 0644) with one login record for this process (or ``pid``): on the console
+    (``tty1``), or from ``address`` on a pseudo-terminal. A child ``jutaku`` descends from this process, so
+    the record is its login session, as sshd's or login's record is for a shell they started."""
+    import time
+
+    from jutaku.accounts.osfacts import make_record
+
+    path = folder / f"utmp-{secrets.token_hex(4)}"
+    path.write_bytes(make_record(line, os.getpid() if pid is None else pid, time.time(), address, user="pytest"))
+    path.chmod(0o644)
+    return path
+
+
+def terminal_env(env: dict[str, str], address: str, *, line: str = "pts/7") -> dict[str, str]:
+    """A copy of ``env`` whose child `jutaku` runs in an SSH login session from ``address``."""
+    folder = Path(env["JUTAKU_TEST_UTMP"]).parent
+    return {**env, "JUTAKU_TEST_UTMP": str(utmp_file(folder, line=line, address=address))}
+
+
 @contextmanager
 def fresh_child_env(home: Path, *, db_prefix: str = "jutaku_child") -> Iterator[dict[str, str]]:
     """Environment for a child `jutaku` on the fresh home ``home`` (and, on the PostgreSQL tier, a fresh
-    database that is dropped afterwards); not initialised."""
+    database that is dropped afterwards), on the console (:func:`utmp_file`); not initialised."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUTAKU_", "DJANGO_", "SSH_"))}
     env["JUTAKU_HOME"] = str(home)
     env["JUTAKU_MODE"] = "test"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    env["JUTAKU_TEST_UTMP"] = str(utmp_file(home.parent))
     env["PYTHONPATH"] = str(ROOT / "src")
     url = pg_url()
     dbname = f"{db_prefix}_{secrets.token_hex(6)}"
@@ -205,23 +235,50 @@ OPERATOR_ROLES = ("registrar", "inquirer", "supervisor", "auditor", "operations"
 SESSION_SUPPORT = ROOT / "tests" / "integration" / "accounts" / "session_support.py"
 
 
-def login_as(env: dict[str, str], *roles: str, username: str | None = None) -> dict[str, str]:
-    """A copy of ``env`` with a fresh ``$HOME`` and a live session of a new user holding ``roles``.
+TEST_PASSWORD = "test operator passphrase 2026"  # every login_as user's (session_support.py)
 
-    The new environment's ``JUTAKU_TEST_TOTP_SECRET`` is that user's TOTP seed (base32).
+
+def login_as(env: dict[str, str], *roles: str, username: str | None = None, step_up: bool = True) -> dict[str, str]:
+    """A copy of ``env`` with a fresh ``$HOME`` and a live session of a new user holding ``roles``, opened
+    on the environment's terminal and, unless ``step_up=False``, re-authenticated (see the module docstring).
+
+    The new environment's ``JUTAKU_TEST_TOTP_SECRET`` is that user's TOTP seed (base32), and
+    ``JUTAKU_TEST_USER`` their name.
     """
     name = username or "as." + "-".join(r[:3] for r in roles)
     home = Path(env["JUTAKU_HOME"]).parent / f"user-{secrets.token_hex(4)}"
     home.mkdir(mode=0o700)
     new = {**env, "HOME": str(home)}
-    new.pop("SSH_CLIENT", None)
-    new.pop("SSH_CONNECTION", None)
-    proc = subprocess.run([sys.executable, str(SESSION_SUPPORT), name, ",".join(roles)], env=new, cwd=ROOT,
+    args = [name, ",".join(roles), *([] if step_up else ["--no-step-up"])]
+    proc = subprocess.run([sys.executable, str(SESSION_SUPPORT), *args], env=new, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise AssertionError(f"login_as {roles} failed\n{proc.stdout}\n{proc.stderr}")
     new["JUTAKU_TEST_TOTP_SECRET"] = proc.stdout.strip()
+    new["JUTAKU_TEST_USER"] = name
     return new
+
+
+def next_code(env: dict[str, str]) -> str:
+    """The next one-time code of the ``login_as`` user of ``env`` that the server has not seen (codes are
+    single use: a step later than the last accepted one, waiting for it when it is not due yet)."""
+    import time
+
+    import pyotp
+
+    name = env["JUTAKU_TEST_USER"]
+    assert name.replace(".", "").replace("-", "").replace("_", "").isalnum()  # safe to inline
+    [(last,)] = child_query(env, "SELECT d.last_t FROM otp_totp_totpdevice d JOIN accounts_user u "
+                                 f"ON u.id = d.user_id WHERE u.username = '{name}'")
+    step = max(int(time.time()) // 30, int(last) + 1)
+    while step > int(time.time()) // 30 + 1:
+        time.sleep(1)
+    return str(pyotp.TOTP(env["JUTAKU_TEST_TOTP_SECRET"]).at(step * 30))
+
+
+def step_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Re-authenticate the session of ``env`` (``jutaku step-up``: the password, then a new code)."""
+    return run_jutaku(env, "step-up", input=f"{TEST_PASSWORD}\n{next_code(env)}\n", check=True)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ COMMANDS = [
     ("jutaku.system_commands", "demo"),
     ("jutaku.accounts.commands", "login"),
     ("jutaku.accounts.commands", "logout"),
+    ("jutaku.accounts.commands", "step_up"),
     ("jutaku.accounts.commands", "users"),
     ("jutaku.accounts.admin_commands", "terminals"),
     ("jutaku.accounts.admin_commands", "approvals"),

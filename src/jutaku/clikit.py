@@ -1,22 +1,31 @@
 """Shared plumbing for `jutaku` commands: permission declaration, session, actor, coded exits.
 
-Every command is declared with :func:`requires`, which names exactly one :class:`Permission`.
-The architecture test walks the command tree and fails on any command without one. Before the
-command runs, :func:`requires` checks (ADR 0007):
+Every command is declared with :func:`requires`, which names exactly one :class:`Permission` (and, for the
+actions of :class:`StepUp`, the action). The architecture tests walk the command tree and fail on any command
+without one. Before the command runs, :func:`requires` checks (ADR 0007, ADR 0018):
 
 1. the home is initialised (except :data:`NO_HOME`: init, demo, sim);
-2. the source address is a registered terminal (NET-01; ``$SSH_CONNECTION``/``$SSH_CLIENT`` for a
-   remote shell, else the console ``127.0.0.1``), else exit 3 and an ACCESS_DENIED record;
-3. a live session (the token file of :mod:`jutaku.accounts.tokenfile`), except :data:`NO_SESSION`
-   (login, logout), else exit 3 "ログインしてください";
-4. the session's user has the permission, else exit 3 and an ACCESS_DENIED record.
+2. the terminal is a registered one (NET-01), else exit 3 and an ACCESS_DENIED record. The terminal comes
+   from the kernel and the root-written login record of the command's own login session
+   (:mod:`jutaku.accounts.cliterminal`): the SSH peer address, or the console for a virtual console; never
+   from ``$SSH_CONNECTION``/``$SSH_CLIENT``, which the user can set. A process outside every login session
+   has no terminal, except the services (``serve``, ``worker``: started by the system) and, in a demo home
+   only, a developer's own desktop terminal, which count as the console;
+3. a live session (the token file of :mod:`jutaku.accounts.tokenfile`) opened by the same OS user (uid and
+   audit login uid) in the same login session on the same terminal, except :data:`NO_SESSION` (login,
+   logout, step-up, the services), else exit 3 "ログインしてください" (a token presented elsewhere is also
+   revoked and audited as ``auth:session_refused``);
+4. the session's user has the permission, else exit 3 and an ACCESS_DENIED record;
+5. for a :class:`StepUp` action, a re-authentication within ``JUTAKU_STEP_UP_MINUTES`` (password and a new
+   TOTP code, the web's rule): asked for here (terminal, or two stdin lines as `jutaku login` reads them)
+   when the last one is older, else exit 3. ``jutaku step-up`` does it ahead of time.
 
 Then, before the command itself, the housekeeping tasks due now run (:func:`housekeep`: expired outputs
 and downloads are purged, counted and audited), so that no file outlives its retention by more than the
 time to the next command.
 
 Exit codes: 0 the job ran (rows may have been rejected); 2 the input or installation was refused
-whole; 3 the actor lacks the permission, the terminal or a session.
+whole; 3 the actor lacks the permission, the terminal, a session or a fresh step-up.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from typing import Any, TypeVar
 
 import click
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import STEP_UP_PERMISSIONS, Permission, StepUp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,20 +74,26 @@ class Denied(click.ClickException):
         return f"権限がありません (permission denied): {self.message}"
 
 
-def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = ()) -> Callable[[F], F]:
+def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = (),
+             step_up: StepUp | None = None) -> Callable[[F], F]:
     """Declare the command's permission; check home, terminal, session and permission before it runs.
 
-    The resolved actor is placed in ``click.get_current_context().obj["actor"]``. ``own_housekeeping``
-    names housekeeping tasks the command does itself (``backup prune``: its ``--dry-run`` must see what is
-    due, not find it gone); every other task runs before it as before every command.
+    The resolved actor is placed in ``click.get_current_context().obj["actor"]`` and the terminal in
+    ``obj["terminal"]``. ``own_housekeeping`` names housekeeping tasks the command does itself (``backup
+    prune``: its ``--dry-run`` must see what is due, not find it gone); every other task runs before it as
+    before every command. ``step_up`` names the :class:`StepUp` action the command performs.
     """
+    if step_up is not None and STEP_UP_PERMISSIONS[step_up] is not permission:
+        raise ValueError(f"step-up action {step_up} is declared with {STEP_UP_PERMISSIONS[step_up]}")
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            actor = resolve_actor(permission)
             ctx = click.get_current_context()
             ctx.ensure_object(dict)
+            here = cli_terminal()
+            ctx.obj["terminal"] = here
+            actor = resolve_actor(permission, here, step_up=step_up)
             ctx.obj["actor"] = actor
             if permission not in NO_HOME:
                 ctx.obj["housekeeping"] = housekeep(skip=own_housekeeping)
@@ -97,34 +112,54 @@ def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = ()) 
                     anchors.after("command")
 
         wrapper.__jutaku_permission__ = permission  # type: ignore[attr-defined]
+        wrapper.__jutaku_step_up__ = step_up  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
 
 
-def resolve_actor(permission: Permission, environ: Any = None) -> Any:
-    """The actor for a command needing ``permission``, or raise Refused / LoginRequired / Denied."""
+def cli_terminal() -> Any:
+    """This command's :class:`jutaku.accounts.cliterminal.CliTerminal`, from the kernel and the login
+    records (:mod:`jutaku.accounts.osfacts`); in a demo home, a process outside every remote login session
+    (a developer's desktop terminal) is the console."""
+    from dataclasses import replace
+
+    from jutaku import config
+    from jutaku.accounts import cliterminal, network, osfacts
+
+    cfg = config.get()
+    here = cliterminal.identify(osfacts.current(cfg.test_utmp))
+    if here.outside_login and cfg.mode == "demo" and cfg.home_mode == "demo":
+        return replace(here, address=network.CONSOLE, why="demo_home")
+    return here
+
+
+def resolve_actor(permission: Permission, here: Any, *, step_up: StepUp | None = None) -> Any:
+    """The actor for a command needing ``permission`` on terminal ``here``, or raise Refused /
+    LoginRequired / Denied (after a step-up asked for, when ``step_up`` names one and it is not fresh)."""
     from jutaku import config
     from jutaku.accounts import network
     from jutaku.accounts.actor import Actor, os_actor
 
-    env = os.environ if environ is None else environ
     cfg = config.get()
-    terminal = network.cli_source(env)
     if permission in NO_HOME:
-        return os_actor(terminal, frozenset({permission}))
+        return os_actor(here.address, frozenset({permission}))
     try:
         cfg.require_initialised()
     except config.ConfigurationError as exc:
         raise Refused(str(exc)) from exc
-    _check_terminal(terminal)
+    if permission is Permission.SERVICE_RUN and here.outside_login:  # started by the system, for no user
+        return Actor(username="anonymous", terminal=network.CONSOLE, permissions=frozenset({permission}))
+    _check_terminal(here)
     if permission in NO_SESSION:
-        return Actor(username="anonymous", terminal=terminal, permissions=frozenset({permission}))
-    actor = _session_actor(cfg, terminal, env)
-    if not actor.can(permission):
-        _audit_denied(actor, permission)
-        raise Denied(f"{actor.username} には {permission.value} の権限がありません")
-    return actor
+        return Actor(username="anonymous", terminal=here.address, permissions=frozenset({permission}))
+    live = live_session(cfg, here)
+    if not live.actor.can(permission):
+        _audit_denied(live.actor, permission)
+        raise Denied(f"{live.actor.username} には {permission.value} の権限がありません")
+    if step_up is not None:
+        ensure_stepped_up(cfg, here, live)
+    return live.actor
 
 
 def housekeep(skip: tuple[str, ...] = ()) -> Any:
@@ -143,22 +178,56 @@ def _command_path() -> str:
     return ctx.command_path if ctx is not None else "-"
 
 
-def _check_terminal(terminal: str) -> None:
+def _check_terminal(here: Any) -> None:
     from jutaku.accounts import terminals
 
-    if not terminals.is_allowed(terminal):
-        terminals.refuse(terminal, username=None, what=_command_path())
-        raise Denied(f"{terminals.REFUSED} ({terminal})")
+    if not terminals.is_allowed(here.address):
+        terminals.refuse(here.address, username=None, what=_command_path(), why=here.why)
+        raise Denied(f"{terminals.REFUSED} ({here.address}){terminals.why_text(here.why)}")
 
 
-def _session_actor(cfg: Any, terminal: str, env: Any) -> Any:
+def token_path(cfg: Any, here: Any) -> Any:
+    from jutaku.accounts import tokenfile
+
+    return tokenfile.path_for(cfg.home, os.environ, loginuid=here.binding.loginuid)
+
+
+def live_session(cfg: Any, here: Any) -> Any:
+    """The live session of this OS user and login session on this terminal, or raise LoginRequired."""
     from jutaku.accounts import sessions, tokenfile
 
-    token = tokenfile.read(tokenfile.path_for(cfg.home, env))
+    token = tokenfile.read(token_path(cfg, here))
     try:
-        return sessions.resolve(token, terminal=terminal, production=cfg.is_production)
+        return sessions.resolve_session(token, terminal=here.address, production=cfg.is_production,
+                                        binding=here.binding)
     except sessions.NoSession as exc:
         raise LoginRequired(str(exc)) from exc
+
+
+def ensure_stepped_up(cfg: Any, here: Any, live: Any, *, always: bool = False) -> None:
+    """Ask for the password and a new one-time code unless the session re-authenticated within
+    ``JUTAKU_STEP_UP_MINUTES`` (``always``: ask anyway). The session's token is rotated (AUTH-07) and the
+    step-up audited (``auth:step_up``); a wrong answer counts towards the lockout, exit 3 (no answer at all
+    is refused without counting)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from jutaku.accounts import auth, tokenfile
+    from jutaku.accounts.commands import read_secrets
+
+    minutes = settings.JUTAKU_STEP_UP_MINUTES
+    if not always and live.fresh(timezone.now(), minutes):
+        return
+    click.echo(f"再認証: この操作にはパスワードと新しいワンタイムコードが必要です（{minutes}分間有効）。", err=True)
+    password, code = read_secrets("パスワード: ", "ワンタイムコード: ")
+    if not password and not code:  # no answer at all (a script, an empty stdin): not a wrong guess
+        raise LoginRequired("再認証が必要です。パスワードと新しいワンタイムコードを入力してください"
+                            "（スクリプトでは先に jutaku step-up）。")
+    try:
+        token = auth.step_up(live, password, code, production=cfg.is_production)
+    except auth.AuthFailed as exc:
+        raise LoginRequired(str(exc)) from None
+    tokenfile.write(token_path(cfg, here), token)
 
 
 def _audit_denied(actor: Any, permission: Permission) -> None:
@@ -185,3 +254,8 @@ def plain_option(fn: F) -> F:
 
 def current_actor() -> Any:
     return click.get_current_context().obj["actor"]
+
+
+def current_terminal() -> Any:
+    """The :class:`jutaku.accounts.cliterminal.CliTerminal` of the running command."""
+    return click.get_current_context().obj["terminal"]

@@ -23,6 +23,12 @@ Environment:
   ``<home>/audit-signing``, apart from the data keys); ``JUTAKU_AUDIT_ANCHOR_MINUTES``: at least this often an
   anchor is written while the trail grows (default 5). Production puts both folders on another mount
   (docs/runbooks/audit-verification.md, ADR 0014).
+- ``JUTAKU_TEST_UTMP``: in test mode only, the utmp file whose login records tell the CLI its terminal
+  instead of the system's (ADR 0018). It is believed only if root owns it, like the system's: the
+  functional tests, run as root, write one for their own process. Ignored in the other modes.
+
+Nothing here tells the CLI which terminal it is on: that comes from the kernel and the login records
+(:mod:`jutaku.accounts.osfacts`), never from the environment (``$SSH_CONNECTION`` is the user's to set).
 """
 
 from __future__ import annotations
@@ -70,6 +76,18 @@ class Config:
     audit_anchor_dir_override: Path | None = None
     audit_signing_dir_override: Path | None = None
     audit_anchor_minutes: int = 5
+    test_utmp: Path | None = None  # JUTAKU_TEST_UTMP, test mode only
+
+    @property
+    def home_mode(self) -> str | None:
+        """The mode the home was initialised in (``jutaku.json``), or None when it cannot be read."""
+        import json
+
+        try:
+            mode = json.loads((self.home / "jutaku.json").read_text(encoding="utf-8")).get("mode")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return mode if mode in MODES else None
 
     @property
     def backup_dir(self) -> Path:
@@ -164,7 +182,8 @@ def load(environ: dict[str, str] | None = None) -> Config:
                   backup_folder=_path(env.get("JUTAKU_BACKUP_DIR")),
                   audit_anchor_dir_override=_path(env.get("JUTAKU_AUDIT_ANCHOR_DIR")),
                   audit_signing_dir_override=_path(env.get("JUTAKU_AUDIT_SIGNING_DIR")),
-                  audit_anchor_minutes=int(minutes))
+                  audit_anchor_minutes=int(minutes),
+                  test_utmp=_path(env.get("JUTAKU_TEST_UTMP")) if mode == "test" else None)
 
 
 def _path(value: str | None) -> Path | None:

@@ -41,11 +41,13 @@ def test_every_command_permission_is_held_by_some_role_except_setup_simulator_an
 
 
 def test_only_setup_simulator_login_logout_and_the_services_run_without_a_session() -> None:
+    """`step-up` is declared like login and logout (SESSION_SELF) and finds its live session itself."""
     from jutaku.clikit import NO_SESSION
 
     free = sorted(path for path, cmd in walk(build()) if cmd.callback.__jutaku_permission__ in NO_SESSION)  # type: ignore[union-attr]
     assert [p for p in free if not p.startswith("jutaku sim ")] == [
-        "jutaku demo", "jutaku init", "jutaku login", "jutaku logout", "jutaku serve", "jutaku worker"]
+        "jutaku demo", "jutaku init", "jutaku login", "jutaku logout", "jutaku serve", "jutaku step-up",
+        "jutaku worker"]
 
 
 def test_no_code_outside_accounts_compares_role_names() -> None:

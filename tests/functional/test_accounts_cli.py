@@ -14,7 +14,7 @@ import pyotp
 import pytest
 
 from tests.conftest import child_query as query
-from tests.conftest import login_as, run_jutaku
+from tests.conftest import login_as, run_jutaku, terminal_env
 
 pytestmark = pytest.mark.subprocess
 PASSWORD = "first admin synthetic passphrase"
@@ -79,7 +79,7 @@ def test_failures_look_the_same_and_the_sixth_attempt_is_locked(admin_env: dict[
 
 def test_a_command_from_an_unregistered_terminal_is_refused_and_audited(child_home: dict[str, str]) -> None:
     assert run_jutaku(child_home, "jobs", "list").returncode == 0
-    remote = {**child_home, "SSH_CLIENT": "10.9.9.9 52344 22"}
+    remote = terminal_env(child_home, "10.9.9.9")
     proc = run_jutaku(remote, "jobs", "list")
     assert proc.returncode == 3 and "登録された端末ではありません" in proc.stderr
     rows = query(child_home, "SELECT terminal, outcome FROM audit_record WHERE event = 'access:denied'")
@@ -110,7 +110,7 @@ def test_users_and_terminals_commands_with_dual_control(child_home: dict[str, st
     run_jutaku(second, "approvals", "approve", approval_id, check=True)
     assert "責任者" in run_jutaku(second, "users", "list", check=True).stdout
     run_jutaku(first, "terminals", "add", "kanri-lan", "10.9.9.0/24", check=True)
-    assert run_jutaku({**child_home, "SSH_CLIENT": "10.9.9.9 1 22"}, "jobs", "list").returncode == 3  # bound to terminal
+    assert run_jutaku(terminal_env(child_home, "10.9.9.9"), "jobs", "list").returncode == 3  # bound to terminal
     run_jutaku(first, "users", "disable", "tanaka.h", "--reason", "退職", check=True)
     review = run_jutaku(first, "users", "review", "--out", str(tmp_path / "review.csv"), check=True)
     assert "アクセス権限確認" in review.stdout and (tmp_path / "review.html").exists()

@@ -53,6 +53,7 @@ class Operator:
     secrets: dict[str, str] = field(default_factory=dict)
     last_step: dict[str, int] = field(default_factory=dict)
     outputs: list[tuple[str, str]] = field(default_factory=list)
+    signed_in: str | None = None
 
     def password(self, username: str) -> str:
         return self.passwords.setdefault(username, f"first week synthetic passphrase {len(self.passwords) + 1}")
@@ -75,6 +76,8 @@ class Operator:
         if args[:1] == ["login"]:
             user = args[args.index("--user") + 1]
             return f"{self.password(user)}\n{self.code(user)}\n"
+        if self.signed_in and _asks_for_step_up(args):  # approvals: the password and a new code again
+            return f"{self.password(self.signed_in)}\n{self.code(self.signed_in)}\n"
         return None
 
     def run(self, line: list[str]) -> str:
@@ -83,6 +86,8 @@ class Operator:
         proc = subprocess.run([sys.executable, "-m", "jutaku", *args], env=self.env, cwd=self.cwd, text=True,
                               input=self.stdin_for(args), capture_output=True, timeout=600)
         assert proc.returncode == 0, f"{shlex.join(line)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        if args[:1] in (["login"], ["logout"]):
+            self.signed_in = args[args.index("--user") + 1] if args[0] == "login" else None
         if args[:1] == ["init"] or args[:2] == ["users", "create"]:
             name = args[args.index("--admin") + 1] if args[0] == "init" else args[2]
             found = SECRET.search(proc.stdout)
@@ -93,6 +98,20 @@ class Operator:
 
     def output_of(self, prefix: str) -> str:
         return next(out for cmd, out in self.outputs if cmd.startswith(prefix))
+
+
+def _asks_for_step_up(args: list[str]) -> bool:
+    """The command re-authenticates its user first (AUTH-09, ADR 0018): it declares a step-up action."""
+    import click
+
+    from jutaku.cli import build
+
+    command: click.Command = build()
+    for arg in args:
+        if not isinstance(command, click.Group) or arg not in command.commands:
+            break
+        command = command.commands[arg]
+    return getattr(command.callback, "__jutaku_step_up__", None) is not None
 
 
 def _with_future_end(args: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.clikit import Refused, current_actor, requires
 
 
@@ -79,7 +79,7 @@ def list_approvals() -> None:
 
 @approvals.command(name="approve")
 @click.argument("approval_id", type=int)
-@requires(Permission.APPROVALS_DECIDE)
+@requires(Permission.APPROVALS_DECIDE, step_up=StepUp.APPROVAL_DECISION)
 def approve(approval_id: int) -> None:
     """承認する（依頼者本人は不可）。"""
     from jutaku.accounts import approvals as svc
@@ -90,7 +90,7 @@ def approve(approval_id: int) -> None:
 
 @approvals.command(name="reject")
 @click.argument("approval_id", type=int)
-@requires(Permission.APPROVALS_DECIDE)
+@requires(Permission.APPROVALS_DECIDE, step_up=StepUp.APPROVAL_DECISION)
 def reject(approval_id: int) -> None:
     """却下する。"""
     from jutaku.accounts import approvals as svc

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from jutaku.accounts import passwords, sessions, terminals, totp
 from jutaku.accounts.actor import Actor, anonymous
+from jutaku.accounts.cliterminal import Binding
 from jutaku.accounts.models import LoginFailure, User
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
@@ -36,15 +37,16 @@ class AuthFailed(Exception):
 
 
 def login(username: str, password: str, code: str, *, terminal: str, production: bool, kind: str = "cli",
-          now: datetime | None = None) -> sessions.OpenedSession:
-    """Authenticate and open a session, or raise :class:`AuthFailed` (its record is committed first)."""
+          now: datetime | None = None, binding: Binding | None = None) -> sessions.OpenedSession:
+    """Authenticate and open a session, or raise :class:`AuthFailed` (its record is committed first).
+    ``binding``: the OS user and login session of a CLI sign-in, which the session is bound to (ADR 0018)."""
     now = now or timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         reason = _check(user, password, code, terminal=terminal, production=production, now=now)
         if reason is None:
             assert user is not None  # noqa: S101 - _check returns a reason for a missing user
-            return _succeed(user, terminal=terminal, kind=kind, now=now)
+            return _succeed(user, terminal=terminal, kind=kind, now=now, binding=binding)
         _fail(user, username, reason, terminal=terminal, now=now)
     raise AuthFailed(reason)
 
@@ -96,12 +98,13 @@ def _terminal_throttled(terminal: str, now: datetime) -> bool:
     return bool(recent >= settings.JUTAKU_TERMINAL_MAX_FAILURES)
 
 
-def _succeed(user: User, *, terminal: str, kind: str, now: datetime) -> sessions.OpenedSession:
+def _succeed(user: User, *, terminal: str, kind: str, now: datetime, binding: Binding | None) -> sessions.OpenedSession:
     user.failed_logins = 0
     user.last_login = now
     user.save(update_fields=["failed_logins", "last_login"])
-    opened = sessions.open_session(user, terminal=terminal, kind=kind, now=now)
-    record(AuditEvent.AUTH_LOGIN, actor=opened.actor, objects=[f"user:{user.pk}"], detail={"kind": kind})
+    opened = sessions.open_session(user, terminal=terminal, kind=kind, now=now, binding=binding)
+    record(AuditEvent.AUTH_LOGIN, actor=opened.actor, objects=[f"user:{user.pk}"],
+           detail={"kind": kind, **(binding.describe() if binding is not None else {})})
     return opened
 
 

@@ -1,13 +1,14 @@
-"""`jutaku login`, `jutaku logout` and `jutaku users ...`: they parse, then call the accounts services.
+"""`jutaku login`, `jutaku logout`, `jutaku step-up` and `jutaku users ...`: they parse, then call the
+accounts services.
 
 Secrets are read from the terminal without echo (getpass) or, when stdin is not a terminal, one per
-line from stdin (password, then one-time code). Messages are Japanese.
+line from stdin (password, then one-time code). Messages are Japanese. A CLI session is opened for the
+terminal, OS user and login session the kernel reports (:func:`jutaku.clikit.cli_terminal`, ADR 0018).
 """
 
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -16,8 +17,8 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.admin_commands import _call
-from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
-from jutaku.clikit import LoginRequired, Refused, current_actor, requires
+from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role, StepUp
+from jutaku.clikit import LoginRequired, Refused, current_actor, current_terminal, requires
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
@@ -61,17 +62,19 @@ def login(username: str) -> None:
     """サインイン: パスワードとワンタイムコードを入力し、この端末のセッションを開始する。"""
     from jutaku import config
     from jutaku.accounts import auth, sessions, tokenfile
+    from jutaku.clikit import token_path
 
     cfg = config.get()
-    actor = current_actor()
+    actor, here = current_actor(), current_terminal()
     password, code = read_secrets("パスワード: ", "ワンタイムコード: ")
-    path = tokenfile.path_for(cfg.home, os.environ)
+    path = token_path(cfg, here)
     old = tokenfile.read(path)
     if old:
         sessions.revoke(old, actor=actor, reason="relogin")
         tokenfile.remove(path)
     try:
-        opened = auth.login(username, password, code, terminal=actor.terminal, production=cfg.is_production)
+        opened = auth.login(username, password, code, terminal=actor.terminal, production=cfg.is_production,
+                            binding=here.binding)
     except auth.AuthFailed as exc:
         raise LoginRequired(str(exc)) from None
     tokenfile.write(path, opened.token)
@@ -89,12 +92,28 @@ def logout() -> None:
     """サインアウト: この端末のセッションを終了する。"""
     from jutaku import config
     from jutaku.accounts import sessions, tokenfile
+    from jutaku.clikit import token_path
 
-    path = tokenfile.path_for(config.get().home, os.environ)
+    path = token_path(config.get(), current_terminal())
     token = tokenfile.read(path)
     ended = sessions.revoke(token, actor=current_actor()) if token else False
     tokenfile.remove(path)
     click.echo("サインアウトしました。" if ended else "有効なセッションはありませんでした。")
+
+
+@click.command(name="step-up")
+@requires(Permission.SESSION_SELF)
+def step_up() -> None:
+    """再認証: パスワードと新しいワンタイムコードをもう一度入力する（承認・却下、役割変更、個人番号の変更、
+    一括削除の実行、状態の訂正の前。一定時間有効。これらのコマンドは必要な時に自分でも尋ねる）。"""
+    from django.conf import settings
+
+    from jutaku import config
+    from jutaku.clikit import ensure_stepped_up, live_session
+
+    cfg, here = config.get(), current_terminal()
+    ensure_stepped_up(cfg, here, live_session(cfg, here), always=True)
+    click.echo(f"再認証しました。{settings.JUTAKU_STEP_UP_MINUTES}分間、承認・役割変更などを実行できます。")
 
 
 @click.group(name="users")
@@ -170,7 +189,7 @@ _simple("unlock", "unlock", "{username} のロックを解除しました。")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="付与後の役割（全部）")
 @click.option("--reason", required=True, help="理由（承認依頼と監査証跡に残る）")
-@requires(Permission.USERS_MANAGE)
+@requires(Permission.USERS_MANAGE, step_up=StepUp.ROLE_CHANGE)
 def roles_command(username: str, roles: tuple[str, ...], reason: str) -> None:
     """役割を変更する（security_admin・supervisor の付与は二者承認）。"""
     from jutaku.accounts.users import set_roles

@@ -123,11 +123,21 @@ class AuthSession(models.Model):  # type: ignore[misc]
     revoked_reason = models.CharField(max_length=32, blank=True, default="")
     #: Last step-up re-authentication (AUTH-09): password and a fresh TOTP code again.
     stepped_up_at = models.DateTimeField(null=True, blank=True)
+    #: A CLI session is bound to the OS user and their login session as well as the address (ADR 0018):
+    #: real uid, audit login uid (None when the kernel has none) and ``<line>:<pid>:<time>`` of the login
+    #: record. Web sessions carry none of these.
+    os_uid = models.IntegerField(null=True, blank=True)
+    os_loginuid = models.BigIntegerField(null=True, blank=True)
+    os_login = models.CharField(max_length=96, blank=True, default="")
 
     class Meta:
         db_table = "accounts_session"
         constraints = (
             models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="accounts_session_expiry"),
+            models.CheckConstraint(
+                condition=Q(os_uid__isnull=True, os_loginuid__isnull=True, os_login="")
+                | Q(kind="cli", os_uid__isnull=False),
+                name="accounts_session_os_binding"),
         )
 
     def __str__(self) -> str:

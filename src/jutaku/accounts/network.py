@@ -1,7 +1,8 @@
 """Where a request comes from, and whether that terminal is registered (NET-01). Pure Python.
 
-- CLI: the console is ``127.0.0.1``; a remote shell is the client address in ``$SSH_CONNECTION`` /
-  ``$SSH_CLIENT`` (OpenSSH sets both; the client address is the first field).
+- CLI: the console is ``127.0.0.1``; a remote shell is the peer address sshd wrote into the login
+  record of the command's own login session (:mod:`jutaku.accounts.cliterminal`, ADR 0018). Never an
+  environment variable: ``$SSH_CONNECTION`` / ``$SSH_CLIENT`` are the user's to change or unset.
 - Web: ``REMOTE_ADDR`` is the peer. Only when the peer is a configured trusted proxy is the
   ``X-Forwarded-For`` header believed, and then only its right-most address not itself a trusted
   proxy (the address the last trusted hop saw); spoofed left-most entries are ignored.
@@ -10,7 +11,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -34,16 +35,6 @@ def parse_address(text: str) -> Address | None:
 def parse_network(text: str) -> Network:
     """An address or CIDR network, normalised (``10.1.2.3/24`` → ``10.1.2.0/24``); ValueError if invalid."""
     return ipaddress.ip_network(text.strip(), strict=False)
-
-
-def cli_source(environ: Mapping[str, str]) -> str:
-    """The CLI's source address: the SSH client's address when set, else the local console."""
-    for key in ("SSH_CONNECTION", "SSH_CLIENT"):
-        value = environ.get(key, "").strip()
-        if value:
-            address = parse_address(value.split()[0])
-            return str(address) if address is not None else UNKNOWN
-    return CONSOLE
 
 
 def web_client(remote_addr: str, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str:

@@ -73,6 +73,31 @@ class Permission(enum.StrEnum):
     REQUESTS_APPROVE = "requests:approve"  # approving the lift of a use suspension (利用停止の解除, dual control)
 
 
+class StepUp(enum.StrEnum):
+    """The actions that need a fresh re-authentication (AUTH-09: password and a new TOTP code within
+    ``JUTAKU_STEP_UP_MINUTES``) on **every** pathway that offers them (ADR 0012, ADR 0018). A CLI command
+    (``clikit.requires``) and a web view (``web.access.requires``) declare the action they perform; the
+    architecture test ``tests/architecture/test_step_up_declared.py`` holds both pathways to this list."""
+
+    ROLE_CHANGE = "role_change"  # users roles
+    APPROVAL_DECISION = "approval_decision"  # approve / reject: role grants, exports, bulk deletion, 不開示 clear, lifts
+    DELETION_RUN = "deletion_run"  # carrying out an approved bulk deletion
+    NUMBER_CHANGE = "number_change"  # replacing a registered My Number (CLI only)
+    NUMBER_UNMASK = "number_unmask"  # showing a number in full (web only)
+    STATUS_CORRECTION = "status_correction"  # replacing a death recorded from Juki-net
+
+
+#: The permission each step-up action is declared with (a command or view of the action names it).
+STEP_UP_PERMISSIONS: Final = MappingProxyType({
+    StepUp.ROLE_CHANGE: Permission.USERS_MANAGE,
+    StepUp.APPROVAL_DECISION: Permission.APPROVALS_DECIDE,
+    StepUp.DELETION_RUN: Permission.DELETION_RUN,
+    StepUp.NUMBER_CHANGE: Permission.NUMBERS_CHANGE,
+    StepUp.NUMBER_UNMASK: Permission.NUMBERS_UNMASK,
+    StepUp.STATUS_CORRECTION: Permission.PERSON_STATUS_CORRECT,
+})
+
+
 #: Permissions that give access to personal data; never granted to security_admin, auditor, operations.
 PERSONAL_DATA: Final = frozenset({
     Permission.REGISTRY_IMPORT, Permission.PERSONS_VIEW, Permission.REJECTIONS_VIEW,

@@ -5,6 +5,12 @@ cookie); the database stores only its SHA-256. Every use checks: not revoked, sa
 absolute timeouts (settings ``JUTAKU_SESSION_IDLE_MINUTES`` / ``JUTAKU_SESSION_ABSOLUTE_HOURS``), and
 that the account may still sign in (not disabled, locked or past its end date). A session that fails
 a check is revoked at once and audited.
+
+A CLI session is also bound to the OS user (real uid and audit login uid) and to the login session of the
+terminal it was opened in (:class:`jutaku.accounts.cliterminal.Binding`, ADR 0018); a web session to none.
+A token presented anywhere else — copied into another account's home, used from another login session, on
+the other pathway, or from another address — is refused, the session revoked (the token is known to
+others now) and the refusal audited as ``auth:session_refused`` with what was bound and what was presented.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from jutaku.accounts.actor import Actor
+from jutaku.accounts.cliterminal import Binding
 from jutaku.accounts.models import AuthSession, User
 from jutaku.accounts.permissions import permissions_of
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 
 LOGIN_REQUIRED = "ログインしてください（jutaku login --user 利用者名）。"
+#: Reasons that mean the token was presented where it was not issued: refused, not merely expired.
+MISPLACED = frozenset({"terminal_changed", "os_user_changed", "login_session_changed", "pathway_changed"})
 
 
 class NoSession(Exception):
@@ -69,19 +78,24 @@ def actor_for(user: User, terminal: str) -> Actor:
     return Actor(username=user.username, terminal=terminal, permissions=permissions_of(user.roles))
 
 
-def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime | None = None) -> OpenedSession:
-    """Create a session for a user who has just authenticated (call inside the login transaction)."""
+def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime | None = None,
+                 binding: Binding | None = None) -> OpenedSession:
+    """Create a session for a user who has just authenticated (call inside the login transaction).
+    ``binding``: the OS user and login session of a CLI sign-in (None on the web)."""
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=settings.JUTAKU_SESSION_ABSOLUTE_HOURS)
+    bound: dict[str, Any] = {} if binding is None else {
+        "os_uid": binding.uid, "os_loginuid": binding.loginuid, "os_login": binding.login}
     AuthSession.objects.create(token_hash=token_hash(token), user=user, kind=kind, terminal=terminal,
-                               created_at=now, last_seen_at=now, expires_at=expires)
+                               created_at=now, last_seen_at=now, expires_at=expires, **bound)
     return OpenedSession(token=token, actor=actor_for(user, terminal), expires_at=expires)
 
 
-def resolve(token: str | None, *, terminal: str, production: bool, now: datetime | None = None) -> Actor:
+def resolve(token: str | None, *, terminal: str, production: bool, now: datetime | None = None,
+            binding: Binding | None = None) -> Actor:
     """The actor of a live session, or raise :class:`NoSession` (after revoking a dead one)."""
-    return resolve_session(token, terminal=terminal, production=production, now=now).actor
+    return resolve_session(token, terminal=terminal, production=production, now=now, binding=binding).actor
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,10 @@ class LiveSession:
 
 
 def resolve_session(token: str | None, *, terminal: str, production: bool, now: datetime | None = None,
-                    touch: bool = True) -> LiveSession:
+                    touch: bool = True, binding: Binding | None = None) -> LiveSession:
     """Like :func:`resolve`. ``touch=False`` (a progress poll, not a user's action) does not count as
-    activity: the idle timeout still runs."""
+    activity: the idle timeout still runs. ``binding``: the CLI's OS user and login session (None on the
+    web); it must be the one the session was opened with."""
     if not token:
         raise NoSession("none")
     now = now or timezone.now()
@@ -111,14 +126,14 @@ def resolve_session(token: str | None, *, terminal: str, production: bool, now: 
                    .filter(token_hash=token_hash(token), revoked_at__isnull=True).first())
         if session is None:
             raise NoSession("unknown")
-        reason = _dead(session, terminal, now, production)
+        reason = _misplaced(session, terminal, binding) or _dead(session, now, production)
         if reason is None:
             if touch:
                 session.last_seen_at = now
                 session.save(update_fields=["last_seen_at"])
             return LiveSession(actor_for(session.user, terminal), session.pk, session.last_seen_at,
                                session.expires_at, session.stepped_up_at)
-        _end(session, reason, now, terminal)
+        _end(session, reason, now, terminal, binding)
     raise NoSession(reason)
 
 
@@ -134,9 +149,20 @@ def rotate(session_id: int, *, stepped_up_at: datetime | None = None) -> str:
     return token
 
 
-def _dead(session: AuthSession, terminal: str, now: datetime, production: bool) -> str | None:
+def _misplaced(session: AuthSession, terminal: str, binding: Binding | None) -> str | None:
+    """Why the token is not where it was issued, or None."""
+    if (session.os_uid is None) != (binding is None):
+        return "pathway_changed"
+    if binding is not None and (session.os_uid, session.os_loginuid) != (binding.uid, binding.loginuid):
+        return "os_user_changed"
+    if binding is not None and session.os_login != binding.login:
+        return "login_session_changed"
     if session.terminal != terminal:
         return "terminal_changed"
+    return None
+
+
+def _dead(session: AuthSession, now: datetime, production: bool) -> str | None:
     if now >= session.expires_at:
         return "absolute_timeout"
     if now - session.last_seen_at > timedelta(minutes=settings.JUTAKU_SESSION_IDLE_MINUTES):
@@ -144,11 +170,24 @@ def _dead(session: AuthSession, terminal: str, now: datetime, production: bool) 
     return account_state(session.user, timezone.localdate(now), production=production)
 
 
-def _end(session: AuthSession, reason: str, now: datetime, terminal: str) -> None:
+def _end(session: AuthSession, reason: str, now: datetime, terminal: str, binding: Binding | None) -> None:
     session.revoked_at, session.revoked_reason = now, reason[:32]
     session.save(update_fields=["revoked_at", "revoked_reason"])
-    record(AuditEvent.AUTH_SESSION_END, actor=Actor(session.user.username, terminal),
-           objects=[f"session:{session.pk}"], outcome=reason)
+    actor = Actor(session.user.username, terminal)
+    if reason not in MISPLACED:
+        record(AuditEvent.AUTH_SESSION_END, actor=actor, objects=[f"session:{session.pk}"], outcome=reason)
+        return
+    bound = {"terminal": session.terminal, "kind": session.kind, "uid": _text(session.os_uid),
+             "loginuid": _text(session.os_loginuid), "login": session.os_login or "-"}
+    presented = {"terminal": terminal, **(binding.describe() if binding is not None else {"kind": "web"})}
+    detail: dict[str, str | bool] = {f"bound_{k}": v for k, v in bound.items()}
+    detail.update({f"presented_{k}": v for k, v in presented.items()}, revoked=True)
+    record(AuditEvent.AUTH_SESSION_REFUSED, actor=actor, objects=[f"session:{session.pk}"], outcome=reason,
+           detail=detail)
+
+
+def _text(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def revoke(token: str, *, actor: Actor, reason: str = "logout") -> bool:

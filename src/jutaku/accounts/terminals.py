@@ -1,7 +1,8 @@
 """The registry of allowed terminals (NET-01): addresses or networks, each with a name.
 
-Every pathway asks :func:`is_allowed` for its source address (CLI: :func:`jutaku.accounts.network.cli_source`;
-web: :func:`jutaku.accounts.network.web_client`) and refuses, with an audit record, when it is not.
+Every pathway asks :func:`is_allowed` for its source address (CLI: :func:`jutaku.accounts.cliterminal.identify`
+from the kernel and the login records, ADR 0018; web: :func:`jutaku.accounts.network.web_client`) and
+refuses, with an audit record, when it is not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from jutaku.audit.service import record
 
 CONSOLE_TERMINALS = (("console-ipv4", "127.0.0.1/32"), ("console-ipv6", "::1/128"))
 REFUSED = "この端末からは利用できません（登録された端末ではありません）。"
+#: Why a command has no terminal at all (:mod:`jutaku.accounts.cliterminal`), in words for the user.
+_WHY: dict[str, str] = {
+    "no_login_records": "ログインの記録（utmp）を確認できません。",
+    "no_login_session": "ログインセッションの外からは使えません（tmux・screen・cron などは不可。SSH で直接ログインするか、"
+                        "サーバのコンソールから実行してください）。",
+    "local_pseudo_terminal": "サーバ上の端末エミュレータからは使えません（SSH またはコンソールから実行してください）。",
+    "from_this_machine": "このサーバ自身を経由した接続（トンネル・中継）からは使えません。",
+}
 
 
 class TerminalError(AccountsError):
@@ -29,11 +38,18 @@ def is_allowed(address: str) -> bool:
     return network.allowed(address, Terminal.objects.filter(active=True).values_list("network", flat=True))
 
 
-def refuse(address: str, *, username: str | None, what: str) -> None:
-    """Audit a refused terminal (ACCESS_DENIED, outcome ``terminal``) in its own transaction."""
+def refuse(address: str, *, username: str | None, what: str, why: str | None = None) -> None:
+    """Audit a refused terminal (ACCESS_DENIED, outcome ``terminal``) in its own transaction. ``why``: how
+    the CLI's terminal was identified (``ssh``, ``console``, or why none was)."""
     actor = Actor(username, address) if username else anonymous(address)
+    detail = {"what": what[:200], **({"why": why} if why else {})}
     with transaction.atomic():
-        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="terminal", detail={"what": what[:200]})
+        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="terminal", detail=detail)
+
+
+def why_text(why: str) -> str:
+    """A sentence for the user when the CLI has no terminal at all, else ""."""
+    return f"\n{_WHY[why]}" if why in _WHY else ""
 
 
 def add(name: str, address_or_network: str, *, actor: Actor) -> Terminal:

@@ -1,7 +1,10 @@
 """Where the CLI keeps its session token: ``$HOME/.jutaku/sessions/<home id>`` (0600, folders 0700).
 
 One file per Jutaku home (the id is a hash of the home's path), so sessions on different homes do
-not mix. The file holds only the random token; the database holds only its SHA-256.
+not mix, and per person where the kernel knows who logged in (``-<audit login uid>``: staff who run the
+command through ``sudo -u`` as one service account keep apart sessions). The file holds only the random
+token; the database holds only its SHA-256, and the session is bound to the OS user and the login session
+that opened it (ADR 0018): a copy of the file elsewhere is refused.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
-def path_for(home: Path, environ: Mapping[str, str]) -> Path:
+def path_for(home: Path, environ: Mapping[str, str], *, loginuid: int | None = None) -> Path:
     user_home = Path(environ.get("HOME") or Path.home())
     digest = hashlib.sha256(str(home.resolve()).encode("utf-8")).hexdigest()[:32]
-    return user_home / ".jutaku" / "sessions" / digest
+    return user_home / ".jutaku" / "sessions" / (digest if loginuid is None else f"{digest}-{loginuid}")
 
 
 def write(path: Path, token: str) -> None:

@@ -80,6 +80,7 @@ class AuditEvent(enum.StrEnum):
     AUTH_UNLOCK = "auth:unlock"
     AUTH_LOGOUT = "auth:logout"
     AUTH_SESSION_END = "auth:session_end"
+    AUTH_SESSION_REFUSED = "auth:session_refused"  # a token presented where it was not issued (ADR 0018)
     USER_CREATE = "user:create"
     USER_DISABLE = "user:disable"
     USER_ENABLE = "user:enable"

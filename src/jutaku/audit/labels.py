@@ -38,7 +38,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.AUDIT_VERIFY: "操作記録の検証", E.AUDIT_SEARCH: "操作記録の検索", E.AUDIT_CHECKPOINT: "操作記録の確認点",
     E.SIM_WORLD: "模擬データの作成", E.DEMO_RUN: "デモの実行", E.ACCESS_DENIED: "アクセスの拒否",
     E.AUTH_LOGIN: "ログイン", E.AUTH_LOGIN_FAILED: "ログインの失敗", E.AUTH_LOCKED: "アカウントのロック",
-    E.AUTH_UNLOCK: "ロックの解除", E.AUTH_LOGOUT: "ログアウト", E.AUTH_SESSION_END: "セッションの終了",
+    E.AUTH_UNLOCK: "ロックの解除", E.AUTH_LOGOUT: "ログアウト", E.AUTH_SESSION_END: "セッションの終了", E.AUTH_SESSION_REFUSED: "セッションの拒否（発行時と異なる利用者・端末）",
     E.USER_CREATE: "利用者の登録", E.USER_DISABLE: "利用者の停止", E.USER_ENABLE: "利用者の再開",
     E.USER_ROLES: "利用者の権限変更", E.USER_MFA_RESET: "多要素認証の再設定",
     E.TERMINAL_ADD: "端末の登録", E.TERMINAL_REMOVE: "端末の削除",
@@ -68,6 +68,8 @@ _BY_EVENT: Final[Mapping[str, Mapping[str, str]]] = {
     E.SUBJECT_REQUEST: {"disclosure": "開示請求", "correction": "訂正請求", "suspension": "利用停止請求"},
     E.SUBJECT_HANDLE: {"handled": "対応済", "refused": "不承認"},
     E.PERSON_DECEASED: {"juki": "住基ネットによる"},
+    E.AUTH_SESSION_REFUSED: {"os_user_changed": "別のOS利用者", "login_session_changed": "別のログインセッション",
+                             "terminal_changed": "別の端末", "pathway_changed": "別の経路（Web・CLI）"},
 }
 _GENERIC: Final = {"ok": "正常", "sent": "送付", "dry_run": "確認のみ", "failed": "失敗", "refused": "拒否",
                    "viewed": "閲覧", "started": "開始", "partial": "一部完了", "broken": "異常あり"}

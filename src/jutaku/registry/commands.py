@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.clikit import Refused, current_actor, requires
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -180,10 +180,11 @@ def numbers_group() -> None:
 @click.option("--reason", required=True, help="Why the number changes (変更理由). Never put a number here.")
 @click.option("--receipt-no", default="", help="受付番号 of the change notification.")
 @click.option("--id-document", default="", type=click.Choice(["", "1", "2", "3"]), help="本人確認書類.")
-@requires(Permission.NUMBERS_CHANGE)
+@requires(Permission.NUMBERS_CHANGE, step_up=StepUp.NUMBER_CHANGE)
 def change_cmd(person_id: str, reason: str, receipt_no: str, id_document: str) -> None:
-    """Replace a person's registered number (supervisor). The new number is read from the terminal
-    (hidden) or, when stdin is not a terminal, from its first line: never from the command line,
+    """Replace a person's registered number (supervisor, after a fresh step-up). The new number is read
+    from the terminal (hidden) or, when stdin is not a terminal, from its first line after the step-up's
+    two lines when one is asked for (run `jutaku step-up` first in a script): never from the command line,
     where it would stay in the shell history and the process list."""
     import sys
 

@@ -16,7 +16,7 @@ from datetime import date
 
 import click
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.clikit import Refused, current_actor, requires
 
 _REASON = click.option("--reason", required=True,
@@ -86,7 +86,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
               help="The corrected 状態: 1 有効, 2 退去, 3 辞退・不合格.")
 @click.option("--status-date", default=None, callback=_date, help="状態日付 YYYYMMDD (default: none).")
 @_REASON
-@requires(Permission.PERSON_STATUS_CORRECT)
+@requires(Permission.PERSON_STATUS_CORRECT, step_up=StepUp.STATUS_CORRECTION)
 def correct_status_cmd(person_id: str, new_status: str, status_date: date | None, reason: str) -> None:
     """Replace a death recorded from Juki-net (supervisor, with a reason)."""
     from jutaku.formats.layouts import STATUS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.clikit import Refused, current_actor, requires
 
 
@@ -54,7 +54,7 @@ def request(file: Path, reason: str) -> None:
 @click.option("--report", "report", type=click.Path(path_type=Path), default=None,
               help="削除記録の出力先（既定: ホームの output フォルダ）")
 @click.option("--no-progress", is_flag=True)
-@requires(Permission.DELETION_RUN)
+@requires(Permission.DELETION_RUN, step_up=StepUp.DELETION_RUN)
 def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
     """Carry out an approved deletion (resumable) and write the deletion report."""
     from jutaku import config

@@ -10,7 +10,8 @@ one of the two. The checks, in order:
 2. a live session (:class:`jutaku.web.middleware.ActorMiddleware`), else the sign-in page (GET) or 403;
 3. the permission (and, for a page of several forms, one of the forms' permissions: ``any_of``), else
    403 and an ``access:denied`` audit record;
-4. for ``step_up=True``: a re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page.
+4. for a ``step_up`` action (:class:`jutaku.accounts.permissions.StepUp`, the list the CLI shares): a
+   re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import STEP_UP_PERMISSIONS, Permission, StepUp
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 
@@ -41,7 +42,7 @@ class Access:
 
     permission: Permission | None
     methods: tuple[str, ...]
-    step_up: bool = False
+    step_up: StepUp | None = None
     passive: bool = False  # a poll (progress bar) that must not count as activity for the idle timeout
     any_of: tuple[Permission, ...] = ()  # a page of several forms: also one of these (else nothing to offer)
 
@@ -50,8 +51,10 @@ def access_of(view: Any) -> Access | None:
     return getattr(view, "jutaku_access", None)
 
 
-def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), step_up: bool = False,
+def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), step_up: StepUp | None = None,
              passive: bool = False, any_of: tuple[Permission, ...] = ()) -> Callable[[View], View]:
+    if step_up is not None and STEP_UP_PERMISSIONS[step_up] is not permission:
+        raise ValueError(f"step-up action {step_up} is declared with {STEP_UP_PERMISSIONS[step_up]}")
     spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive, any_of)
 
     def decorate(view: View) -> View:
@@ -98,7 +101,7 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
             record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
                    detail={"permission": spec.permission.value, "view": _view_name(request)})
         return forbidden(request, "この画面・操作の権限がありません。")
-    if spec.step_up and not request.live_session.fresh(timezone.now(), settings.JUTAKU_STEP_UP_MINUTES):  # type: ignore[attr-defined]
+    if spec.step_up is not None and not request.live_session.fresh(timezone.now(), settings.JUTAKU_STEP_UP_MINUTES):  # type: ignore[attr-defined]
         back = request.get_full_path() if request.method == "GET" else _referer_path(request)
         return HttpResponseRedirect("/step-up/?" + urlencode({"next": back}))
     return None

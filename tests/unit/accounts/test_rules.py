@@ -1,5 +1,5 @@
 """Pure rules of the accounts package: the role table, named accounts, source addresses (AUTH-01,
-AUTHZ-01, NET-01)."""
+AUTHZ-01, NET-01). The CLI's terminal: tests/unit/accounts/test_cliterminal.py."""
 
 from __future__ import annotations
 
@@ -44,17 +44,6 @@ def test_generic_or_malformed_names_are_refused(name: str) -> None:
 @pytest.mark.parametrize("name", ["tanaka.h", "kosha-sato01", "suzuki_m"])
 def test_personal_names_pass(name: str) -> None:
     assert check_username(name) == name
-
-
-@pytest.mark.parametrize(("environ", "source"), [
-    ({}, "127.0.0.1"),
-    ({"SSH_CLIENT": "10.9.9.9 52344 22"}, "10.9.9.9"),
-    ({"SSH_CONNECTION": "10.1.2.3 5000 10.0.0.1 22", "SSH_CLIENT": "10.9.9.9 1 22"}, "10.1.2.3"),
-    ({"SSH_CLIENT": "::ffff:10.1.2.3 1 22"}, "10.1.2.3"),
-    ({"SSH_CLIENT": "garbage"}, network.UNKNOWN),
-])
-def test_the_cli_source_is_the_ssh_client_or_the_console(environ: dict[str, str], source: str) -> None:
-    assert network.cli_source(environ) == source
 
 
 PROXY = ["10.0.0.5/32"]

@@ -22,7 +22,7 @@ from jutaku.accounts import users as _users  # noqa: F401 - registers the role-g
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import AccessDenied, AccountsError
 from jutaku.accounts.models import Approval, ApprovalState
-from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
+from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role, StepUp
 from jutaku.web.access import forbidden, not_found, requires
 
 RECENT = 20
@@ -93,12 +93,12 @@ def _decide(request: HttpRequest, approval_id: int, decide: Callable[..., Approv
     return redirect("web:approvals")
 
 
-@requires(Permission.APPROVALS_DECIDE, methods=("POST",), step_up=True)
+@requires(Permission.APPROVALS_DECIDE, methods=("POST",), step_up=StepUp.APPROVAL_DECISION)
 def approve(request: HttpRequest, approval_id: int) -> HttpResponse:
     return _decide(request, approval_id, approvals.approve, "承認しました")
 
 
-@requires(Permission.APPROVALS_DECIDE, methods=("POST",), step_up=True)
+@requires(Permission.APPROVALS_DECIDE, methods=("POST",), step_up=StepUp.APPROVAL_DECISION)
 def reject(request: HttpRequest, approval_id: int) -> HttpResponse:
     return _decide(request, approval_id, approvals.reject, "却下しました")
 

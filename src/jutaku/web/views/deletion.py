@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 
 from jutaku.accounts.models import Approval, ApprovalState
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.formats.layouts import DELETION_REASON
 from jutaku.retention import deletion
 from jutaku.retention.models import DeletionRecord
@@ -86,7 +86,7 @@ def _deletion_request(approval_id: int) -> Approval | None:
     return Approval.objects.filter(pk=approval_id, kind=deletion.KIND).first()
 
 
-@requires(Permission.DELETION_RUN, methods=("POST",), step_up=True)
+@requires(Permission.DELETION_RUN, methods=("POST",), step_up=StepUp.DELETION_RUN)
 def run(request: HttpRequest, approval_id: int) -> HttpResponse:
     """Queue the run; the service refuses a request that is not approved (or already executed)."""
     if _deletion_request(approval_id) is None:

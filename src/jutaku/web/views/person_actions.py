@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.domain.wareki import InvalidDate, parse_date
 from jutaku.formats.layouts import STATUS
 from jutaku.registry.models import Person
@@ -71,7 +71,7 @@ def _status_date(text: str) -> date | None:
         raise Refused("状態日付は YYYYMMDD で入力してください") from None
 
 
-@requires(Permission.PERSON_STATUS_CORRECT, methods=("POST",), step_up=True)
+@requires(Permission.PERSON_STATUS_CORRECT, methods=("POST",), step_up=StepUp.STATUS_CORRECTION)
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     def action(person_id: str) -> str:
         result = correct_status(person_id, _field(request, "status"), actor=request.actor,  # type: ignore[attr-defined]

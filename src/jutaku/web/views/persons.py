@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 
-from jutaku.accounts.permissions import Permission
+from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.audit.guard import contains_my_number
 from jutaku.formats.layouts import STATUS
 from jutaku.registry import queries
@@ -79,7 +79,7 @@ def _action_rights(actor: Any, file: queries.PersonFile) -> dict[str, Any]:
             "corrections": [(code, label) for code, label in STATUS.items() if code != p.Status.DECEASED]}
 
 
-@requires(Permission.NUMBERS_UNMASK, methods=("POST",), step_up=True)
+@requires(Permission.NUMBERS_UNMASK, methods=("POST",), step_up=StepUp.NUMBER_UNMASK)
 def person_unmask(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full number once, on this POST's answer only (no-store, never in a URL or the audit)."""
     context: dict[str, Any] = {"title": "個人番号の表示", "pk": pk, "reason_min": queries.REASON_MIN,

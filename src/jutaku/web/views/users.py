@@ -22,7 +22,7 @@ from jutaku.accounts import installation, terminals
 from jutaku.accounts.errors import AccountsError
 from jutaku.accounts.models import Organisation, User
 from jutaku.accounts.passwords import POLICY_TEXT
-from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, ROLE_LABELS, Permission, Role
+from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, ROLE_LABELS, Permission, Role, StepUp
 from jutaku.accounts.review import review_table
 from jutaku.accounts.totp import Enrolment
 from jutaku.accounts.users import (
@@ -198,7 +198,7 @@ def user_reset_mfa(request: HttpRequest, user_id: int) -> HttpResponse:
     return _enrolment_page(request, user, enrolment, title="ワンタイムコードを再登録しました")
 
 
-@requires(Permission.USERS_MANAGE, methods=("POST",), step_up=True)
+@requires(Permission.USERS_MANAGE, methods=("POST",), step_up=StepUp.ROLE_CHANGE)
 def user_roles(request: HttpRequest, user_id: int) -> HttpResponse:
     user = _account(request, user_id)
     if user is None:
