@@ -26,6 +26,7 @@ from jutaku.crypto.blind_index import BlindIndexer
 from jutaku.crypto.envelope import FieldCipher, MemoryDekStore, WrappedDek
 from jutaku.crypto.keyring import KeyRing
 from jutaku.domain import my_number
+from jutaku.domain.identifiers import is_person_id
 from jutaku.domain.japanese import kana_key
 from jutaku.domain.registration import Notification
 from jutaku.domain.wareki import parse_birth_date, parse_date, parse_timestamp
@@ -116,7 +117,9 @@ def prepare_chunk(rows: list[Row], cipher: FieldCipher, store: MemoryDekStore,
     numbered = [n for n in notes if n.number is not None]
     indexes = dict(zip((n.line_no for n in numbered), indexer.compute_many(n.number or "" for n in numbered),
                        strict=True))
-    sealable = {n.line_no: n for n in numbered if len(n.person_id) == 10 and n.person_id.isdigit()}
+    # Only a well-formed 個人ID gets a data key: a malformed row (E00) may hold full-width digits, which the
+    # key store refuses as a reference (issue 13 item 5: that refusal crashed the whole batch).
+    sealable = {n.line_no: n for n in numbered if not n.malformed and is_person_id(n.person_id)}
     firsts: dict[str, Notification] = {}
     for n in sealable.values():
         firsts.setdefault(n.person_id, n)  # one speculative key per person and chunk

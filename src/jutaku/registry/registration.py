@@ -44,6 +44,7 @@ from jutaku.crypto.envelope import FieldCipher, MemoryDekStore
 from jutaku.crypto.keyring import get_keyring
 from jutaku.dbutil import adapter, as_date, bulk_insert, select_in
 from jutaku.domain import my_number
+from jutaku.domain.identifiers import is_person_id
 from jutaku.domain.registration import (
     Held,
     KnownPerson,
@@ -146,7 +147,7 @@ class ConflictFinder:
     def visit(self, row: Row) -> None:
         number = my_number.normalise(row.values.get("個人番号", ""))
         pid = row.values.get("個人ID", "")
-        if len(pid) > 10 or not pid.isascii() or not pid.isdigit() or not my_number.is_valid(number):
+        if not is_person_id(pid) or not my_number.is_valid(number):
             return
         p, n = int(pid), int(number)
         if self.partner_of_person.setdefault(p, n) != n:
@@ -168,7 +169,8 @@ class ConflictFinder:
             for row in rows:
                 pid = row.values.get("個人ID", "")
                 number = my_number.normalise(row.values.get("個人番号", ""))
-                if pid.isdigit() and number.isdigit() and (int(pid) in persons or int(number) in numbers):
+                if (is_person_id(pid) and my_number.is_valid(number)
+                        and (int(pid) in persons or int(number) in numbers)):
                     if source.open_unchecked is not None and not row.errors:
                         row = Row(row.line_no, *validator(list(row.values.values())))
                     note = to_notification(row)
@@ -287,7 +289,7 @@ def prepare_in_process(rows: Iterable[Row], source_name: str, chunk_size: int) -
 
 def _safe_person_id(value: str) -> str:
     """Only a well-formed 個人ID goes on the rejection list (a malformed cell might hold anything)."""
-    return value if len(value) == 10 and value.isascii() and value.isdigit() else ""
+    return value if is_person_id(value) else ""
 
 
 def _object_id(note: Notification) -> str:
