@@ -285,6 +285,38 @@ def test_an_unrelated_extra_field_is_accepted(tmp_path: Path) -> None:
     assert len(rows_of(path)) == 1
 
 
+def test_an_empty_archive_has_no_applications(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "p.zip", {})
+    assert rows_of(path) == [] and prescan_portal(path).rows == 0
+
+
+def test_an_entry_whose_local_header_is_missing_is_rejected(tmp_path: Path) -> None:
+    data = bytearray(raw_zip([deflated("202604010001.xml", application().encode())]))
+    data[0:4] = b"XX\x03\x04"  # the central record points at no local header
+    path = tmp_path / "p.zip"
+    path.write_bytes(bytes(data))
+    rejected(path)
+
+
+def test_an_archive_that_grows_while_it_is_hashed_is_cut_at_the_limit(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash pass counts the bytes it reads, not the size checked before (a file can grow meanwhile)."""
+    from jutaku.formats import portal
+
+    path = make_zip(tmp_path / "p.zip", {"202604010001.xml": application()})
+    limit = path.stat().st_size + 10
+
+    def grows(*args: Any, **kwargs: Any) -> list[Any]:
+        with path.open("ab") as fh:
+            fh.write(b"\0" * 100)
+        return []
+
+    monkeypatch.setattr(portal, "read_portal_zip", grows)
+    with pytest.raises(FileRejected) as info:
+        prescan_portal(path, max_total_bytes=limit)
+    assert info.value.code == "R_SIZE"
+
+
 def test_the_documented_limits_are_the_defaults() -> None:
     """docs/formats/portal.md states them (generated from these constants); registration uses the defaults."""
     from jutaku.formats import portal
