@@ -2,8 +2,9 @@
 
 Command groups live beside their package (``jutaku.<package>.commands``) and are attached here.
 An unexpected error fails closed (REL-05): the open transaction is rolled back by the service, the
-user sees a generic message with an incident id, and the traceback goes to a private log file in the
-home (mode 0600), never to the terminal, where it could show data.
+user sees a generic message with an incident id and what the command's jobs had committed (chunks
+committed before the error stay; :mod:`jutaku.jobs.failures`), and the traceback goes to a private log
+file in the home (mode 0600), never to the terminal, where it could show data.
 """
 
 from __future__ import annotations
@@ -75,12 +76,24 @@ def main() -> None:
 
     os.umask(UMASK)
     setup_django()
+    from jutaku.jobs.runner import job_observer
+
+    jobs: list[int] = []  # every job this command starts, resumes or finds done
+    job_observer.set(jobs.append)
     try:
         build()(prog_name="jutaku", standalone_mode=True)
     except SystemExit:
         raise
     except Exception as exc:
         incident = log_incident(exc)
-        click.echo(f"内部エラーが発生しました。処理は中止され、変更は取り消されました (incident {incident}, "
-                   f"{type(exc).__name__}). Internal error: the operation was aborted.", err=True)
+        click.echo(internal_error_message(incident, exc, jobs), err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def internal_error_message(incident: str, exc: BaseException, jobs: list[int]) -> str:
+    """Never claims a rollback that did not happen: committed chunks stay, and the message says which."""
+    from jutaku.jobs.failures import committed_summary
+
+    return (f"内部エラーが発生しました (incident {incident}, {type(exc).__name__})。処理を中止しました。"
+            f"{committed_summary(jobs)} Internal error: the command stopped; what its jobs had committed "
+            "stays committed (jutaku jobs list).")

@@ -173,7 +173,7 @@ def load(environ: dict[str, str] | None = None) -> Config:
     hosts = _listed(env.get("JUTAKU_ALLOWED_HOSTS")) or ("localhost", "127.0.0.1", "[::1]")
     proxies = _listed(env.get("JUTAKU_TRUSTED_PROXIES"))
     minutes = env.get("JUTAKU_AUDIT_ANCHOR_MINUTES") or "5"
-    if not minutes.isdigit() or not 1 <= int(minutes) <= 1440:
+    if not minutes.isascii() or not minutes.isdigit() or not 1 <= int(minutes) <= 1440:
         raise ConfigurationError("JUTAKU_AUDIT_ANCHOR_MINUTES must be a whole number of minutes, 1..1440")
     return Config(home=home, mode=mode, database_url=database_url, secret_key=secret, allowed_hosts=hosts,
                   trusted_proxies=proxies,

@@ -29,9 +29,12 @@ from jutaku.audit.service import record
 from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.allowlist import Rule, parse_allowlist
 from jutaku.formats.errors import FileRejected
+from jutaku.formats.files import read_limited
 
 INTERFACE = "allowlist"
 #: The packaged versions, oldest first, with what each changed (the load's note).
+#: The largest allow-list file read (a legal table of a few hundred rows is a few tens of KiB).
+MAX_BYTES: Final = 16 * 1024**2
 PACKAGED: Final = (
     ("allowlist.csv", "packaged starting list"),
     ("allowlist-v2.csv", "packaged correction: 住民票関係情報 needs no consent (seed II-3 ⑧ 連絡先等情報)"),
@@ -69,7 +72,7 @@ def load_allowlist_file(path: Path, *, actor: Actor, note: str = "", display_nam
     """:func:`load_allowlist` from a file, recorded in the media ledger (refused files too).
     ``display_name``: the name the user gave the file, when ``path`` is a stored upload's generated name."""
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_BYTES)
         result = load_allowlist(data, file_name=display_name or path.name, actor=actor, note=note)
     except FileRejected as exc:
         record_refused(path, INTERFACE, exc.code, actor=actor)

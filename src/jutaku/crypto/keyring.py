@@ -36,7 +36,7 @@ from jutaku.config import ConfigurationError
 KEY_BYTES: Final = 32
 INDEX_KEY_FILE: Final = "index.key"
 MEDIA_KEY_FILE: Final = "media.key"
-_KEK_FILE: Final = re.compile(r"^kek-(\d{4})\.key$")
+_KEK_FILE: Final = re.compile(r"^kek-([0-9]{4})\.key$")
 MAX_KEK_VERSION: Final = 9999
 
 ALGORITHMS: Final = {

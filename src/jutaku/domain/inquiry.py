@@ -219,7 +219,8 @@ def discrepancies(info_code: str, data: dict[str, str], held: Held) -> list[str]
     elif kind == "07":
         if data["氏名変更の有無"] == "1" and kanji_key(data["変更後氏名"]) != kanji_key(held.name):
             found.append("戸籍上の氏名変更が届出されていません")
-    elif (kind == "01" and held.relationship == "01" and data["課税区分"] == "1" and data["扶養親族数"].isdigit()
+    elif (kind == "01" and held.relationship == "01" and data["課税区分"] == "1"
+          and data["扶養親族数"].isascii() and data["扶養親族数"].isdigit()
           and int(data["扶養親族数"]) != held.dependants):
         found.append("課税上の扶養親族数が届出の世帯構成と異なります")
     return found

@@ -9,6 +9,7 @@ content is never written to disk: there is no working file to delete.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,14 +58,26 @@ def _opener(path: Path) -> tuple[Callable[[], IO[bytes] | Path], bool, str]:
     return (lambda: path), False, ""
 
 
+def check_regular(path: Path) -> None:
+    """Refuse a missing path (``R_EMPTY``) or one that is not a regular file (``R_NOT_FILE``: a device such
+    as ``/dev/zero`` never ends, a FIFO blocks) before anything opens it; readers count bytes as well."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileRejected("R_EMPTY", "no such file") from None
+    except OSError:
+        raise FileRejected("R_NOT_FILE", "cannot be read") from None
+    if not stat.S_ISREG(mode):
+        raise FileRejected("R_NOT_FILE")
+
+
 def inspect(path: Path, layout: Layout, *, encoding: str | None = None, manifest_required: bool = False,
             visit: Callable[[Row], None] | None = None) -> Inbound:
     """Whole-file checks before anything is applied; raises :class:`FileRejected`.
 
     ``visit`` is handed to :func:`jutaku.formats.csvio.prescan` (the registration's conflict pre-pass).
     """
-    if not path.is_file():
-        raise FileRejected("R_EMPTY", "no such file")
+    check_regular(path)
     opener, encrypted, key_id = _opener(path)
     source = opener()
     try:

@@ -39,12 +39,31 @@ class MediaFile:
     key_id: str = ""
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
+#: No SHA-256 (a refused file that is not a regular file, or too large to hash): 64 zeros in the ledger.
+NO_DIGEST = "0" * 64
+#: The most a refused file is read to hash it for the ledger (the largest file any import accepts).
+MAX_HASHED_BYTES = 4 * 1024**3
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20, *, max_bytes: int = MAX_HASHED_BYTES) -> tuple[str, int]:
+    """SHA-256 and size of a regular file, counting the bytes actually read (issue 13 item 9: a device
+    such as ``/dev/zero`` reports size 0 and never ends). A path that is not a regular file is not read
+    at all and a file past ``max_bytes`` not hashed to its end: both give :data:`NO_DIGEST`."""
+    from jutaku.formats.errors import FileRejected
+    from jutaku.formats.files import open_regular
+
+    digest, size = hashlib.sha256(), 0
+    try:
+        fh = open_regular(path)
+    except FileRejected:
+        return NO_DIGEST, 0
+    with fh:
         while block := fh.read(chunk):
+            size += len(block)
+            if size > max_bytes:
+                return NO_DIGEST, size
             digest.update(block)
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 def record_media(
@@ -98,8 +117,8 @@ def record_refused(path: Path, interface: str, code: str, *, actor: Actor) -> No
     from django.db import transaction
 
     try:
-        digest, size = sha256_of(path), path.stat().st_size
+        digest, size = sha256_of(path)
     except OSError:
-        digest, size = "0" * 64, 0
+        digest, size = NO_DIGEST, 0
     with transaction.atomic():
         record_media("read", MediaFile(path, interface, digest, size), actor=actor, outcome=code)

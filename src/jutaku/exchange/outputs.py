@@ -176,3 +176,48 @@ def live(*, actor: Actor, include_purged: bool = False, limit: int = 100) -> lis
 
 def due_count(now: datetime | None = None) -> int:
     return OutputFile.objects.filter(purged_at__isnull=True, expires_at__lte=now or datetime.now(UTC)).count()
+
+
+# --- the outputs of a job, for a rerun ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EarlierOutput:
+    """A file of one interface already written for a job: where it went and what became of it."""
+
+    name: str
+    written_at: datetime
+    path: str = ""
+    purged_at: datetime | None = None
+    purge_outcome: str = ""
+
+    def describe(self) -> str:
+        """In Japanese, for the person rerunning the job (JST times, no personal data)."""
+        from jutaku.domain.wareki import JST
+
+        def when(at: datetime) -> str:
+            return at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+        made = f"{when(self.written_at)} に作成済み"
+        if self.purged_at is not None:
+            label = dict(OutputFile.Outcome.choices).get(self.purge_outcome, self.purge_outcome)
+            return f"{self.name}（{made}、{when(self.purged_at)} {label}。再作成はしません）"
+        if self.path and not Path(self.path).exists():
+            return f"{self.path}（{made}。ファイルは移動または削除されています。再作成はしません）"
+        return f"{self.path or self.name}（{made}）"
+
+
+def earlier_output(job_id: int, interface: str) -> EarlierOutput | None:
+    """The last file of ``interface`` written for job ``job_id`` (media ledger), or ``None`` if none was.
+
+    A rerun of a completed job writes its lists only when this is ``None`` (issue 13 item 7): the run that
+    completed the job was killed before writing them. A file that was written and has since been removed
+    — by the output retention on purpose, or moved away by a person — is reported, not written again.
+    """
+    entry = (MediaLedgerEntry.objects.filter(direction=MediaLedgerEntry.Direction.WRITE, job_id=job_id,
+                                             interface=interface, outcome="ok").order_by("-id").first())
+    if entry is None:
+        return None
+    output = OutputFile.objects.filter(media_entry=entry).order_by("id").first()  # the file, then its manifest
+    if output is None:
+        return EarlierOutput(entry.file_name, entry.at)
+    return EarlierOutput(output.name, entry.at, output.path, output.purged_at, output.purge_outcome or "")

@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import IO, Final, Literal, NamedTuple
 
 from jutaku.formats.errors import FieldError, FileRejected
-from jutaku.formats.files import private_file
+from jutaku.formats.files import open_regular, private_file
 from jutaku.formats.layouts import Layout
 from jutaku.formats.validate import DEFAULT_MAX_FIELD_CHARS, FORMULA_LEAD, SEP, compile_layout, escape_formula
 
@@ -92,7 +92,7 @@ class _Metered(io.RawIOBase):
 
 def _open(source: Source) -> tuple[IO[bytes], bool]:
     if isinstance(source, str | os.PathLike):
-        return open(source, "rb"), True
+        return open_regular(source), True
     return source, False
 
 

@@ -18,6 +18,7 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 from jutaku.domain.my_number import from_body
 from jutaku.formats.errors import FIELD_CODES, FILE_CODES
 from jutaku.formats.layouts import LAYOUTS, Column, Layout
+from jutaku.formats.portal import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_TOTAL_BYTES
 
 _TYPE_NAMES: Final[Mapping[str, str]] = {
     "text": "text (no control characters)",
@@ -78,15 +79,18 @@ CONVENTIONS: Final = """\
 """
 
 
-PORTAL_NOTES: Final = """\
+PORTAL_NOTES: Final = f"""\
 ## Archive rules
 
 - One `<受付番号>.xml` per application (UTF-8 XML, root `申請データ`); other entries are attachments,
   checked for limits only. The entry name must equal the `受付番号` element (`F_ENTRY_NAME`); a repeated
   element or one with child elements is `F_ELEMENT`. Element text is stripped of XML white space.
 - The whole archive is rejected (`R_ZIP`) for unsafe names (absolute, `..`, `\\`, drive letters),
-  symlinks, encryption, nested archives, ZIP64, too many entries or decompressed bytes (counted while
-  reading); and (`R_XML`) for any DTD, entity, external reference or malformed XML.
+  symlinks, encryption, nested archives, ZIP64 (in the end records or in any entry's central or local
+  header: a ZIP64 extra field or a size of `0xFFFFFFFF`), more than {DEFAULT_MAX_ENTRIES:,} entries, more than
+  {DEFAULT_MAX_ENTRY_BYTES >> 20} MiB decompressed in one entry or {DEFAULT_MAX_TOTAL_BYTES >> 30} GiB in all (counted while reading, never taken
+  from the headers); and (`R_XML`) for any DTD, entity, external reference or malformed XML. A larger
+  year is delivered in several downloads. A path that is not a regular file is `R_NOT_FILE`.
 """
 
 

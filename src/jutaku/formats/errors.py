@@ -19,6 +19,8 @@ FILE_CODES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "R_ENCODING": ("文字コードが不正です", "invalid bytes for the file's encoding"),
         "R_HEADER": ("ヘッダ行が様式の項目名と一致しません", "header does not equal the layout's columns"),
         "R_EMPTY": ("ファイルが空です", "the file is empty"),
+        "R_NOT_FILE": ("通常のファイルではありません（デバイス・パイプ・フォルダ等）",
+                       "not a regular file (a device, pipe or folder)"),
         "R_SIZE": ("ファイルサイズが上限を超えています", "file size over the limit"),
         "R_ROWS": ("行数が上限を超えています", "row count over the limit"),
         "R_MANIFEST": ("マニフェストが不正です", "manifest missing, malformed or for another interface"),

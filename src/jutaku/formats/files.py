@@ -12,11 +12,14 @@ it wrote (security checklist FILE-09, FILE-10).
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Final
+
+from jutaku.formats.errors import FileRejected
 
 #: Mode of every file the system writes.
 PRIVATE_MODE: Final = 0o600
@@ -46,3 +49,39 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` as the whole content of ``path`` (mode 0600, see :func:`private_file`)."""
     with private_file(path) as fh:
         fh.write(data)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open an input file for reading, refusing anything that is not a regular file (``R_NOT_FILE``).
+
+    A device (``/dev/zero``, ``/dev/urandom``), a FIFO or a socket has no size and may never end, and
+    opening a FIFO with no writer blocks: the file is opened without blocking, checked with ``fstat`` on
+    the descriptor actually opened (no race with a rename), and only then read. Every reader still
+    counts the bytes it actually reads against its limit (a regular file may grow while it is read).
+    A missing file is ``R_EMPTY``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileRejected("R_EMPTY", "no such file") from None
+    except IsADirectoryError:  # pragma: no cover - Linux opens directories read-only; fstat refuses them
+        raise FileRejected("R_NOT_FILE", "a folder") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileRejected("R_NOT_FILE")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_limited(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The whole content of the regular file ``path``, refused (``R_SIZE``) past ``max_bytes`` actually read."""
+    with open_regular(path) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileRejected("R_SIZE", f"over {max_bytes} bytes")
+    return data

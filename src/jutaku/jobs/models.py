@@ -3,7 +3,7 @@
 A row records what was read (input hash and a display name), who ran it, how far it got (``cursor``:
 the number of input items whose effects are committed) and what happened (``counts`` by outcome code).
 The cursor moves in the same transaction as the chunk's data and audit rows, so a restart knows
-exactly where to continue. No personal data is ever stored here: ``input_name`` is a file name for
+exactly where to continue; ``chunks`` counts the committed chunks with it. No personal data is ever stored here: ``input_name`` is a file name for
 display and ``error_message`` is written by the runner, never copied from an exception.
 """
 
@@ -33,6 +33,8 @@ class Job(models.Model):  # type: ignore[misc]
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
     dry_run = models.BooleanField(default=False)
     cursor = models.BigIntegerField(default=0)
+    #: Chunks committed (moves with the cursor): what an interrupted run reports it had committed.
+    chunks = models.BigIntegerField(default=0)
     total = models.BigIntegerField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     actor_username = models.CharField(max_length=150)

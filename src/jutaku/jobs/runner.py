@@ -304,8 +304,9 @@ def _advance(run: _Run[T], chunk: list[tuple[int, T]], counts: dict[str, int]) -
         merged[code] = merged.get(code, 0) + n
     job.counts = dict(sorted(merged.items()))
     job.cursor += len(chunk)
+    job.chunks += 1
     job.heartbeat_at = timezone.now()
-    job.save(update_fields=["counts", "cursor", "heartbeat_at"])
+    job.save(update_fields=["counts", "cursor", "chunks", "heartbeat_at"])
     record(AuditEvent.JOB_CHUNK, actor=run.ctx.actor, job_id=job.pk,
            detail={"first": chunk[0][0], "last": chunk[-1][0], "counts": _counts_text(counts),
                    "dry_run": job.dry_run})

@@ -31,6 +31,7 @@ from jutaku.audit import anchors
 from jutaku.exchange.media import uploaded_as
 from jutaku.incidents import log_incident
 from jutaku.jobs import housekeeping, queue
+from jutaku.jobs.failures import committed_summary
 from jutaku.jobs.models import Task
 from jutaku.jobs.runner import job_observer
 
@@ -85,7 +86,13 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
         queue.finish(task, state="failed", error="この処理を実行する権限がありません（利用者の状態または権限が変わりました）。")
         return task
     ctx = TaskContext(task, actor, task.params, queue.upload_path(task), queue.task_folder(task))
-    token = job_observer.set(lambda job_id: queue.add_job(task.pk, job_id))
+    seen: list[int] = []
+
+    def observe(job_id: int) -> None:
+        seen.append(job_id)
+        queue.add_job(task.pk, job_id)
+
+    token = job_observer.set(observe)
     names = uploaded_as.set({task.upload: task.upload_name} if task.upload and task.upload_name else None)
     try:
         outcome = kind.run(ctx)
@@ -96,7 +103,7 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
         refusal = _known_refusal(exc)
         if refusal is None:
             incident = log_incident(exc)
-            refusal = f"処理中に問題が発生しました（受付番号 {incident}）。反映は最後に確定した単位までです。同じ操作をもう一度行うと続きから再開します。"
+            refusal = f"処理中に問題が発生しました（受付番号 {incident}）。{committed_summary(seen)}"[:500]
         queue.finish(task, state="failed", error=refusal)
         return task
     finally:

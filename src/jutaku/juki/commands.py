@@ -59,8 +59,9 @@ def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_p
     """Store Juki-net answers: confirmations, deaths, and discrepancies for the notice list."""
     from jutaku import config
     from jutaku.domain.juki import LABELS
+    from jutaku.formats.layouts import NOTICE_LIST
     from jutaku.juki.results import KIND, import_juki_results, write_notice_list
-    from jutaku.registry.commands import run_result_import
+    from jutaku.registry.commands import emit_list, run_result_import
 
     job = run_result_import(import_juki_results, file, kind=KIND, labels=LABELS, settled=frozenset({"OK", "D02"}),
                             list_title="要確認リスト", dry_run=dry_run, encoding=encoding,
@@ -68,6 +69,4 @@ def import_results(file: Path, dry_run: bool, encoding: str | None, rejections_p
     if job is None:
         return
     path = notices_path or config.get().output_dir / f"notices-juki-{job.job_id}.csv"
-    notices = write_notice_list(job.job_id, path, actor=current_actor())
-    if notices is not None:
-        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")
+    emit_list(job, NOTICE_LIST.name, "届出勧奨リスト", lambda: write_notice_list(job.job_id, path, actor=current_actor()))

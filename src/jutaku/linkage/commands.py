@@ -125,8 +125,9 @@ def import_inquiry(file: Path, dry_run: bool, encoding: str | None, rejections_p
     """Store an inquiry-result file; refused rows and errors go on a list, discrepancies on the notice list."""
     from jutaku import config
     from jutaku.domain.inquiry import OUTCOME_LABELS
+    from jutaku.formats.layouts import NOTICE_LIST
     from jutaku.linkage.inquiry_results import KIND, import_inquiry_results, write_notice_list
-    from jutaku.registry.commands import run_result_import
+    from jutaku.registry.commands import emit_list, run_result_import
 
     job = run_result_import(import_inquiry_results, file, kind=KIND, labels=OUTCOME_LABELS,
                             settled=frozenset({"OK", "N01", "N02"}), list_title="要確認リスト（差戻・エラー）",
@@ -134,7 +135,5 @@ def import_inquiry(file: Path, dry_run: bool, encoding: str | None, rejections_p
                             no_progress=no_progress)
     if job is None:
         return
-    notices = write_notice_list(job.job_id, notices_path or config.get().output_dir / f"notices-{job.job_id}.csv",
-                                actor=current_actor())
-    if notices is not None:
-        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")
+    path = notices_path or config.get().output_dir / f"notices-{job.job_id}.csv"
+    emit_list(job, NOTICE_LIST.name, "届出勧奨リスト", lambda: write_notice_list(job.job_id, path, actor=current_actor()))

@@ -92,8 +92,8 @@ class _Handler:
             number = v.get("団体内統合利用番号", "")
             data = parse_result_data(v.get("特定個人情報名コード", ""), v.get("結果データ", "")) \
                 if v.get("結果コード") == "00" else None
-            same_person = (req is not None and req[5] is not None and len(number) == 15 and number.isdigit()
-                           and number.isascii() and self.indexer.compute_canonical(number) == req[5])
+            same_person = (req is not None and req[5] is not None and len(number) == 15 and number.isascii()
+                           and number.isdigit() and self.indexer.compute_canonical(number) == req[5])
             outcome = decide(malformed=bool(row.errors), result_code=v.get("結果コード", ""), data_ok=data is not None,
                              request_open=None if req is None else req[4] == "open",
                              same_person=same_person, same_information=req is not None and req[3] == v.get(

@@ -10,6 +10,7 @@ import click
 
 from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.clikit import Refused, current_actor, requires
+from jutaku.formats.layouts import NOTICE_LIST, REJECTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -17,6 +18,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 @click.group(name="import")
 def import_group() -> None:
     """Import files from the housing system (都住システム)."""
+
+
+def emit_list(job: Any, interface: str, title: str, write: Callable[[], tuple[Path, Any] | None]) -> None:
+    """Write a list of a job (rejections, notices) and say where it is.
+
+    For a rerun of a completed file (``job.duplicate``) the list is written only if no run wrote it yet —
+    the run that completed the job was stopped before writing it (issue 13 item 7) — and always from the
+    database, never from the file; one already written is reported with what became of it.
+    """
+    from jutaku.exchange.outputs import earlier_output
+
+    if job.duplicate:
+        earlier = earlier_output(job.job_id, interface)
+        if earlier is not None:
+            click.echo(f"{title}: {earlier.describe()}")
+            return
+    written = write()
+    if written is not None:
+        again = "（前回の実行で作成されていなかったため、記録から作成しました）" if job.duplicate else ""
+        click.echo(f"{title}: {written[0]} ({written[1].rows} rows){again}")
 
 
 def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
@@ -45,23 +66,20 @@ def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejectio
         click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
     click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
     echo_counts(job.counts, module.OUTCOMES)
-    if not dry_run and not job.duplicate and any(c.startswith("E") for c in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(module.KIND, job.job_id),
-                                     actor=actor)
-        click.echo(f"差戻リスト: {out} ({info.rows} rows)")
-    if kind == "targets" and not dry_run and not job.duplicate:
-        _write_target_notices(job.job_id, notices_path, actor)
+    if not dry_run and any(c.startswith("E") for c in job.counts):
+        emit_list(job, REJECTIONS.name, "差戻リスト", lambda: write_rejections(
+            job.job_id, rejections_path or default_path(module.KIND, job.job_id), actor=actor))
+    if kind == "targets" and not dry_run:
+        _write_target_notices(job, notices_path, actor)
 
 
-def _write_target_notices(job_id: int, path: Path | None, actor: Any) -> None:
+def _write_target_notices(job: Any, path: Path | None, actor: Any) -> None:
     """Rows that disagreed with a death recorded from Juki-net (S01) go on the notice list."""
     from jutaku import config
     from jutaku.registry.targets import write_notice_list
 
-    notices = write_notice_list(job_id, path or config.get().output_dir / f"notices-targets-{job_id}.csv",
-                                actor=actor)
-    if notices is not None:
-        click.echo(f"届出勧奨リスト: {notices[0]} ({notices[1].rows} rows)")
+    target = path or config.get().output_dir / f"notices-targets-{job.job_id}.csv"
+    emit_list(job, NOTICE_LIST.name, "届出勧奨リスト", lambda: write_notice_list(job.job_id, target, actor=actor))
 
 
 _import_options = [
@@ -131,13 +149,12 @@ def _register(source: str, file: Path, dry_run: bool, encoding: str | None, reje
     from jutaku.formats.layouts import REGISTRATION_OUTCOME
 
     echo_counts(job.counts, dict(REGISTRATION_OUTCOME))
-    if not job.duplicate and any(c.startswith("E") for c in job.counts):
+    if any(c.startswith("E") for c in job.counts):
         if dry_run:
             click.echo("差戻リスト: not written in a dry run (the outcome table above is complete)")
             return
-        out, info = write_rejections(job.job_id, rejections_path or default_path(KINDS[source], job.job_id),
-                                     actor=actor)
-        click.echo(f"差戻リスト: {out} ({info.rows} rows)")
+        emit_list(job, REJECTIONS.name, "差戻リスト", lambda: write_rejections(
+            job.job_id, rejections_path or default_path(KINDS[source], job.job_id), actor=actor))
 
 
 _register_options = [
@@ -211,7 +228,8 @@ def run_result_import(service: Callable[..., Any], file: Path, *, kind: str, lab
                       rejections_path: Path | None, no_progress: bool) -> Any:
     """The CLI frame shared by the result imports (linkage, inquiry, Juki-net): run ``service``, print the
     job line and the outcome table, and write the list of rows to follow up (those not in ``settled``).
-    Returns the job, or ``None`` after a dry run or for a file already imported."""
+    Returns the job (``job.duplicate`` for a file already imported: its lists are written only if no run
+    wrote them, :func:`emit_list`), or ``None`` after a dry run."""
     from jutaku.formats.errors import FileRejected
     from jutaku.jobs.errors import JobRefused
     from jutaku.registry.rejections import default_path, write_rejections
@@ -226,9 +244,9 @@ def run_result_import(service: Callable[..., Any], file: Path, *, kind: str, lab
         click.echo(f"このファイルは取込済みです (job {job.job_id}): no change (duplicate file, same SHA-256).")
     click.echo(f"job {job.job_id}: {result.rows} rows{' (dry run: nothing changed)' if dry_run else ''}")
     echo_counts(job.counts, labels)
-    if dry_run or job.duplicate:
+    if dry_run:
         return None
     if any(code not in settled for code in job.counts):
-        out, info = write_rejections(job.job_id, rejections_path or default_path(kind, job.job_id), actor=actor)
-        click.echo(f"{list_title}: {out} ({info.rows} rows)")
+        emit_list(job, REJECTIONS.name, list_title, lambda: write_rejections(
+            job.job_id, rejections_path or default_path(kind, job.job_id), actor=actor))
     return job

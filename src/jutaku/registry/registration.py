@@ -44,6 +44,7 @@ from jutaku.crypto.envelope import FieldCipher, MemoryDekStore
 from jutaku.crypto.keyring import get_keyring
 from jutaku.dbutil import adapter, as_date, bulk_insert, select_in
 from jutaku.domain import my_number
+from jutaku.domain.identifiers import is_person_id
 from jutaku.domain.registration import (
     Held,
     KnownPerson,
@@ -146,7 +147,7 @@ class ConflictFinder:
     def visit(self, row: Row) -> None:
         number = my_number.normalise(row.values.get("個人番号", ""))
         pid = row.values.get("個人ID", "")
-        if len(pid) > 10 or not pid.isascii() or not pid.isdigit() or not my_number.is_valid(number):
+        if not is_person_id(pid) or not my_number.is_valid(number):
             return
         p, n = int(pid), int(number)
         if self.partner_of_person.setdefault(p, n) != n:
@@ -168,7 +169,8 @@ class ConflictFinder:
             for row in rows:
                 pid = row.values.get("個人ID", "")
                 number = my_number.normalise(row.values.get("個人番号", ""))
-                if pid.isdigit() and number.isdigit() and (int(pid) in persons or int(number) in numbers):
+                if (is_person_id(pid) and my_number.is_valid(number)
+                        and (int(pid) in persons or int(number) in numbers)):
                     if source.open_unchecked is not None and not row.errors:
                         row = Row(row.line_no, *validator(list(row.values.values())))
                     note = to_notification(row)
@@ -287,7 +289,7 @@ def prepare_in_process(rows: Iterable[Row], source_name: str, chunk_size: int) -
 
 def _safe_person_id(value: str) -> str:
     """Only a well-formed 個人ID goes on the rejection list (a malformed cell might hold anything)."""
-    return value if len(value) == 10 and value.isascii() and value.isdigit() else ""
+    return value if is_person_id(value) else ""
 
 
 def _object_id(note: Notification) -> str:
@@ -308,19 +310,14 @@ def _kit_source(path: Path, encoding: str | None, finder: ConflictFinder) -> tup
     return _Source("kit", KIT, path, inb.rows, partial(inb.rows, validate=False)), media, inb.info.rows
 
 
-#: One download can hold a whole year's applications; each entry is a small XML document.
-PORTAL_MAX_ENTRIES = 1_000_000
-PORTAL_MAX_BYTES = 2 << 30
-
-
 def _portal_rows(path: Path) -> Iterator[Row]:
-    # Applications are processed in 受付番号 order, whatever the order of the archive's entries.
-    rows = read_portal_zip(path, max_entries=PORTAL_MAX_ENTRIES, max_total_bytes=PORTAL_MAX_BYTES)
-    yield from sorted(rows, key=lambda r: r.values.get("受付番号", ""))
+    # Applications are processed in 受付番号 order, whatever the order of the archive's entries. The
+    # archive's limits are the reader's documented ones (docs/formats/portal.md): one set, one place.
+    yield from sorted(read_portal_zip(path), key=lambda r: r.values.get("受付番号", ""))
 
 
 def _portal_source(path: Path) -> tuple[_Source, MediaFile, int]:
-    info = prescan_portal(path, max_entries=PORTAL_MAX_ENTRIES, max_total_bytes=PORTAL_MAX_BYTES)
+    info = prescan_portal(path)
     media = MediaFile(path, PORTAL.name, info.sha256, info.size, info.rows)
     return _Source("portal", PORTAL, path, lambda: nullcontext(_portal_rows(path))), media, info.rows
 

@@ -99,9 +99,29 @@ def _ledger_lines() -> list[Tombstone]:
     path = ledger_path()
     if not path.exists():
         return []
+    # Only complete lines: an append killed mid-write leaves a torn last line, which is not a tombstone
+    # (the next sync removes it and writes the line again from the database).
+    complete = path.read_text(encoding="utf-8").split("\n")[:-1]
     return [Tombstone(d["person_ref"], int(d["approval_id"]), d["deletion_no"], d["executed_at"],
                       d.get("backup_expires_on"))
-            for d in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())]
+            for d in (json.loads(line) for line in complete if line.strip())]
+
+
+def _drop_torn_tail(fd: int) -> None:
+    """Cut the ledger back to its last complete line (after an append that was killed mid-write)."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    keep, step = size, 1 << 16
+    while keep > 0:
+        start = max(0, keep - step)
+        block = os.pread(fd, keep - start, start)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            os.ftruncate(fd, start + cut + 1)
+            return
+        keep = start
+    os.ftruncate(fd, 0)
 
 
 def read_ledger() -> dict[str, Tombstone]:
@@ -117,7 +137,8 @@ def sync_ledger() -> int:
         return 0
     path = ledger_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    _drop_torn_tail(fd)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         for t in new:
             fh.write(json.dumps(t.__dict__, ensure_ascii=False) + "\n")

@@ -41,7 +41,7 @@ from jutaku.domain.wareki import jst_date
 
 CATALOGUE_NAME: Final = "backups.jsonl"
 #: ``jutaku-YYYYMMDDTHHMMSSZ.sqlite3`` or ``.pgdump``: the names :func:`jutaku.retention.backup.backup` gives.
-BACKUP_NAME: Final = re.compile(r"^jutaku-(\d{8}T\d{6}Z)\.(?:sqlite3|pgdump)$")
+BACKUP_NAME: Final = re.compile(r"^jutaku-([0-9]{8}T[0-9]{6}Z)\.(?:sqlite3|pgdump)$")
 _STAMP: Final = "%Y%m%dT%H%M%SZ"
 _IN_PROGRESS: Final = timedelta(days=1)
 

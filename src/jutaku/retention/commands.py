@@ -69,6 +69,8 @@ def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
         raise Refused(str(exc)) from exc
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.job.counts.items()))
     click.echo(f"job {result.job.job_id}: {counts}")
+    if result.job.duplicate:
+        click.echo("削除は前回の実行で済んでいました。残っていた後処理（削除台帳・削除記録・承認の実行済み）を行いました。")
     click.echo(f"削除記録: {result.report} ({result.report_info.rows} 人)")
     click.echo(backup_notice(result.backup_expires_on))
 

@@ -14,7 +14,8 @@
   their subject requests and the register entry's personal fields (the person becomes a shell: 個人ID,
   区分, 住宅区分, 状態), and destroys the person's data key (crypto-erase). It then writes the 削除記録 —
   also the tombstone a restore re-applies — with the day by which the last backup still holding the
-  person expires, and the deletion report. No number and no personal content is in any of them.
+  person expires, and the deletion report. No number and no personal content is in any of them. These
+  finishing steps are part of the resumable run: the approval becomes ``executed`` only with the report.
 
   What a backup taken before the run holds is *not* made unreadable by destroying the data key (the
   backup holds the wrapped key too): it lasts until the backup expires and is pruned
@@ -217,7 +218,14 @@ def _settle_backup_expiry(approval_id: int) -> date | None:
 
 def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool = False,
                  chunk_size: int = 5000) -> DeletionResult:
-    """Delete the approved list (resumable job), mark the approval executed, write the deletion report."""
+    """Delete the approved list (resumable job), then finish: the backup expiry of every record, the deletion
+    ledger outside the database, the deletion report and — last, in the transaction that records the
+    report — the approval marked executed.
+
+    Every step after the chunks is idempotent and the approval stays ``approved`` until the last one has
+    committed (issue 13 item 6): a run killed anywhere is completed by the same command, whose job then
+    finds its chunks done (``duplicate``) and does the finishing steps again.
+    """
     approval = Approval.objects.filter(pk=approval_id).first()
     if approval is None or approval.kind != KIND:
         raise DeletionRefused(f"承認依頼 #{approval_id} は一括削除の依頼ではありません")
@@ -227,13 +235,14 @@ def run_deletion(approval_id: int, *, actor: Actor, report: Path, progress: bool
     total = DeletionTarget.objects.filter(approval_id=approval_id).count()
     job = run_job(KIND, items=_targets(approval_id), input_sha256=token, input_name=f"deletion-{approval_id}",
                   actor=actor, handler=_Handler(approval), chunk_size=chunk_size, total=total, progress=progress)
-    approvals.mark_executed(approval_id, actor=actor)
     expires = _settle_backup_expiry(approval_id)
     from jutaku.retention.backup import sync_ledger
 
     sync_ledger()  # the tombstones also live outside the database: a restore re-applies them
     checkpoint_wal()
-    path, info = write_report(approval_id, report, actor=actor)
+    with transaction.atomic():  # the report's ledger row and the approval's execution commit together
+        path, info = write_report(approval_id, report, actor=actor, job_id=job.job_id)
+        approvals.mark_executed(approval_id, actor=actor)
     return DeletionResult(approval_id, job, path, info, expires)
 
 
@@ -252,9 +261,9 @@ def _report_rows(approval_id: int) -> Iterator[dict[str, str]]:
                "方法": r.method}
 
 
-def write_report(approval_id: int, path: Path, *, actor: Actor) -> tuple[Path, FileInfo]:
+def write_report(approval_id: int, path: Path, *, actor: Actor, job_id: int | None = None) -> tuple[Path, FileInfo]:
     """The deletion report (削除記録) of one approved deletion: who, approver, when, what, how; no number."""
-    return write_export(path, DELETION_REPORT, _report_rows(approval_id), actor=actor)
+    return write_export(path, DELETION_REPORT, _report_rows(approval_id), actor=actor, job_id=job_id)
 
 
 def deleted_refs() -> set[str]:

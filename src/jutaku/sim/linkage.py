@@ -85,7 +85,7 @@ TRUTH_FILES: Final = {"01": "tax", "02": "resident_record", "03": "public_assist
 
 def person_of(seed: int, number: str) -> str | None:
     """The 個人ID whose simulated integrated number is ``number`` (the inverse of :func:`integrated_number`)."""
-    if len(number) != 15 or not number.isdigit():
+    if len(number) != 15 or not number.isascii() or not number.isdigit():
         return None
     value = ((int(number) - seed * _CONSTANT_STEP - 17) * pow(_MULTIPLIER, -1, MODULUS)) % MODULUS
     return f"{value:010d}" if value < 10**10 else None

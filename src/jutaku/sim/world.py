@@ -185,7 +185,8 @@ class PopulationTargets(Mapping[str, TargetPerson]):
         self.pop = pop
 
     def _index(self, person_id: str) -> int:
-        i = int(person_id) - FIRST_PERSON_ID if len(person_id) == 10 and person_id.isdigit() else -1
+        well_formed = len(person_id) == 10 and person_id.isascii() and person_id.isdigit()
+        i = int(person_id) - FIRST_PERSON_ID if well_formed else -1
         if not 0 <= i < len(self.pop):
             raise KeyError(person_id)
         return i

@@ -193,7 +193,7 @@ def _identity(d: dict[str, str]) -> str:
              "現存区分": JUKI_EXISTENCE.get(d.get("現存区分", ""), d.get("現存区分", ""))}
     for day in ("生年月日", "異動年月日"):
         value = shown.get(day, "")
-        shown[day] = f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 and value.isdigit() else value
+        shown[day] = f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 and value.isascii() and value.isdigit() else value
     return "、".join(f"{k}: {shown[k]}" for k in JUKI_ITEMS if shown.get(k))
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import struct
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.portal import prescan_portal, read_portal_zip
-from tests.unit.formats.ziptools import Entry, deflated, raw_zip, zeros_bomb
+from tests.unit.formats.ziptools import Entry, deflated, raw_zip, zeros_bomb, zip64_extra
 
 NUMBER = "123456789018"  # synthetic, valid check digit
 
@@ -239,6 +241,90 @@ def test_zip64_end_records_are_rejected(tmp_path: Path) -> None:
     path = tmp_path / "p.zip"
     path.write_bytes(raw_zip([deflated("202604010001.xml", application().encode())], declared_total=0xFFFF))
     rejected(path)
+
+
+def test_an_entry_with_a_zip64_local_header_is_rejected(tmp_path: Path) -> None:
+    """Issue 13 item 9: the stdlib writes ZIP64 into the local header only (a plain central directory and end
+    record); the reader used to accept such an archive although docs/formats says ZIP64 is rejected."""
+    path = tmp_path / "p.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, \
+            zf.open("202604010001.xml", "w", force_zip64=True) as entry:
+        entry.write(application().encode())
+    with zipfile.ZipFile(path) as zf:  # what the old check saw: nothing ZIP64 outside the local header
+        assert zf.infolist()[0].extra == b""
+    rejected(path)
+
+
+@pytest.mark.parametrize("entry", [
+    pytest.param({"central_extra": zip64_extra()}, id="central-extra"),
+    pytest.param({"local_extra": zip64_extra(1, 1)}, id="local-extra"),
+    pytest.param({"local_sizes": 0xFFFFFFFF}, id="local-sizes"),
+    pytest.param({"declared_size": 0xFFFFFFFF}, id="central-size"),
+])
+def test_every_zip64_marker_of_an_entry_is_rejected(tmp_path: Path, entry: dict[str, Any]) -> None:
+    plain = deflated("202604010001.xml", application().encode())
+    path = tmp_path / "p.zip"
+    path.write_bytes(raw_zip([plain, deflated("202604010002.xml", application("202604010002").encode(), **entry)]))
+    rejected(path)
+    path.write_bytes(raw_zip([plain]))
+    assert len(rows_of(path)) == 1  # the same archive without the marker is read
+
+
+def test_a_zip64_locator_before_a_plain_end_record_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "p.zip"
+    path.write_bytes(raw_zip([deflated("202604010001.xml", application().encode())], zip64_locator=True))
+    rejected(path)
+
+
+def test_an_unrelated_extra_field_is_accepted(tmp_path: Path) -> None:
+    """Extended timestamps (0x5455) and the like are not ZIP64."""
+    stamp = struct.pack("<2HBL", 0x5455, 5, 1, 1_700_000_000)
+    path = tmp_path / "p.zip"
+    path.write_bytes(raw_zip([deflated("202604010001.xml", application().encode(), local_extra=stamp,
+                                       central_extra=stamp)]))
+    assert len(rows_of(path)) == 1
+
+
+def test_an_empty_archive_has_no_applications(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "p.zip", {})
+    assert rows_of(path) == [] and prescan_portal(path).rows == 0
+
+
+def test_an_entry_whose_local_header_is_missing_is_rejected(tmp_path: Path) -> None:
+    data = bytearray(raw_zip([deflated("202604010001.xml", application().encode())]))
+    data[0:4] = b"XX\x03\x04"  # the central record points at no local header
+    path = tmp_path / "p.zip"
+    path.write_bytes(bytes(data))
+    rejected(path)
+
+
+def test_an_archive_that_grows_while_it_is_hashed_is_cut_at_the_limit(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash pass counts the bytes it reads, not the size checked before (a file can grow meanwhile)."""
+    from jutaku.formats import portal
+
+    path = make_zip(tmp_path / "p.zip", {"202604010001.xml": application()})
+    limit = path.stat().st_size + 10
+
+    def grows(*args: Any, **kwargs: Any) -> list[Any]:
+        with path.open("ab") as fh:
+            fh.write(b"\0" * 100)
+        return []
+
+    monkeypatch.setattr(portal, "read_portal_zip", grows)
+    with pytest.raises(FileRejected) as info:
+        prescan_portal(path, max_total_bytes=limit)
+    assert info.value.code == "R_SIZE"
+
+
+def test_the_documented_limits_are_the_defaults() -> None:
+    """docs/formats/portal.md states them (generated from these constants); registration uses the defaults."""
+    from jutaku.formats import portal
+
+    assert (portal.DEFAULT_MAX_ENTRIES, portal.DEFAULT_MAX_ENTRY_BYTES, portal.DEFAULT_MAX_TOTAL_BYTES) == (
+        50_000, 32 << 20, 2 << 30)
+    text = (Path(__file__).resolve().parents[3] / "docs" / "formats" / "portal.md").read_text(encoding="utf-8")
+    assert "more than 50,000 entries" in text and "32 MiB" in text and "2 GiB" in text
 
 
 def test_an_end_record_over_garbage_is_rejected(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jutaku.accounts.permissions import Permission
+from jutaku.formats.layouts import NOTICE_LIST, REJECTIONS
 from jutaku.formats.manifest import manifest_path_for
 from jutaku.jobs.runner import JobResult
 from jutaku.jobs.worker import TaskContext, TaskFailed, TaskOutcome
@@ -56,6 +57,14 @@ def _offer_list(ctx: TaskContext, job_id: int, name: str, label: str) -> int:
     return info.rows
 
 
+def _unwritten(job: JobResult, interface: str) -> bool:
+    """A list still to write: a new job's, or a completed file's whose run stopped before writing it (a task
+    a dead worker left running is run again; issue 13 item 7). One written once is not written again."""
+    from jutaku.exchange.outputs import earlier_output
+
+    return not job.duplicate or earlier_output(job.job_id, interface) is None
+
+
 def _import_message(result: Any, dry_run: bool) -> str:
     job: JobResult = result.job
     if job.duplicate:
@@ -71,7 +80,7 @@ def _run_import(ctx: TaskContext, service: Callable[..., Any], *, name: str, set
     result = service(_upload(ctx), actor=ctx.actor, dry_run=dry_run, progress=False, **options)
     job: JobResult = result.job
     message = _import_message(result, dry_run)
-    if not dry_run and not job.duplicate and any(code not in settled for code in job.counts):
+    if not dry_run and any(code not in settled for code in job.counts) and _unwritten(job, REJECTIONS.name):
         rows = _offer_list(ctx, job.job_id, name, list_label)
         message += f"{list_label}（{rows:,} 件）を作成しました。"
     return result, TaskOutcome(summary=job.counts, message=message, labels=dict(labels or {}))
@@ -129,7 +138,7 @@ def _with_notices(ctx: TaskContext, result: Any, outcome: TaskOutcome,
                   write: Callable[..., tuple[Path, Any] | None], name: str, permission: Permission) -> TaskOutcome:
     """The notice list (届出勧奨リスト) of a result import that changed something, when any answer disagreed."""
     job: JobResult = result.job
-    if _dry_run(ctx) or job.duplicate:
+    if _dry_run(ctx) or not _unwritten(job, NOTICE_LIST.name):
         return outcome
     notices = write(job.job_id, ctx.out / f"{name}-{job.job_id}.csv", actor=ctx.actor)
     if notices is None:

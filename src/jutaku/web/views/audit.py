@@ -59,7 +59,7 @@ def parse_form(data: QueryDict) -> tuple[dict[str, str], list[str]]:
 
 def _before(data: QueryDict) -> int | None:
     text = str(data.get("before", ""))
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 @requires(Permission.AUDIT_SEARCH)

@@ -30,7 +30,7 @@ CHART_TITLES = {"registration": "個人番号一括登録の進捗", "inquiry": 
 def parse_k(text: object) -> int:
     """The suppression threshold asked for, or the default when it is missing or out of range."""
     value = str(text or "")
-    return int(value) if value.isdigit() and K_MIN <= int(value) <= K_MAX else DEFAULT_K
+    return int(value) if value.isascii() and value.isdigit() and K_MIN <= int(value) <= K_MAX else DEFAULT_K
 
 
 def shown(table: Table, k: int) -> dict[str, Any]:

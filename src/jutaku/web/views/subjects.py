@@ -30,7 +30,7 @@ from jutaku.web.task_kinds import subjects as tasks
 
 RECENT = 100
 NOTE_MAX = 400
-PERSON_ID = re.compile(r"\d{10}")
+PERSON_ID = re.compile(r"[0-9]{10}")  # ASCII only: \d would take full-width digits
 OUTCOMES = {"handled": False, "refused": True}  # button value → refuse
 
 
