@@ -244,8 +244,9 @@ def _switch_back(candidate: dbswap.Candidate, refusal: RestoreRefused) -> None:
     except Exception as exc:
         log.error("restore: switching back failed: incident %s", log_incident(exc))
         raise RestoreFailed(refusal, stranded=candidate.aside) from None
-    try:
+    try:  # the current database is back: the copy and the aside copy of it are only left over
         candidate.discard()
+        candidate.drop_aside()
     except Exception as exc:
         log.warning("restore: the restored copy could not be removed: incident %s", log_incident(exc))
 
