@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,3 +237,36 @@ def test_a_failure_after_the_switch_puts_the_current_database_back_and_says_so(
     assert run_jutaku(env, "audit", "verify", check=True).returncode == 0
     run_jutaku(env, "restore", str(backup), "--yes", check=True)
     assert numbers(env) == 0 and run_jutaku(env, "audit", "verify", check=True).returncode == 0
+
+
+def test_a_backup_whose_manifest_file_was_lost_is_known_by_its_hash_in_the_catalogue(
+        home: tuple[dict[str, str], Path, Path]) -> None:
+    env, backup, _ = home
+    Path(f"{backup}.manifest.json").unlink()
+    catalogue = Path(env["JUTAKU_HOME"]) / "ledger" / "backups.jsonl"
+    lines = [json.loads(line) for line in catalogue.read_text(encoding="utf-8").splitlines()]
+    # As a line written before manifests existed: the hash and size only; the copy itself is then checked.
+    catalogue.write_text("".join(json.dumps({k: v for k, v in line.items() if k != "manifest"}) + "\n"
+                                 for line in lines), encoding="utf-8")
+    run_jutaku(env, "restore", str(backup), "--yes", check=True)
+    assert numbers(env) == 0 and run_jutaku(env, "audit", "verify", check=True).returncode == 0
+
+
+KILL_SUPPORT = ROOT / "tests" / "integration" / "jobs" / "kill_support.py"
+
+
+def test_a_running_job_stops_a_restore_and_a_dead_one_does_not(home: tuple[dict[str, str], Path, Path]) -> None:
+    env, backup, _ = home
+    job = subprocess.Popen([sys.executable, str(KILL_SUPPORT), "run", "--items", "20000", "--chunk", "200",
+                            "--sleep", "0.02", "--pause", "0.05"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        while not child_query(env, "SELECT 1 FROM jobs_job WHERE kind = 'test.kill' AND \"cursor\" > 0"):
+            assert job.poll() is None, job.communicate()
+            time.sleep(0.01)
+        assert "ジョブ #" in refused(env, backup, "R12")
+    finally:
+        job.kill()
+        job.communicate()
+    run_jutaku(env, "restore", str(backup), "--yes", check=True)  # its row says running; nothing runs it
+    assert numbers(env) == 0
