@@ -166,18 +166,23 @@ def submit_list(path: Path, *, actor: Actor, reason: str) -> Requested:
         problems.append("対象者がいません")
     if problems:
         raise DeletionRefused("削除リストを受け付けません（何も削除していません）: " + "; ".join(problems[:20]))
+    return _one_request(path, inb.info, rows, persons, actor=actor, reason=reason)
+
+
+def _one_request(path: Path, info: FileInfo, rows: list[tuple[int, str, str]], persons: dict[str, int], *,
+                 actor: Actor, reason: str) -> Requested:
+    """The approval request of a checked list: the earlier open one for the same list, else a new one."""
     digest = list_digest((pid, why) for _, pid, why in rows)
     with transaction.atomic():
         lock_requests()
-        earlier = open_request_for(inb.info.sha256, digest)
+        earlier = open_request_for(info.sha256, digest)
         if earlier is not None:
             record(AuditEvent.APPROVAL_REQUEST, actor=actor, objects=[f"approval:{earlier.pk}"], outcome="duplicate",
                    detail={"kind": KIND, "persons": len(rows)})
             return Requested(earlier, duplicate=True)
-        record_media("read", MediaFile(path, DELETION_TARGETS.name, inb.info.sha256, inb.info.size, inb.info.rows),
-                     actor=actor)
+        record_media("read", MediaFile(path, DELETION_TARGETS.name, info.sha256, info.size, info.rows), actor=actor)
         approval = approvals.request_approval(
-            KIND, {"file_sha256": inb.info.sha256, "list_sha256": digest, "persons": len(rows)},
+            KIND, {"file_sha256": info.sha256, "list_sha256": digest, "persons": len(rows)},
             actor=actor, reason=reason)
         bulk_insert(DeletionTarget, ("approval_id", "person", "reason", "line_no"),
                     [(approval.pk, persons[pid], why, line) for line, pid, why in rows])
