@@ -147,27 +147,29 @@ class PostgresCandidate:
 
         return make_conninfo("", **{**self.params, "dbname": dbname})
 
-    def _admin(self, *statements: str) -> None:
-        """Statements on the maintenance database (a database cannot be renamed from inside itself)."""
+    def _admin(self, template: str, *names: str) -> None:
+        """One statement on the maintenance database (a database cannot be renamed from inside itself);
+        ``{}`` in ``template`` are database names, quoted as identifiers."""
         import psycopg
+        from psycopg import sql
 
+        statement = sql.SQL(template).format(*(sql.Identifier(n) for n in names))
         with psycopg.connect(self._conninfo("postgres"), autocommit=True) as conn:
-            for statement in statements:
-                conn.execute(statement)  # type: ignore[call-overload]  # names quoted below
+            conn.execute(statement)
 
     def load(self) -> None:
         import psycopg
 
         try:
-            self._admin(f'CREATE DATABASE "{self.name}" TEMPLATE template0')
+            self._admin("CREATE DATABASE {} TEMPLATE template0", self.name)
         except psycopg.Error as exc:
             raise RestoreRefused("R12", f"リストア用のデータベースを作成できません（CREATEDB 権限が必要です: "
                                         f"{type(exc).__name__}）") from None
         if shutil.which("pg_restore") is None:
             self.discard()
             raise RestoreRefused("R08", "pg_restore がインストールされていません")
-        proc = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "-d", self._conninfo(self.name),  # noqa: S603, S607
-                               str(self.file)], capture_output=True, text=True, timeout=3600, check=False)
+        args = ["pg_restore", "--no-owner", "--exit-on-error", "-d", self._conninfo(self.name), str(self.file)]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=3600, check=False)  # noqa: S603
         if proc.returncode != 0:
             self.discard()
             raise RestoreRefused("R08", f"pg_restore が失敗しました (終了コード {proc.returncode})")
@@ -182,7 +184,7 @@ class PostgresCandidate:
         deadline = time.monotonic() + PG_IN_USE_SECONDS
         while True:
             try:
-                self._admin(f'ALTER DATABASE "{old}" RENAME TO "{new}"')
+                self._admin("ALTER DATABASE {} RENAME TO {}", old, new)
                 return
             except psycopg.errors.ObjectInUse:
                 if time.monotonic() >= deadline:
@@ -211,10 +213,10 @@ class PostgresCandidate:
 
     def discard(self) -> None:
         connections.close_all()
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)
 
     def drop_aside(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.aside}" WITH (FORCE)')
+        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.aside)
 
 
 def candidate(backup_file: Path) -> Candidate:

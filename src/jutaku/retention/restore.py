@@ -109,7 +109,7 @@ def restore(backup_file: Path, *, actor: Actor) -> RestoreResult:
     try:
         try:
             digest, source, described = _refusal_of_file(backup_file, staged)
-            prepared = _prepare(source, described, digest, actor=actor)
+            prepared = _prepare(source, described, digest, actor=actor, name=backup_file.name)
         except RestoreRefused as exc:
             _record_failure(actor, backup_file, digest, "refused", exc.code)
             raise RestoreFailed(exc) from None
@@ -151,7 +151,7 @@ def _refuse_while_busy() -> None:
             raise RestoreRefused("R12", f"ジョブ #{job.pk}（{job.kind}）が実行中です")
 
 
-def _prepare(source: Path, described: Manifest, digest: str, *, actor: Actor) -> _Prepared:
+def _prepare(source: Path, described: Manifest, digest: str, *, actor: Actor, name: str) -> _Prepared:
     """Step 2: load the copy beside the database, check what it holds, re-apply the deletions to it."""
     tombstones = all_tombstones()
     candidate = dbswap.candidate(source)
@@ -162,9 +162,8 @@ def _prepare(source: Path, described: Manifest, digest: str, *, actor: Actor) ->
             reapplied = reapply(tombstones, actor=actor)
             with transaction.atomic():
                 record(AuditEvent.RESTORE_RUN, actor=actor, objects=[f"sha256:{digest}"],
-                       detail={"file": source.name if described.file == "" else described.file,
-                               "tombstones": len(tombstones), "reapplied": reapplied, "audit_seq": restored.seq,
-                               "migrated": migrated})
+                       detail={"file": name[:100], "tombstones": len(tombstones), "reapplied": reapplied,
+                               "audit_seq": restored.seq, "migrated": migrated})
             final = _head()
     except BaseException as exc:
         candidate.discard()
