@@ -1,6 +1,6 @@
 """Journey (issue 14 item 12): status is never stale. A task's badge says what its progress box says — 待機中,
 then 実行中 with the job's count, then 中断 when the process running the job dies (its lock is free), with
-how to resume it — and the ジョブ台帳 shows that job as 中断 with the same hint; when the worker starts again
+how to resume it — and the ジョブ台帳 and 自分の処理 show it as 中断 too; when the worker starts again
 the task resumes and both say 完了.
 
 The worker is held back while the test plays it: it claims the task and runs its job's row forward while
@@ -75,6 +75,10 @@ def test_the_badge_follows_the_progress_and_a_dead_worker_is_shown_interrupted_w
         expect(row.get_by_test_id("job-state")).to_have_text("中断")
         expect(row.get_by_test_id("job-resume")).to_contain_text("jutaku worker を起動すると続きから処理します")
         shot(ledger, "62-job-ledger-interrupted")
+        task_page = page.url
+        page.goto(live.at("/tasks/"))  # 自分の処理 says the same
+        expect(page.locator("tbody tr").filter(has_text=f"#{task.pk}")).to_contain_text("中断")
+        page.goto(task_page)
 
     task_finished(page)  # the worker starts again: the task is queued again, runs, and the page reloads
     expect(page.get_by_test_id("task-state")).to_have_class("badge ok")

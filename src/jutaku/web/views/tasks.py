@@ -54,11 +54,16 @@ def progress_of(task: Task) -> dict[str, Any]:
             "total": total, "text": text, "finished": finished, "job": job.kind if job is not None else ""}
 
 
+def state_label(task: Task) -> str:
+    """The task's state as its page shows it (a running task whose job's process died: 中断)."""
+    return str(progress_of(task)["state_label"]) if task.state == TaskState.RUNNING else TaskState(task.state).label
+
+
 @requires(Permission.SESSION_SELF)
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks = Task.objects.filter(username=request.actor.username).order_by("-id")[:RECENT]  # type: ignore[attr-defined]
     return render(request, "web/tasks/list.html", {"title": "自分の処理", "tasks": [
-        {"task": t, "label": task_label(t.kind)} for t in tasks]})
+        {"task": t, "label": task_label(t.kind), "state": state_label(t)} for t in tasks]})
 
 
 @requires(Permission.SESSION_SELF)
