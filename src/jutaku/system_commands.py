@@ -49,7 +49,8 @@ def initialise_home(home: Path, *, mode: str) -> list[str]:
     if not marker.exists():
         marker.write_text(
             json.dumps(
-                {"created_at": datetime.now(UTC).isoformat(), "mode": mode, "layout_version": 1},
+                {"created_at": datetime.now(UTC).isoformat(), "mode": mode, "layout_version": 1,
+                 "home_id": secrets.token_hex(16)},  # names this home in its backups' manifests (ADR 0019)
                 ensure_ascii=False,
             ),
             encoding="utf-8",

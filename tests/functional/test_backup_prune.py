@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jutaku.domain.wareki import jst_date
+from jutaku.retention.catalogue import BACKUP_NAME
 from tests.conftest import child_query, login_as, run_jutaku
 
 pytestmark = pytest.mark.subprocess
@@ -22,7 +23,7 @@ def test_prune_removes_only_the_backups_past_their_retention_and_is_audited(chil
     env = {**child_home, "JUTAKU_BACKUP_RETENTION_DAYS": str(RETENTION_DAYS)}
     home = Path(env["JUTAKU_HOME"])
     made = run_jutaku(env, "backup", check=True).stdout  # the configured folder: <home>/backups
-    fresh = next((home / "backups").iterdir())
+    fresh = next(p for p in (home / "backups").iterdir() if BACKUP_NAME.match(p.name))
     today = jst_date(datetime.now(UTC))
     assert f"保管期限: {(today + timedelta(days=RETENTION_DAYS)).isoformat()}" in made
     catalogue = [json.loads(line) for line in (home / "ledger" / "backups.jsonl").read_text().splitlines()]
@@ -39,6 +40,7 @@ def test_prune_removes_only_the_backups_past_their_retention_and_is_audited(chil
     done = run_jutaku(env, "backup", "prune", check=True).stdout
     assert "2 件を削除しました" in done and "保管中 1 件" in done
     assert not old.exists() and not expired.exists() and fresh.exists()
+    assert Path(f"{fresh}.manifest.json").exists()  # the manifest goes with its backup, and stays with it
     again = run_jutaku(env, "backup", "prune", check=True).stdout
     assert "0 件を削除しました" in again and fresh.exists()
 

@@ -11,6 +11,7 @@ import pytest
 
 from jutaku.formats.csvio import write_csv
 from jutaku.formats.layouts import TARGETS
+from jutaku.retention.catalogue import BACKUP_NAME
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import child_query, login_as, run_jutaku
 
@@ -23,7 +24,7 @@ def test_a_restore_re_applies_every_deletion_made_after_the_backup(child_home: d
     run_jutaku(child_home, "import", "targets", str(world / "targets.csv"), "--no-progress", check=True)
     run_jutaku(child_home, "register", "kit", str(world / "kit.csv"), "--no-progress", check=True)
     out = run_jutaku(child_home, "backup", "--out", str(tmp_path / "backups"), check=True).stdout
-    backup_file = next((tmp_path / "backups").iterdir())
+    backup_file = next(p for p in (tmp_path / "backups").iterdir() if BACKUP_NAME.match(p.name))
     assert "バックアップ" in out and oct(backup_file.stat().st_mode & 0o777) == "0o600"
 
     with (world / "targets.csv").open(encoding="utf-8-sig", newline="") as fh:

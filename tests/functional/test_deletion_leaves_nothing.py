@@ -19,6 +19,7 @@ from typing import Any
 from jutaku.domain.wareki import jst_date
 from jutaku.formats.csvio import write_csv
 from jutaku.formats.layouts import DELETION_TARGETS, KIT, PROCEDURES, TARGETS
+from jutaku.retention.catalogue import BACKUP_NAME
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import child_query, login_as, run_jutaku
 
@@ -191,7 +192,8 @@ def test_after_delete_run_only_the_deletion_record_and_identifiers_remain(child_
     again = run_jutaku(env, "import", "targets", str(tmp_path / "next.csv"), "--no-progress", check=True).stdout
     assert f"I02\t{DOOMED}\t" in again and _held(env, doomed)["registers"] == 0
     # A restore from the backup taken before the deletion erases them again.
-    restored = run_jutaku(env, "restore", str(next((tmp_path / "backups").iterdir())), "--yes", check=True).stdout
+    taken = next(p for p in (tmp_path / "backups").iterdir() if BACKUP_NAME.match(p.name))
+    restored = run_jutaku(env, "restore", str(taken), "--yes", check=True).stdout
     assert f"削除の再適用 {DOOMED} 人" in restored
     assert _held(env, doomed) == dict.fromkeys(before, 0) and scan_database(env, secrets | requests) == {}
     assert run_jutaku(env, "audit", "verify", check=True).returncode == 0

@@ -27,6 +27,7 @@ import pyotp
 import pytest
 
 from jutaku.domain import leakscan
+from jutaku.retention.catalogue import BACKUP_NAME
 from tests.conftest import ROOT, child_query, login_as, run_jutaku
 
 pytestmark = pytest.mark.subprocess
@@ -171,7 +172,7 @@ def test_a_restore_of_a_backup_from_inside_the_window_does_not_reopen_it(operato
     operator.run(["jutaku", "login", "--user", "sato.k"])
     assert "設置期間を終了しました" in operator.run(second)
 
-    backup = next((tmp_path / "backups").iterdir())
+    backup = next(p for p in (tmp_path / "backups").iterdir() if BACKUP_NAME.match(p.name))
     run_jutaku(vendor, "restore", str(backup), "--yes", check=True)
     [(closed_at, admins)] = child_query(operator.env, "SELECT closed_at, (SELECT count(*) FROM accounts_role_grant "
                                                       "WHERE role = 'security_admin') FROM accounts_installation")

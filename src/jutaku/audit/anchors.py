@@ -76,6 +76,7 @@ class Location:
 _override: Location | None = None
 #: The time of the newest anchor this process read or wrote, per location (:func:`after_if_due`).
 _newest_seen: dict[Location, datetime] = {}
+_paused = False
 
 
 def location() -> Location:
@@ -92,8 +93,21 @@ def use_location(where: Location | None) -> None:
 
 
 def _active() -> bool:
-    """Anchoring runs in an initialised home (or where a test pointed it), never in a bare checkout."""
-    return _override is not None or config.get().is_initialised
+    """Anchoring runs in an initialised home (or where a test pointed it), never in a bare checkout, and
+    not while a restore works on a copy that is not (yet) the database (:func:`paused`)."""
+    return not _paused and (_override is not None or config.get().is_initialised)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No anchor from this process for the block: a restore checks and prepares a copy of a backup, whose
+    trail must not be anchored unless that copy becomes the database (:func:`restored`)."""
+    global _paused
+    before, _paused = _paused, True
+    try:
+        yield
+    finally:
+        _paused = before
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -212,6 +226,48 @@ def write(kind: str, *, due: timedelta | None = None, first: bool = False,
         os.fsync(fd)
     _newest_seen[where] = _parsed(line.time)
     return line
+
+
+def restored(seq: int, hash_: str) -> Anchor:
+    """The ``restore`` line of a restore: the trail goes on from record ``seq`` (hash ``hash_``), the head of
+    the backup as restored; the anchors above it are superseded. Written once the restored copy *is* the
+    database (which must hold that record), before any other anchor of it, so that records the restore
+    itself appended (deletions re-applied) are anchored after it. Raises :class:`AnchorRefused`."""
+    where = location()
+    first = False
+    if signing_key(where) is None:
+        if where.anchor_file.exists() and where.anchor_file.stat().st_size:
+            raise AnchorRefused("アンカーの署名鍵がありません (the anchor signing key is missing)")
+        first = ensure_key(SYSTEM)
+    key = signing_key(where)
+    if key is None:  # pragma: no cover - just created
+        raise AnchorRefused("アンカーの署名鍵がありません (the anchor signing key is missing)")
+    stored = _record_hash(seq)
+    if stored != hash_:
+        raise AnchorRefused(f"記録 seq {seq} がリストアしたバックアップの先頭と異なります (record {seq} is not the "
+                            "restored head)")
+    with _locked(where.anchor_file) as fd:
+        last = _last_line(fd, key.public_key())
+        if last is None and not first:
+            raise AnchorRefused("アンカーファイルがないか空です (the anchor file is missing or empty, but the key "
+                                "exists: restore it from the off-machine copy)")
+        line = anchorfile.make_line(key, previous=last, kind="restore", seq=seq, count=seq, hash_=hash_,
+                                    now=datetime.now(UTC))
+        data = (line.raw + "\n").encode("ascii")
+        if os.write(fd, data) != len(data):
+            raise OSError("short write to the anchor file")
+        os.fsync(fd)
+    _newest_seen[where] = _parsed(line.time)
+    return line
+
+
+def _record_hash(seq: int) -> str:
+    if seq == 0:
+        return GENESIS_HASH
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT hash FROM audit_record WHERE seq = %s", [seq])
+        row = cursor.fetchone()
+    return "" if row is None else str(row[0])
 
 
 def initialise(actor: Actor) -> list[str]:

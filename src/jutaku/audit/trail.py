@@ -30,13 +30,18 @@ HAS_DATA: Final = ("accounts.User", "accounts.Terminal", "registry.Person", "job
 
 
 def verify_trail(*, from_seq: int = 1, checkpoint: Checkpoint | None = None,
-                 earlier: Path | None = None) -> VerifyResult:
-    """Verify the chain against the anchors (and ``checkpoint``, and the auditor's copy ``earlier``)."""
+                 earlier: Path | None = None, until: int | None = None) -> VerifyResult:
+    """Verify the chain against the anchors (and ``checkpoint``, and the auditor's copy ``earlier``).
+
+    ``until``: only the anchors up to this seq apply — a backup about to be restored ends there, and the
+    ``restore`` line a restore writes supersedes the anchors above it (ADR 0014, ADR 0019).
+    """
     try:
         local, copies = _anchor_logs(earlier)
     except AnchorFileError as exc:
         return VerifyResult(False, 0, None, f"アンカーファイルを検証できません (anchor file BROKEN): {exc}")
-    known = anchorfile.merged_expectations([local, *copies])
+    known = {seq: a for seq, a in anchorfile.merged_expectations([local, *copies]).items()
+             if until is None or seq <= until}
     result = verify(from_seq=from_seq, checkpoint=checkpoint, anchored=_expected(known))
     newest = local.newest
     result = replace(result, anchor_seq=newest.seq if newest else None, anchor_time=newest.time if newest else "",

@@ -46,23 +46,28 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @requires(Permission.JOBS_VIEW)
 def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
-    """The latest jobs, newest first."""
+    """The latest jobs, newest first; a job whose process died is shown 中断, with the command to resume it."""
     from jutaku.jobs.models import Job
+    from jutaku.jobs.status import shown
 
     query = Job.objects.all() if kind is None else Job.objects.filter(kind=kind)
     rows = list(query.order_by("-id")[:limit])
+    states = shown(rows)
     if as_json:
         for job in rows:
-            click.echo(json.dumps(job_summary(job), ensure_ascii=False))
+            click.echo(json.dumps(job_summary(job, states[job.pk]), ensure_ascii=False))
         return
     click.echo(f"{'ID':>6}  {'KIND':<20} {'STATE':<10} {'DRY':<3} {'PROGRESS':>17}  {'CREATED':<19}  INPUT")
     for job in rows:
-        s = job_summary(job)
+        s = job_summary(job, states[job.pk])
         done = f"{s['cursor']}/{'?' if s['total'] is None else s['total']}"
         click.echo(
-            f"{s['id']:>6}  {s['kind']:<20} {s['state']:<10} {'yes' if s['dry_run'] else '':<3} "
+            f"{s['id']:>6}  {s['kind']:<20} {s['status_label']:<8} {'yes' if s['dry_run'] else '':<3} "
             f"{done:>17}  {s['created_at'][:19]:<19}  {s['input_name']}"
         )
+    for job in rows:
+        if states[job.pk].hint:
+            click.echo(f"#{job.pk} {states[job.pk].label}: {states[job.pk].hint}")
 
 
 @jobs.command(name="show")
@@ -72,17 +77,18 @@ def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
 def show_job(job_id: int, as_json: bool) -> None:
     """One job: state, progress, who ran it, and counts by outcome code."""
     from jutaku.jobs.models import Job
+    from jutaku.jobs.status import shown_one
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
         raise Refused(f"there is no job #{job_id}")
-    s = job_summary(job)
+    s = job_summary(job, shown_one(job))
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False))
         return
-    for key in ("id", "kind", "state", "dry_run", "input_name", "input_sha256", "cursor", "total",
+    for key in ("id", "kind", "status_label", "state", "dry_run", "input_name", "input_sha256", "cursor", "total",
                 "actor", "created_at", "started_at", "heartbeat_at", "finished_at", "error_code",
-                "error_message"):
+                "error_message", "resume"):
         if s[key] not in (None, ""):
             click.echo(f"{key:<13} {s[key]}")
     click.echo("counts by outcome code:")
@@ -92,9 +98,14 @@ def show_job(job_id: int, as_json: bool) -> None:
         click.echo("  (none)")
 
 
-def job_summary(job: Any) -> dict[str, Any]:
-    """A job as plain data (local time, ISO 8601); no personal data is stored on the row."""
+def job_summary(job: Any, shown: Any = None) -> dict[str, Any]:
+    """A job as plain data (local time, ISO 8601); no personal data is stored on the row. ``state`` is the
+    row's; ``status`` what is shown (:mod:`jutaku.jobs.status`: a dead owner's running row is interrupted)."""
     from django.utils import timezone
+
+    from jutaku.jobs.status import shown_one
+
+    shown = shown or shown_one(job)
 
     def when(value: Any) -> str | None:
         return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
@@ -103,6 +114,9 @@ def job_summary(job: Any) -> dict[str, Any]:
         "id": job.pk,
         "kind": job.kind,
         "state": job.state,
+        "status": str(shown.status),
+        "status_label": shown.label,
+        "resume": shown.hint,
         "dry_run": job.dry_run,
         "input_name": job.input_name,
         "input_sha256": job.input_sha256,

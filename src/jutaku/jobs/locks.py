@@ -25,6 +25,8 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 
 #: After a holder on another host is killed, its server session may take a moment to end.
 PG_LOCK_GRACE_SECONDS = 3.0
+#: How often a busy file lock is tried again (0.02 s apart) before the run is refused.
+PROBE_RETRIES = 5
 
 
 def check_kind(kind: str) -> str:
@@ -52,6 +54,19 @@ def kind_lock(kind: str, *, locks_dir: Path | None = None) -> Iterator[None]:
         yield
 
 
+def _flock_or_busy(fd: int, kind: str) -> None:
+    """The exclusive lock, or :class:`JobBusy`; a free lock that a status probe (:func:`held`) holds for an
+    instant is retried for a moment rather than refused."""
+    for attempt in range(PROBE_RETRIES + 1):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if attempt == PROBE_RETRIES:
+                raise JobBusy(kind, f"process {_read_holder(fd)} on this host") from None
+            time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def file_lock(kind: str, locks_dir: Path) -> Iterator[None]:
     """``flock`` on ``<locks_dir>/<kind>.lock``; the file records the holder's pid for the message."""
@@ -59,15 +74,48 @@ def file_lock(kind: str, locks_dir: Path) -> Iterator[None]:
     locks_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(locks_dir / f"{kind}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JobBusy(kind, f"process {_read_holder(fd)} on this host") from None
+        _flock_or_busy(fd, kind)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def held(kind: str, *, locks_dir: Path | None = None) -> bool:
+    """Whether a live process holds the lock of ``kind`` (a job row ``running`` whose lock is free belongs
+    to a process that died: it is shown as interrupted). Probed with a shared lock, released at once: it
+    never blocks, and a runner starting in that instant retries (:func:`file_lock`)."""
+    check_kind(kind)
+    if locks_dir is None:
+        from jutaku import config
+
+        locks_dir = config.get().locks_dir
+    try:
+        fd = os.open(locks_dir / f"{kind}.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return _advisory_held(kind)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return _advisory_held(kind)
+
+
+def _advisory_held(kind: str) -> bool:
+    """On PostgreSQL, whether a session (on any host) holds the advisory lock of ``kind``."""
+    if connection.vendor != "postgresql":
+        return False
+    key = advisory_key(kind)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock_shared(%s)", [key])
+        row = cur.fetchone()
+        if row and row[0]:
+            cur.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+            return False
+    return True
 
 
 def _read_holder(fd: int) -> str:

@@ -11,15 +11,17 @@ limit a backup's copy of a deleted person (ADR 0013):
   the person expires.
 * **Restore re-applies deletions**: every deletion is also written to the deletion ledger, a file outside
   the database (``<home>/ledger/deletions.jsonl``, 0600, one JSON line per person: 個人ID, approval,
-  削除番号, time, backup expiry; no number), and ``restore`` re-applies the ledger — with the deletion
-  records of the database it replaces — to the restored database before anyone can use it: everything
-  the deletion erased that existed at the deletion is erased again (:mod:`jutaku.retention.erasure`),
-  and a missing 削除記録 is re-created (method 再適用). So the application never shows a deleted person
+  削除番号, time, backup expiry; no number), and a restore (:mod:`jutaku.retention.restore`) re-applies
+  the ledger — with the deletion records of the database it replaces — to the restored copy before it
+  replaces the database: everything the deletion erased that existed at the deletion is erased again
+  (:mod:`jutaku.retention.erasure`), and a missing 削除記録 is re-created (method 再適用). So the application never shows a deleted person
   again; a copy of the backup file read outside the application is limited only by its expiry.
 * **KEK retirement**: after a KEK rotation, retiring the old KEK and destroying its key backups makes the
   numbers and answers in older database backups unreadable (not their clear register fields).
 
-SQLite: the online backup API (a consistent copy). PostgreSQL: ``pg_dump -Fc`` / ``pg_restore --clean``.
+SQLite: the online backup API (a consistent copy). PostgreSQL: ``pg_dump -Fc`` of one exported snapshot.
+Every backup gets a manifest (:mod:`jutaku.retention.manifest`); :mod:`jutaku.retention.restore` checks it,
+and the restored copy, before the copy replaces the database (ADR 0019).
 """
 
 from __future__ import annotations
@@ -37,17 +39,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
 
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from jutaku import config
 from jutaku.accounts.actor import Actor
-from jutaku.audit import anchors
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.crypto.models import PersonKey
+from jutaku.domain.restore import Manifest
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.retention import catalogue
+from jutaku.retention import manifest as manifests
 from jutaku.retention.erasure import erase
 from jutaku.retention.models import DeletionRecord
 
@@ -75,13 +78,6 @@ class BackupResult:
     sha256: str
     size: int
     expires_on: date
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    path: Path
-    reapplied: int
-    tombstones: int
 
 
 def ledger_path() -> Path:
@@ -147,6 +143,22 @@ def sync_ledger() -> int:
     return len(new)
 
 
+def all_tombstones() -> dict[str, Tombstone]:
+    """Every deletion a restore re-applies: the ledger's, and the current database's not in it (synced)."""
+    try:
+        sync_ledger()
+        tombstones = read_ledger()
+        tombstones |= {k: v for k, v in _db_tombstones().items() if k not in tombstones}
+    except DatabaseError:  # the database being replaced may be unreadable: the ledger suffices
+        log.warning("restore: the current database could not be read; using the deletion ledger only")
+        tombstones = read_ledger()
+    return tombstones
+
+
+def sha256_of(path: Path) -> str:
+    return _sha256(path)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -157,7 +169,8 @@ def _sha256(path: Path) -> str:
 
 def backup(out_dir: Path | None = None, *, actor: Actor) -> BackupResult:
     """A consistent copy of the database in ``out_dir`` (default: the configured backup folder; 0600),
-    catalogued with the day it expires before the copy starts; the deletion ledger is synced first."""
+    catalogued with the day it expires before the copy starts, with its manifest beside it and in the
+    catalogue (ADR 0019); the deletion ledger is synced first."""
     sync_ledger()
     cfg = config.get()
     out_dir = out_dir or cfg.backup_dir
@@ -166,31 +179,61 @@ def backup(out_dir: Path | None = None, *, actor: Actor) -> BackupResult:
     target = out_dir / catalogue.backup_name(started, "sqlite3" if connection.vendor == "sqlite" else "pgdump")
     expires = catalogue.begin(target, started)
     try:
-        _copy(target)
+        applied, versions, head = _copy(target)
+        os.chmod(target, 0o600)
+        digest, size = _sha256(target), target.stat().st_size
+        described = Manifest(sha256=digest, size=size, vendor=_vendor(), home_id=manifests.home_id(create=True),
+                             keys=manifests.needed_keys(versions), migrations=applied, file=target.name,
+                             created_at=started.isoformat(), created_by=actor.username, audit_seq=head)
+        manifests.write(target, described)
     except BaseException:
         target.unlink(missing_ok=True)
+        manifests.path_for(target).unlink(missing_ok=True)
         catalogue.finish(target, ok=False)
         raise
-    os.chmod(target, 0o600)
-    result = BackupResult(target, _sha256(target), target.stat().st_size, expires)
-    catalogue.finish(target, ok=True, sha256=result.sha256, size=result.size)
+    result = BackupResult(target, digest, size, expires)
+    catalogue.finish(target, ok=True, sha256=digest, size=size, manifest=described.as_json())
     with transaction.atomic():
         record(AuditEvent.BACKUP_RUN, actor=actor, objects=[f"sha256:{result.sha256}"],
                detail={"file": target.name, "bytes": result.size, "expires_on": expires.isoformat()})
     return result
 
 
-def _copy(target: Path) -> None:
-    if connection.vendor == "sqlite":
-        source = sqlite3.connect(config.get().sqlite_path)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
-    else:
-        _run(["pg_dump", "-Fc", "-f", str(target), _pg_url()])
+def _vendor() -> str:
+    return "sqlite" if connection.vendor == "sqlite" else "postgresql"
+
+
+Facts = tuple[dict[str, tuple[str, ...]], set[int], int]
+
+
+def _copy(target: Path) -> Facts:
+    """Copy the database to ``target``; the facts of the copy itself (its migrations, the KEK versions of
+    its data keys, its audit head) for the manifest."""
+    if connection.vendor != "sqlite":
+        return _pg_dump(target)
+    source = sqlite3.connect(config.get().sqlite_path)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    copy = sqlite3.connect(f"file:{target}?immutable=1", uri=True)
+    try:
+        return manifests.facts(copy.cursor())
+    finally:
+        copy.close()
+
+
+def _pg_dump(target: Path) -> Facts:
+    """``pg_dump -Fc`` of a snapshot exported by this transaction, whose facts are read in the same snapshot."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        (snapshot,) = cursor.fetchone()
+        found = manifests.facts(cursor)
+        _run(["pg_dump", "-Fc", f"--snapshot={snapshot}", "-f", str(target), _pg_url()])
+    return found
 
 
 def _pg_url() -> str:
@@ -206,34 +249,6 @@ def _run(args: list[str]) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, timeout=3600, check=False)  # noqa: S603
     if proc.returncode != 0:
         raise BackupError(f"{args[0]} failed ({proc.returncode})")
-
-
-def restore(backup_file: Path, *, actor: Actor) -> RestoreResult:
-    """Replace the database with ``backup_file``, then re-apply every deletion (ledger ∪ current records)."""
-    if not backup_file.is_file():
-        raise BackupError(f"{backup_file} is not a file")
-    sync_ledger()
-    tombstones = read_ledger()
-    try:
-        tombstones |= {k: v for k, v in _db_tombstones().items() if k not in tombstones}
-    except DatabaseError:  # the database being replaced may be unreadable: the ledger suffices
-        log.warning("restore: the current database could not be read; using the deletion ledger only")
-    connections.close_all()
-    if connection.vendor == "sqlite":
-        db = config.get().sqlite_path
-        for suffix in ("-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
-        shutil.copyfile(backup_file, db)
-        os.chmod(db, 0o600)
-    else:
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", _pg_url(), str(backup_file)])
-    # A signed ``restore`` anchor: the trail goes on from the backup's head; later anchors are superseded.
-    anchors.after("restore")
-    reapplied = reapply(tombstones, actor=actor)
-    with transaction.atomic():
-        record(AuditEvent.RESTORE_RUN, actor=actor, objects=[f"sha256:{_sha256(backup_file)}"],
-               detail={"file": backup_file.name, "tombstones": len(tombstones), "reapplied": reapplied})
-    return RestoreResult(backup_file, reapplied, len(tombstones))
 
 
 def reapply(tombstones: dict[str, Tombstone], *, actor: Actor) -> int:

@@ -63,14 +63,34 @@ def prune_cmd(dry_run: bool) -> None:
 @click.option("--yes", is_flag=True, help="Confirm: the current database is replaced.")
 @requires(Permission.BACKUP_RUN)
 def restore_cmd(file: Path, yes: bool) -> None:
-    """Replace the database with a backup, then re-apply every deletion made since (deletion ledger)."""
-    from jutaku.retention.backup import BackupError, restore
+    """Replace the database with a backup this home wrote, once the restored copy opens and verifies, then
+    re-apply every deletion made since; on any failure the current database stays (ADR 0019)."""
+    from jutaku.retention.restore import RestoreFailed, restore
 
     if not yes:
         raise Refused("リストアは現在のデータベースを置き換えます: --yes を付けて実行してください")
     try:
         result = restore(file, actor=current_actor())
-    except BackupError as exc:
-        raise Refused(str(exc)) from exc
-    click.echo(f"リストア: {result.path}; 削除の再適用 {result.reapplied} 人（削除記録 {result.tombstones} 人）")
+    except RestoreFailed as exc:
+        raise Refused(exc.message) from exc
+    click.echo(f"リストアしました: {result.path}")
+    if result.manifest is not None and result.manifest.created_at:
+        click.echo(f"  バックアップ: {_jst(result.manifest.created_at)} に {result.manifest.created_by} が作成")
+    click.echo(f"  確認済み: マニフェストとハッシュ、ホームと鍵、スキーマ、監査証跡（署名付きアンカー、seq "
+               f"{result.audit_seq} まで）")
+    if result.migrated:
+        click.echo(f"  スキーマ: 古いバックアップのため {result.migrated} 件のマイグレーションを適用しました")
+    click.echo(f"  削除の再適用 {result.reapplied} 人（削除記録 {result.tombstones} 人）")
+    if result.aside_left:
+        click.echo(f"  注意: 置き換えた元のデータベース {result.aside_left} を削除できませんでした。確認のうえ削除して"
+                   "ください（削除した対象者を含む可能性があります）。")
     click.echo("セッションはバックアップ時点のものです: 必要なら jutaku login し直してください。")
+
+
+def _jst(iso: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M JST")
+    except ValueError:
+        return iso

@@ -78,7 +78,7 @@ def backup_name(moment: datetime, suffix: str) -> str:
     return f"jutaku-{moment.astimezone(UTC).strftime(_STAMP)}.{suffix}"
 
 
-def _append(**line: str | int) -> None:
+def _append(**line: object) -> None:
     path = catalogue_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -95,11 +95,25 @@ def begin(path: Path, taken_at: datetime) -> date:
     return expires
 
 
-def finish(path: Path, *, ok: bool, sha256: str = "", size: int = 0) -> None:
+def finish(path: Path, *, ok: bool, sha256: str = "", size: int = 0, manifest: dict[str, object] | None = None) -> None:
+    """Catalogue the end of a copy; a finished one with its manifest (ADR 0019: found again by its hash)."""
     if ok:
-        _append(op="done", file=str(path.resolve()), sha256=sha256, bytes=size)
+        _append(op="done", file=str(path.resolve()), sha256=sha256, bytes=size,
+                **({"manifest": manifest} if manifest is not None else {}))
     else:
         _append(op="failed", file=str(path.resolve()))
+
+
+def done_line(sha256: str) -> dict[str, object] | None:
+    """The newest ``done`` line of a backup with this SHA-256, or None (not a backup this home wrote)."""
+    path = catalogue_path()
+    found = None
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        if line.strip():
+            d = json.loads(line)
+            if d.get("op") == "done" and d.get("sha256") == sha256:
+                found = d
+    return found
 
 
 def entries() -> dict[Path, Entry]:
@@ -164,6 +178,7 @@ def prune_backups(*, now: datetime, actor: Actor, dry_run: bool = False, record_
                        "retention_days": days})
         for entry in [] if dry_run else expired:
             entry.path.unlink(missing_ok=True)
+            entry.path.with_name(entry.path.name + ".manifest.json").unlink(missing_ok=True)
             _append(op="pruned", file=str(entry.path), at=now.isoformat())
     return PruneResult(removed, kept, dry_run)
 

@@ -39,12 +39,17 @@ def request(file: Path, reason: str) -> None:
     """Submit a deletion list; a different supervisor approves it with `jutaku approvals approve ID`."""
     from jutaku.accounts.errors import AccountsError
     from jutaku.formats.errors import FileRejected
-    from jutaku.retention.deletion import DeletionRefused, request_deletion
+    from jutaku.retention.deletion import DeletionRefused, submit_list
 
     try:
-        approval = request_deletion(file, actor=current_actor(), reason=reason)
+        requested = submit_list(file, actor=current_actor(), reason=reason)
     except (DeletionRefused, FileRejected, AccountsError) as exc:
         raise Refused(str(exc)) from exc
+    approval = requested.approval
+    if requested.duplicate:
+        click.echo(f"同じ削除リストの承認依頼 #{approval.pk}（{approval.get_state_display()}、一括削除 "
+                   f"{approval.payload['persons']} 人）が既にあります。新しい依頼は作成していません。")
+        return
     click.echo(f"承認依頼 #{approval.pk} を作成しました（一括削除 {approval.payload['persons']} 人）: "
                f"別の責任者が jutaku approvals approve {approval.pk} で承認します。")
 

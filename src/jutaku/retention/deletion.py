@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from jutaku.accounts import approvals
@@ -40,7 +40,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
-from jutaku.audit.service import AuditEntry, record_many
+from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.dbutil import adapter, bulk_insert, checkpoint_wal, select_in
 from jutaku.domain.wareki import format_timestamp
@@ -66,6 +66,9 @@ METHOD: Final = "行削除・登録情報の消去＋データ鍵の暗号消去
 #: Register status each reason needs (理由 4 利用停止請求 and 9 その他 apply to anyone, with approval).
 _STATUS_FOR_REASON: Final = {"1": "2", "2": "3", "3": "4"}
 _REASON_FOR_STATUS: Final = {v: k for k, v in _STATUS_FOR_REASON.items()}
+#: pg_advisory_xact_lock key of deletion requests (a constant: sha256("jutaku.retention:deletion-request")[:8]).
+_REQUEST_LOCK: Final = int.from_bytes(hashlib.sha256(b"jutaku.retention:deletion-request").digest()[:8], "big",
+                                      signed=True)
 
 
 class DeletionRefused(Exception):
@@ -112,8 +115,24 @@ def propose(out: Path, *, actor: Actor, today: date, deceased_after_days: int = 
 
 # --- request --------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Requested:
+    """The approval request of a deletion list; ``duplicate``: the same list was already requested and is
+    pending or approved — that earlier request is returned, and no new one was made."""
+
+    approval: Approval
+    duplicate: bool = False
+
+
 def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
-    """Check the list whole, then make it one approval request (targets stored with it)."""
+    """The approval request of the list (see :func:`submit_list`): a new one, or the earlier one for it."""
+    return submit_list(path, actor=actor, reason=reason).approval
+
+
+def submit_list(path: Path, *, actor: Actor, reason: str) -> Requested:
+    """Check the list whole, then make it one approval request (targets stored with it) — unless the same
+    list (the same file, or the same set of 個人ID and 削除理由) is already requested and not yet run or
+    rejected: then that request is the request (README: the same file twice is a reported no-op)."""
     try:
         inb = inbound.inspect(path, DELETION_TARGETS)
     except FileRejected as exc:
@@ -148,14 +167,58 @@ def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
         problems.append("対象者がいません")
     if problems:
         raise DeletionRefused("削除リストを受け付けません（何も削除していません）: " + "; ".join(problems[:20]))
+    return _one_request(path, inb.info, rows, persons, actor=actor, reason=reason)
+
+
+def _one_request(path: Path, info: FileInfo, rows: list[tuple[int, str, str]], persons: dict[str, int], *,
+                 actor: Actor, reason: str) -> Requested:
+    """The approval request of a checked list: the earlier open one for the same list, else a new one."""
+    digest = list_digest((pid, why) for _, pid, why in rows)
     with transaction.atomic():
-        record_media("read", MediaFile(path, DELETION_TARGETS.name, inb.info.sha256, inb.info.size, inb.info.rows),
-                     actor=actor)
-        approval = approvals.request_approval(KIND, {"file_sha256": inb.info.sha256, "persons": len(rows)},
-                                              actor=actor, reason=reason)
+        lock_requests()
+        earlier = open_request_for(info.sha256, digest)
+        if earlier is not None:
+            record(AuditEvent.APPROVAL_REQUEST, actor=actor, objects=[f"approval:{earlier.pk}"], outcome="duplicate",
+                   detail={"kind": KIND, "persons": len(rows)})
+            return Requested(earlier, duplicate=True)
+        record_media("read", MediaFile(path, DELETION_TARGETS.name, info.sha256, info.size, info.rows), actor=actor)
+        approval = approvals.request_approval(
+            KIND, {"file_sha256": info.sha256, "list_sha256": digest, "persons": len(rows)},
+            actor=actor, reason=reason)
         bulk_insert(DeletionTarget, ("approval_id", "person", "reason", "line_no"),
                     [(approval.pk, persons[pid], why, line) for line, pid, why in rows])
-    return approval
+    return Requested(approval)
+
+
+def list_digest(targets: Iterable[tuple[str, str]]) -> str:
+    """What makes two deletion lists the same list: the set of (個人ID, 削除理由), whatever the order."""
+    return hashlib.sha256("\n".join(sorted(f"{pid},{why}" for pid, why in set(targets))).encode()).hexdigest()
+
+
+def lock_requests() -> None:
+    """Serialise deletion requests (two sessions submitting one list make one request). SQLite transactions
+    are already one writer at a time from their start (``IMMEDIATE``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REQUEST_LOCK])
+
+
+def open_request_for(file_sha256: str, digest: str) -> Approval | None:
+    """The pending or approved (not yet run) deletion request of the same file or the same list."""
+    for approval in Approval.objects.filter(kind=KIND, state__in=(ApprovalState.PENDING, ApprovalState.APPROVED)
+                                            ).order_by("id"):
+        if approval.payload.get("file_sha256") == file_sha256 or _digest_of(approval) == digest:
+            return approval
+    return None
+
+
+def _digest_of(approval: Approval) -> str:
+    """The list digest of a request (computed from its targets for requests made before it was stored)."""
+    stored = approval.payload.get("list_sha256")
+    if stored:
+        return str(stored)
+    return list_digest(DeletionTarget.objects.filter(approval_id=approval.pk)
+                       .values_list("person__person_id", "reason").iterator(chunk_size=5000))
 
 
 # --- run ------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_list_and_show_report_jobs_and_their_counts_by_code(child_home):
     listed = run_jutaku(child_home, "jobs", "list", check=True).stdout.splitlines()
     assert listed[0].split() == ["ID", "KIND", "STATE", "DRY", "PROGRESS", "CREATED", "INPUT"]
     assert [line.split()[:3] for line in listed[1:]] == [
-        [str(real["job_id"]), "test.kill", "completed"], [str(dry["job_id"]), "test.kill", "completed"],
+        [str(real["job_id"]), "test.kill", "完了"], [str(dry["job_id"]), "test.kill", "完了"],
     ]
     assert "yes" in listed[2] and "1200/1200" in listed[1]
 

@@ -215,6 +215,33 @@ def test_the_job_and_media_ledgers_list_without_personal_data(signed_in: SignedI
     assert "inq.csv" in media and "inquiry-request" in media
 
 
+def test_the_job_ledger_shows_a_running_job_whose_process_died_as_interrupted_with_its_command(
+        signed_in: SignedIn) -> None:
+    """Issue 14 item 12: a ``running`` row whose kind's lock no process holds (killed by a signal) is 中断,
+    with the command that resumes it; one whose lock is held is 実行中; a failed one is 失敗, resumable too."""
+    from jutaku import config
+    from jutaku.jobs.locks import file_lock
+    from jutaku.jobs.models import Job
+
+    def job(kind: str, name: str, state: str, **kw: Any) -> Job:
+        return Job.objects.create(kind=kind, input_sha256=kind[:1] * 64, input_name=name, state=state, cursor=7,
+                                  total=20, actor_username="clerk.t", actor_terminal="127.0.0.1", **kw)
+
+    killed = job("import-targets", "targets 2026.csv", "running")
+    job("bulk-deletion", "deletion-12", "failed", error_code="J_HANDLER")
+    operations = signed_in("operations")
+    with file_lock("register-kit", config.get().locks_dir):
+        job("register-kit", "kit.csv", "running")
+        page = operations.get("/audit/jobs/").content.decode()
+    assert "中断" in page and "続きから処理するには: jutaku import targets &#x27;targets 2026.csv&#x27;" in page
+    assert "失敗" in page and "続きから処理するには: jutaku delete run 12" in page
+    assert "実行中" in page and page.count("続きから処理するには") == 2  # the live one needs nothing
+    assert page.count(">中断<") == 1
+    # Marked crashed by the next run of its kind, it is still 中断; the kit run's lock is free now: 中断 too.
+    Job.objects.filter(pk=killed.pk).update(state="failed", error_code="J_CRASHED")
+    assert operations.get("/audit/jobs/").content.decode().count(">中断<") == 2
+
+
 def test_the_media_ledger_screen_shows_the_files_never_confirmed_erased(signed_in: SignedIn) -> None:
     """Issue 12 item 3: the 媒体管理台帳 shows the medium, the carrier and which files await an erasure."""
     from datetime import UTC, datetime

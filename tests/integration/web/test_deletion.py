@@ -239,3 +239,20 @@ def test_the_records_say_until_when_the_last_backup_holding_the_persons_is_kept(
     records = signed_in("registrar").get(PAGE).content.decode()
     assert f'data-testid="backup-expiry">{expires.isoformat()} まで<' in records
     assert set(DeletionRecord.objects.values_list("backup_expires_on", flat=True)) == {expires}
+
+
+def test_the_same_list_uploaded_twice_is_the_one_request_named_on_the_task_page(
+        signed_in: SignedIn, moved: set[str], tmp_path: Path) -> None:
+    """Issue 14 item 9: the 削除 screen, like `jutaku delete request`, makes one request of one list."""
+    registrar = signed_in("registrar")
+    write_csv(tmp_path / "list.csv", DELETION_TARGETS, [{"個人ID": pid, "削除理由": "1"} for pid in sorted(moved)])
+    task, page = finished(registrar, upload(registrar, (tmp_path / "list.csv").read_bytes()))
+    assert task.state == "done", task.error
+    [approval] = Approval.objects.filter(kind=KIND)
+    write_csv(tmp_path / "again.csv", DELETION_TARGETS, [{"個人ID": pid, "削除理由": "1"}
+                                                        for pid in sorted(moved, reverse=True)])
+    task, page = finished(registrar, upload(registrar, (tmp_path / "again.csv").read_bytes(), reason="再依頼"))
+    assert task.state == "done", task.error
+    assert f"同じ削除リストの承認依頼 #{approval.pk}（承認待ち" in page and "新しい依頼は作成していません" in page
+    assert list(Approval.objects.filter(kind=KIND)) == [approval]
+    assert registrar.get(PAGE).content.decode().count(f"#{approval.pk}") >= 1

@@ -63,8 +63,13 @@ def propose(ctx: TaskContext) -> TaskOutcome:
 def request(ctx: TaskContext) -> TaskOutcome:
     if ctx.upload is None:
         raise TaskFailed("削除リストのファイルがありません。")
-    approval = deletion.request_deletion(ctx.upload, actor=ctx.actor, reason=str(ctx.params.get("reason", "")))
+    requested = deletion.submit_list(ctx.upload, actor=ctx.actor, reason=str(ctx.params.get("reason", "")))
+    approval = requested.approval
     persons = int(approval.payload["persons"])
+    if requested.duplicate:
+        return TaskOutcome({**by_reason(_requested(approval.pk)), "合計": persons},
+                           f"同じ削除リストの承認依頼 #{approval.pk}（{approval.get_state_display()}、一括削除 "
+                           f"{persons:,} 人）が既にあります。新しい依頼は作成していません。")
     return TaskOutcome({**by_reason(_requested(approval.pk)), "合計": persons},
                        f"承認依頼 #{approval.pk} を作成しました（一括削除 {persons:,} 人）。"
                        "別の責任者が「承認待ち」の画面で承認すると実行できます。")

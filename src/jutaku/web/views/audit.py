@@ -25,6 +25,7 @@ from jutaku.audit.guard import contains_my_number
 from jutaku.audit.service import InvalidAuditContent
 from jutaku.exchange.ledger import awaiting_count, awaits, recent_entries
 from jutaku.jobs.ledger import recent_jobs
+from jutaku.jobs.status import shown
 from jutaku.web.access import requires
 from jutaku.web.submit import start
 from jutaku.web.task_kinds.audit import CRITERIA_KEYS, criteria_of
@@ -34,7 +35,6 @@ LEDGER_PAGE = 50
 _LIMITS = {"user": 150, "object": 200}
 _OBJECT_ID = re.compile(r"[^\s,\x00-\x1f\x7f]{1,200}")  # what the trail accepts as an object id
 OBJECT_REFUSED = "対象IDに使えない値です（空白・カンマを含む値や個人番号は検索条件にできません）。"
-JOB_STATES = {"queued": "待機中", "running": "実行中", "completed": "完了", "failed": "中断", "refused": "拒否"}
 
 
 def parse_form(data: QueryDict) -> tuple[dict[str, str], list[str]]:
@@ -112,9 +112,10 @@ def job_ledger(request: HttpRequest) -> HttpResponse:
     if len(jobs) > LEDGER_PAGE:
         jobs = jobs[:LEDGER_PAGE]
         next_url = "?" + urlencode({"kind": kind, "before": jobs[-1].pk})
+    states = shown(jobs)  # a running job whose process died is 中断, with the command that resumes it
     return render(request, "web/audit/jobs.html", {
         "title": "ジョブ台帳", "kind": kind, "next_url": next_url,
-        "jobs": [{"job": j, "state": JOB_STATES.get(j.state, j.state)} for j in jobs]})
+        "jobs": [{"job": j, "shown": states[j.pk]} for j in jobs]})
 
 
 @requires(Permission.MEDIA_LEDGER_VIEW)

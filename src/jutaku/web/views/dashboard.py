@@ -24,6 +24,7 @@ from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumbe
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.web.access import requires
 from jutaku.web.labels import task_label
+from jutaku.web.views.tasks import state_label
 
 CACHE_SECONDS = 60
 
@@ -69,4 +70,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     last = last_verification()
     return render(request, "web/dashboard.html", {
         "title": "ダッシュボード", "counts": counts(), "alerts": alerts(request, last),
-        "tasks": [{"task": t, "label": task_label(t.kind)} for t in tasks], "last_verify": last})
+        "tasks": [{"task": t, "label": task_label(t.kind), "state": state_label(t)} for t in tasks],
+        "last_verify": last})

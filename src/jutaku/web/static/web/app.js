@@ -45,11 +45,16 @@
     var bar = box.querySelector("progress");
     var text = box.querySelector(".progress-text");
     var state = box.querySelector(".progress-state");
+    var hint = box.querySelector(".progress-hint");
+    var badge = document.querySelector("[data-task-state]");
     var poll = function () {
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
         if (d.total) { bar.max = d.total; bar.value = d.done; } else { bar.removeAttribute("value"); }
         text.textContent = d.text;
         state.textContent = d.state_label;
+        // One state on the page: the badge says what the progress box says (issue 14 item 12).
+        if (badge) { badge.textContent = d.state_label; badge.className = "badge " + d.badge; }
+        if (hint) { hint.textContent = d.hint || ""; hint.hidden = !d.hint; }
         if (d.finished) { window.location.reload(); } else { setTimeout(poll, 1500); }
       }).catch(function () { setTimeout(poll, 4000); });
     };
