@@ -50,9 +50,12 @@ _SEP_CLASS: Final = "[" + re.escape("".join(sorted(SEPARATORS))) + "]"
 #: A run of digit groups joined by separators (``\d`` is every Unicode decimal digit on ``str``).
 _RUN: Final = re.compile(rf"\d+(?:{_SEP_CLASS}+\d+)*")
 _GROUP: Final = re.compile(r"\d+")
-#: Cheap first test: twelve digits with only separators between them (no run of twelve, no number).
-_TWELVE: Final = re.compile(rf"\d(?:{_SEP_CLASS}*\d){{{my_number.LENGTH - 1}}}")
-_LETTER: Final = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
+_LETTERS: Final = "A-Za-z\uff21-\uff3a\uff41-\uff5a"
+_LETTER: Final = re.compile(f"[{_LETTERS}]")
+#: Where a written number could begin: a digit that starts a group and is not glued to a letter, then
+#: eleven more digits with only separators between. Every hit of :func:`find` matches it (a superset):
+#: the cheap first test, also for the import validator's fast path.
+MAY_START: Final = re.compile(rf"(?<![\d{_LETTERS}])\d(?:{_SEP_CLASS}*\d){{{my_number.LENGTH - 1}}}")
 
 
 class MyNumberInText(ValueError):
@@ -75,7 +78,7 @@ def _glued(value: str, at: int) -> bool:
 
 def find(value: str) -> tuple[int, int] | None:
     """The span ``(start, end)`` in ``value`` of the first written My Number (module docstring), or ``None``."""
-    if len(value) < my_number.LENGTH or _TWELVE.search(value) is None:
+    if len(value) < my_number.LENGTH or MAY_START.search(value) is None:
         return None
     for run in _RUN.finditer(value):
         groups = [(g.start() + run.start(), g.end() + run.start(), _ascii(g.group()))
