@@ -62,6 +62,11 @@ class MyNumberInText(ValueError):
     """A free-text or identifier value holds a written My Number. The message never quotes the value."""
 
 
+#: What a user is told when a value reached the audit writer's guard (a missing input check: ADR 0020).
+REFUSED_LATE: Final = ("入力に個人番号（またはそれと同じ形の12桁の番号）が含まれているため、処理を中止しました。"
+                       "変更は取り消されています。番号を除いて操作し直してください。")
+
+
 def message(field: str) -> str:
     """The refusal in Japanese, naming the field (``理由``, ``受付番号`` …), never the value."""
     return (f"{field}に個人番号（またはそれと同じ形の12桁の番号）が含まれています。"
@@ -100,6 +105,15 @@ def find(value: str) -> tuple[int, int] | None:
 def contains_my_number(value: str) -> bool:
     """True when ``value`` holds a written My Number (module docstring)."""
     return find(value) is not None
+
+
+#: Shown and recorded instead of a name (a file's) that holds a written My Number.
+WITHHELD: Final = "（個人番号らしき番号を含むため表示しません）"
+
+
+def shown(value: str) -> str:
+    """``value``, or :data:`WITHHELD` when it holds a written My Number (file names in ledgers and lists)."""
+    return WITHHELD if contains_my_number(value) else value
 
 
 def check(value: str, field: str, error: Callable[[str], Exception] = MyNumberInText) -> str:

@@ -42,6 +42,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.dbutil import adapter, bulk_insert, checkpoint_wal, select_in
+from jutaku.domain import free_text
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
@@ -113,6 +114,7 @@ def propose(out: Path, *, actor: Actor, today: date, deceased_after_days: int = 
 
 def request_deletion(path: Path, *, actor: Actor, reason: str) -> Approval:
     """Check the list whole, then make it one approval request (targets stored with it)."""
+    free_text.check(reason, "依頼理由", DeletionRefused)
     try:
         inb = inbound.inspect(path, DELETION_TARGETS)
     except FileRejected as exc:

@@ -100,7 +100,7 @@ _DASHES: Final = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\u3
 
 
 def _is_letter(ch: str) -> bool:
-    return ch.isascii() and ch.isalpha() or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ"
+    return (ch.isascii() and ch.isalpha()) or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ"
 
 
 def holds_number(value: str) -> bool:
