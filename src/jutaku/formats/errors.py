@@ -84,6 +84,11 @@ class FieldError:
     code: str
     message: str
 
+    @property
+    def label(self) -> str:
+        """The column as a rejection reason names it; a cell refused for a My Number says so (ADR 0020)."""
+        return f"{self.column}：個人番号と同じ形の番号" if self.code == "F_MY_NUMBER" else self.column
+
     @classmethod
     def of(cls, column: str, code: str, hint: str = "") -> FieldError:
         ja, en = FIELD_CODES[code]
