@@ -128,6 +128,7 @@ def _grant(user: User, roles: Iterable[str], actor: Actor) -> None:
 
 
 def _locked_user(username: str) -> User:
+    free_text.check(username, "利用者名", AccountsError)  # the refusal below names the user
     user = User.objects.select_for_update().filter(username=username).first()
     if user is None:
         raise AccountsError(f"利用者 {username} はありません")
