@@ -20,8 +20,14 @@ import pytest
 
 from jutaku.sim.world import WorldSpec, build_world
 from tests.conftest import login_as, run_jutaku
-from tests.functional.hostile_corpus import Planted, plant_csv, plant_portal_receipt, plant_portal_text, read_rows, \
-    write_rows
+from tests.functional.hostile_corpus import (
+    Planted,
+    plant_csv,
+    plant_portal_receipt,
+    plant_portal_text,
+    read_rows,
+    write_rows,
+)
 from tests.functional.test_no_plaintext_at_rest import database_dump
 
 pytestmark = pytest.mark.subprocess

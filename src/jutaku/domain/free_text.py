@@ -116,6 +116,11 @@ def shown(value: str) -> str:
     return WITHHELD if contains_my_number(value) else value
 
 
+def refill(value: str) -> str:
+    """What a refused form shows again in a field: the value, or nothing when it holds a written My Number."""
+    return "" if contains_my_number(value) else value
+
+
 def check(value: str, field: str, error: Callable[[str], Exception] = MyNumberInText) -> str:
     """``value`` unchanged, or raise ``error(message(field))`` when it holds a written My Number.
 

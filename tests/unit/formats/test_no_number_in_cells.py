@@ -60,7 +60,7 @@ def test_every_refusing_cell_of_every_import_is_e00_and_withheld(layout: Layout)
             assert [(e.column, e.code) for e in errors] == [(column.name, "F_MY_NUMBER")], (column.name, form)
             assert registration_outcome(errors) == "E00"
             assert values[column.name] == "" and not any(contains_my_number(x) for k, x in values.items()
-                                                         if not layout.column(k).type == "my_number")
+                                                         if layout.column(k).type != "my_number")
             assert NUMBER not in errors[0].message and "個人番号と同じ形" in errors[0].message
             assert errors[0].label == f"{column.name}：個人番号と同じ形の番号"
 
@@ -80,7 +80,7 @@ def test_the_csv_reader_withholds_the_cell() -> None:
     rows = [list(make_kit_row(1).values()), list(make_kit_row(2, 受付番号=NUMBER).values()),
             list(make_kit_row(3, 氏名=f"都営 {FORMS[1]}").values())]
     read = list(read_csv(io.BytesIO(csv_text(KIT, rows).encode("utf-8")), KIT))
-    assert [r.errors for r in read][0] == ()
+    assert read[0].errors == ()
     assert [(e.column, e.code) for e in read[1].errors] == [("受付番号", "F_MY_NUMBER")]
     assert read[1].values["受付番号"] == "" and read[2].values["氏名"] == ""
     assert read[1].values["個人番号"] == make_kit_row(2)["個人番号"]  # the number field keeps its number
