@@ -97,3 +97,36 @@ def test_forms_refuse_a_number_in_every_text_field(tmp_path: Path, signed_in: Si
     assert planted.found_in(database_text()) == []
     assert not SubjectRequest.objects.exclude(pk=open_request.pk).exists()
     assert not Person.objects.filter(pk=person.pk, non_disclosure=True).exists()
+
+
+def test_a_late_refusal_by_the_audit_guard_is_a_refusal_page_not_a_server_error(signed_in: SignedIn) -> None:
+    """Should a service miss its input check, the audit writer's guard refuses the record and rolls the change
+    back; the user meets a 400 page saying why, never the 500 page (ADR 0020)."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.db import transaction
+    from django.test import RequestFactory
+
+    from jutaku.accounts.actor import Actor
+    from jutaku.accounts.permissions import Permission
+    from jutaku.audit.events import AuditEvent
+    from jutaku.audit.models import AuditRecord
+    from jutaku.audit.service import record
+    from jutaku.domain.free_text import REFUSED_LATE
+    from jutaku.web.access import requires
+
+    number = Planted(random.Random(1305)).number("late", plain=True)
+
+    @requires(Permission.PERSONS_VIEW, methods=("POST",))
+    def careless(request: Any) -> Any:  # a view whose service forgot to check its input
+        with transaction.atomic():
+            record(AuditEvent.PERSON_IMPORT, actor=request.actor, objects=["P1"], detail={"note": number})
+        raise AssertionError("unreachable")
+
+    request = RequestFactory().post("/careless/")
+    request.actor = Actor(signed_in("registrar").username, "127.0.0.1", frozenset({Permission.PERSONS_VIEW}))
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    response = careless(request)
+    body = response.content.decode()
+    assert response.status_code == 400 and REFUSED_LATE in body and number not in body
+    assert not AuditRecord.objects.filter(event="person:import").exists()
