@@ -133,3 +133,9 @@ def test_long_adversarial_text_is_linear() -> None:
     for text in texts:
         contains_my_number(text)
     assert time.perf_counter() - started < 5
+
+
+def test_names_holding_a_number_are_withheld_and_refused_forms_not_refilled() -> None:
+    assert free_text.shown(f"kit-{VALID}.csv") == free_text.WITHHELD and free_text.shown("kit.csv") == "kit.csv"
+    assert free_text.refill(f"理由 {VALID}") == "" and free_text.refill("転居のため") == "転居のため"
+    assert VALID not in free_text.WITHHELD + free_text.REFUSED_LATE
