@@ -99,6 +99,15 @@ def requires(permission: Permission, *, own_housekeeping: tuple[str, ...] = (),
                 ctx.obj["housekeeping"] = housekeep(skip=own_housekeeping)
             try:
                 return fn(*args, **kwargs)
+            except ValueError as exc:  # a written My Number in an input: a refusal, never an internal error
+                from jutaku.audit.guard import MyNumberInAudit
+                from jutaku.domain.free_text import REFUSED_LATE, MyNumberInText
+
+                if isinstance(exc, MyNumberInText):
+                    raise Refused(str(exc)) from None
+                if isinstance(exc, MyNumberInAudit):
+                    raise Refused(REFUSED_LATE) from None
+                raise
             except FileExistsError as exc:
                 from jutaku.exchange.outbound import OutputExists
 

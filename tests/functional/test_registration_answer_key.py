@@ -17,6 +17,7 @@ from jutaku.audit.service import verify
 from jutaku.registry.models import ImportRejection, MyNumberRecord
 from jutaku.registry.registration import CHUNK_SIZE, register_numbers
 from jutaku.registry.targets import import_targets
+from jutaku.sim.faults import FaultRates
 from jutaku.sim.world import WorldSpec, build_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("home_keys")]
@@ -36,12 +37,14 @@ def system_outcomes(job_id: int, rows: list[dict[str, str]], *, key: str) -> dic
     return out
 
 
-@pytest.mark.parametrize(("seed", "workers", "chunk"), [(3, 1, 400), (11, 0, CHUNK_SIZE), (2026, 1, CHUNK_SIZE)])
-def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: int, chunk: int) -> None:
+@pytest.mark.parametrize(("seed", "workers", "chunk", "in_text"), [
+    (3, 1, 400, 0.0), (11, 0, CHUNK_SIZE, 0.0), (2026, 1, CHUNK_SIZE, 0.0), (13, 1, 400, 0.03), (14, 0, 400, 0.03)])
+def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: int, chunk: int, in_text: float) -> None:
     """``workers`` 1 prepares kit rows in a second process, 0 in this one: both must agree with the key.
-    With 400-row chunks, rows of one conflict or one person fall into different chunks."""
+    With 400-row chunks, rows of one conflict or one person fall into different chunks. ``in_text``: the
+    rate of rows whose number is also written into a free-text or identifier field (E00, ADR 0020)."""
     world = tmp_path / "world"
-    build_world(WorldSpec(persons=1500, seed=seed), world)
+    build_world(WorldSpec(persons=1500, seed=seed, rates=FaultRates(number_in_text=in_text)), world)
     import_targets(world / "targets.csv", actor=SYSTEM, progress=False)
     kit = register_numbers(world / "kit.csv", source="kit", actor=SYSTEM, progress=False, workers=workers,
                            chunk_size=chunk)
@@ -59,6 +62,13 @@ def test_every_row_matches_the_answer_key(tmp_path: Path, seed: int, workers: in
     portal_diff = [(a["受付番号"], a["期待結果"], got_portal[a["受付番号"]]) for a in portal_rows
                    if got_portal[a["受付番号"]] != a["期待結果"]]
     assert kit_diff == [] and portal_diff == []
+    # No 受付番号 holding a number was kept, on the records or on the rejections (issue 13 item 1).
+    from jutaku.domain.free_text import contains_my_number
+
+    kept = [*ImportRejection.objects.values_list("receipt_no", flat=True),
+            *MyNumberRecord.objects.values_list("receipt_no", flat=True)]
+    assert not [r for r in kept if contains_my_number(r)]
+    assert not in_text or "" in ImportRejection.objects.filter(job_id=kit.job.job_id).values_list("receipt_no", flat=True)
     # The job ledger's counts agree with the rows, and the world exercised every code.
     assert kit.job.counts == dict(Counter(a["期待結果"] for a in kit_rows))
     assert portal.job.counts == dict(Counter(a["期待結果"] for a in portal_rows))

@@ -21,6 +21,7 @@ from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 
 Executor = Callable[[Approval, Actor], None]
 
@@ -57,6 +58,7 @@ def request_approval(kind: str, payload: Mapping[str, Any], *, actor: Actor, rea
     require(actor, spec.request_permission)
     if not reason.strip():
         raise ApprovalError("理由を入力してください")
+    free_text.check(reason, "理由", ApprovalError)  # shown to approvers without personal-data permission
     with transaction.atomic():
         approval = Approval.objects.create(kind=kind, payload=dict(payload), reason=reason.strip()[:500],
                                            requested_by=actor.username, requested_at=timezone.now())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from jutaku.domain import free_text
+
 #: Refused as a whole name, and as the name with digits, ``.``, ``_`` or ``-`` added around it.
 GENERIC_NAMES: Final = frozenset({
     "admin", "administrator", "root", "test", "tester", "user", "users", "operator", "guest", "demo",
@@ -32,6 +34,7 @@ def check_username(name: str) -> str:
     if not isinstance(name, str) or not _SHAPE.fullmatch(name):
         raise InvalidUsername(
             "利用者名は英小文字で始まる3〜32文字（英小文字・数字・. _ -）にしてください")
+    free_text.check(name, "利用者名", InvalidUsername)
     core = _DECOR.sub("", name)
     if name in GENERIC_NAMES or core in GENERIC_NAMES or not core:
         raise InvalidUsername("共用・汎用の利用者名（admin, root, test, operator 等）は使えません。個人ごとの名前にしてください")

@@ -17,6 +17,7 @@ from jutaku.accounts.models import Terminal
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 
 CONSOLE_TERMINALS = (("console-ipv4", "127.0.0.1/32"), ("console-ipv6", "::1/128"))
 REFUSED = "この端末からは利用できません（登録された端末ではありません）。"
@@ -54,10 +55,12 @@ def why_text(why: str) -> str:
 
 def add(name: str, address_or_network: str, *, actor: Actor) -> Terminal:
     _require(actor)
+    free_text.check(name, "端末名", TerminalError)
     try:
         net = str(network.parse_network(address_or_network))
     except ValueError:
-        raise TerminalError(f"IPアドレスまたはネットワーク（CIDR）として読めません: {address_or_network!r}") from None
+        shown = "" if free_text.contains_my_number(address_or_network) else f": {address_or_network!r}"
+        raise TerminalError(f"IPアドレスまたはネットワーク（CIDR）として読めません{shown}") from None
     if not name or len(name) > 64 or not name.isprintable():
         raise TerminalError("端末名は1〜64文字にしてください")
     with transaction.atomic():
@@ -75,6 +78,7 @@ def remove(name: str, *, actor: Actor) -> Terminal:
     """Deactivate a terminal (kept for the record)."""
     _require(actor)
     with transaction.atomic():
+        free_text.check(name, "端末名", TerminalError)
         terminal = Terminal.objects.select_for_update().filter(name=name).first()
         if terminal is None:
             raise TerminalError(f"端末 {name} は登録されていません")

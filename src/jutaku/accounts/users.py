@@ -24,6 +24,7 @@ from jutaku.accounts.naming import InvalidUsername, check_username
 from jutaku.accounts.permissions import DUAL_CONTROL_ROLES, EXCLUSIVE_ROLES, ROLE_LABELS, Permission, Role
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 
 ROLE_GRANT = "role_grant"
 
@@ -72,6 +73,8 @@ def _check_new(new: NewUser) -> None:
         raise AccountsError(f"所属は {', '.join(Organisation.values)} のいずれかです")
     if not new.full_name.strip() or not new.staff_id.strip():
         raise AccountsError("氏名と職員番号（委託先は従事者番号）は必須です")
+    free_text.check(new.full_name, "氏名", AccountsError)
+    free_text.check(new.staff_id, "職員番号", AccountsError)
     if new.end_date < new.start_date:
         raise AccountsError("終了日は開始日以降にしてください")
     check_roles(new.roles, new.organisation)
@@ -88,6 +91,7 @@ def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新
     """
     require(actor, Permission.USERS_MANAGE)
     _check_new(new)
+    free_text.check(reason, "理由", AccountsError)
     probe = User(username=new.username, full_name=new.full_name, staff_id=new.staff_id)
     try:
         passwords.validate(password, probe)
@@ -124,6 +128,7 @@ def _grant(user: User, roles: Iterable[str], actor: Actor) -> None:
 
 
 def _locked_user(username: str) -> User:
+    free_text.check(username, "利用者名", AccountsError)  # the refusal below names the user
     user = User.objects.select_for_update().filter(username=username).first()
     if user is None:
         raise AccountsError(f"利用者 {username} はありません")
@@ -139,6 +144,7 @@ def set_roles(username: str, roles: Iterable[str], *, actor: Actor, reason: str)
     """Set the user's roles: removals and ordinary grants now; dual-control grants as a request, unless
     the installation window admits them."""
     require(actor, Permission.USERS_MANAGE)
+    free_text.check(reason, "理由", AccountsError)
     with transaction.atomic():
         now = timezone.now()
         window = installation.lock(actor=actor, now=now)
@@ -176,6 +182,7 @@ approvals.register_kind(approvals.Kind(ROLE_GRANT, "役割付与（security_admi
 
 def _change(username: str, event: AuditEvent, *, actor: Actor, reason: str, **fields: object) -> User:
     require(actor, Permission.USERS_MANAGE)
+    free_text.check(reason, "理由", AccountsError)
     with transaction.atomic():
         user = _locked_user(username)
         if user.username == actor.username and event == AuditEvent.USER_DISABLE:
@@ -205,6 +212,7 @@ def unlock(username: str, *, actor: Actor, reason: str) -> User:
 def reset_mfa(username: str, *, actor: Actor, reason: str) -> totp.Enrolment:
     """A new TOTP seed (lost phone): old codes stop working and every session ends."""
     require(actor, Permission.USERS_MANAGE)
+    free_text.check(reason, "理由", AccountsError)
     with transaction.atomic():
         user = _locked_user(username)
         enrolment = totp.enrol(user)

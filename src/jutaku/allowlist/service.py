@@ -26,6 +26,7 @@ from jutaku.accounts.permissions import Permission
 from jutaku.allowlist.models import AllowListVersion, AllowRule
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 from jutaku.exchange.media import MediaFile, record_media, record_refused
 from jutaku.formats.allowlist import Rule, parse_allowlist
 from jutaku.formats.errors import FileRejected
@@ -51,7 +52,10 @@ class LoadResult:
 
 def load_allowlist(data: bytes, *, file_name: str, actor: Actor, note: str = "") -> LoadResult:
     """Check ``data`` whole and make it the active version (audited, with its hash). Same content as
-    the active version: a reported no-op. Raises :class:`FileRejected`."""
+    the active version: a reported no-op. Raises :class:`FileRejected`, or
+    :class:`~jutaku.domain.free_text.MyNumberInText` for a note (or file name) holding a My Number."""
+    free_text.check(note, "説明")
+    file_name = free_text.shown(file_name)
     parsed = parse_allowlist(data)
     with transaction.atomic():
         current = AllowListVersion.objects.select_for_update().filter(active=True).first()
@@ -71,6 +75,7 @@ def load_allowlist(data: bytes, *, file_name: str, actor: Actor, note: str = "")
 def load_allowlist_file(path: Path, *, actor: Actor, note: str = "", display_name: str = "") -> LoadResult:
     """:func:`load_allowlist` from a file, recorded in the media ledger (refused files too).
     ``display_name``: the name the user gave the file, when ``path`` is a stored upload's generated name."""
+    free_text.check(note, "説明")
     try:
         data = read_limited(path, MAX_BYTES)
         result = load_allowlist(data, file_name=display_name or path.name, actor=actor, note=note)

@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Final
 
+from jutaku.domain.free_text import contains_my_number
+
 
 class Sensitivity(enum.StrEnum):
     SPECIFIC = "specific"
@@ -79,6 +81,7 @@ ERRORS: Final[Mapping[str, str]] = MappingProxyType({
     "M04": "この記録の媒体からの消去は確認済みです",
     "M05": "媒体管理台帳にない記録です",
     "M06": "この記録の引渡しは記録済みです",
+    "M07": "媒体ID・搬送者に個人番号と同じ形の番号は書けません",
 })
 _MEDIUM_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}")
 _MAX_CARRIER: Final = 60
@@ -97,13 +100,18 @@ class LedgerState:
 
 
 def medium_error(medium: str) -> str | None:
-    """``M01`` unless ``medium`` is an operator's medium id (label of the USB stick, disc, …)."""
-    return None if _MEDIUM_ID.fullmatch(medium) else "M01"
+    """``M01`` unless ``medium`` is an operator's medium id (label of the USB stick, disc, …); ``M07`` when
+    it is one but holds a written My Number (ADR 0020)."""
+    if not _MEDIUM_ID.fullmatch(medium):
+        return "M01"
+    return "M07" if contains_my_number(medium) else None
 
 
 def carrier_error(carrier: str) -> str | None:
     """``M02`` unless ``carrier`` is a short printable name (who carried the medium; never a number)."""
     text = carrier.strip()
+    if contains_my_number(text):
+        return "M07"
     if not text or len(text) > _MAX_CARRIER or not text.isprintable() or _DIGIT_RUN.search(text):
         return "M02"
     return None

@@ -15,6 +15,7 @@ from pathlib import Path
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 from jutaku.exchange.models import MediaLedgerEntry
 
 #: Files uploaded through the web are stored under generated names; the worker tells the ledger the name
@@ -24,8 +25,9 @@ uploaded_as: contextvars.ContextVar[dict[str, str] | None] = contextvars.Context
 
 
 def _file_name(path: Path) -> str:
+    """The file's name as the user knows it; withheld when it holds a written My Number (ADR 0020)."""
     names = uploaded_as.get()
-    return names.get(path.name, path.name)[:255] if names else path.name
+    return free_text.shown(names.get(path.name, path.name)[:255] if names else path.name)
 
 
 @dataclass(frozen=True)

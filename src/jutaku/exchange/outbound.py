@@ -28,6 +28,7 @@ from jutaku.audit.service import record
 from jutaku.crypto.keyring import get_keyring
 from jutaku.crypto.media import SUFFIX as ENCRYPTED_SUFFIX
 from jutaku.crypto.media import MediaWriter
+from jutaku.domain import free_text
 from jutaku.domain.media import encrypted_by_default
 from jutaku.exchange import outputs
 from jutaku.exchange.media import MediaFile, record_media
@@ -60,6 +61,7 @@ def write_export(
 ) -> tuple[Path, FileInfo]:
     """Write ``rows`` to ``path`` — or ``path.enc`` when the layout holds specific personal information and
     ``plain`` was not asked for — with its manifest, its ledger row and its expiry."""
+    free_text.check(str(path), "出力先")  # the path is kept (outputs, ledger) until the file is purged
     now = datetime.now(UTC)
     encrypt = encrypted_by_default(layout.name) and not plain
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +101,7 @@ def write_output(path: Path, data: bytes, *, interface: str, actor: Actor, recor
     """Write a report or chart (HTML, SVG) of ``interface``: 0600, ledger row, expiry; encrypted into
     ``path.enc`` when it holds specific personal information (the disclosure report carries the answers
     held) unless ``plain`` is asked for (audited). Returns the file written and its ledger row."""
+    free_text.check(str(path), "出力先")
     now = datetime.now(UTC)
     encrypt = encrypted_by_default(interface) and not plain
     path.parent.mkdir(parents=True, exist_ok=True)

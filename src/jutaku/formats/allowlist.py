@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from jutaku.domain.free_text import contains_my_number
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import HOUSING
 from jutaku.formats.validate import has_bad_chars
@@ -97,6 +98,8 @@ def _rule(cells: list[str], line_no: int) -> Rule:
     for name, limit in _TEXT_LIMITS.items():
         if not values[name] or len(values[name]) > limit or has_bad_chars(values[name]):
             raise bad(f"{name} empty, too long or with control characters")
+        if contains_my_number(values[name]):
+            raise bad(f"{name} holds a number shaped like a 個人番号")
     if values["requires_consent"] not in ("0", "1"):
         raise bad("requires_consent is not 0 or 1")
     if values["status"] not in STATUSES:

@@ -227,6 +227,7 @@ class CsvReader:
         fast = validator.fast.fullmatch if validator is not None else None
         post = validator.post if validator is not None else ()
         conditional = bool(validator is not None and validator.conditions)
+        refusing = bool(validator is not None and validator.refusing)
         # Unvalidated rows (prescan) still say when their width is wrong: the dict below cannot show it.
         wrong_width = (FieldError.of("*", "F_COLUMNS", f"expected {width}"),)
         line_no = 1
@@ -241,10 +242,11 @@ class CsvReader:
             elif (
                 len(cells) == width and fast(SEP.join(cells)) is not None  # type: ignore[misc]
                 and validator.post_ok(cells, post) and not (conditional and validator.missing(cells))
+                and (not refusing or validator.number_free(cells))
             ):
                 yield Row(line_no, values, ())
             else:
-                yield Row(line_no, values, validator(cells)[1])
+                yield Row(line_no, *validator(cells))
 
     @property
     def rows(self) -> int:
@@ -384,6 +386,22 @@ def _interchange_check(layout: Layout, strict: bool) -> Callable[[list[str], int
     return check
 
 
+def _staff_check(layout: Layout) -> Callable[[list[str], int], list[str]]:
+    """Staff-facing files: formula cells escaped, and no cell may hold a written My Number (ADR 0020;
+    the rejection list once carried one in its 受付番号): the whole file is refused instead."""
+    from jutaku.domain.free_text import contains_my_number
+
+    refusing = [(i, c.name) for i, c in enumerate(layout.columns) if c.type != "my_number"]
+
+    def check(cells: list[str], n: int) -> list[str]:
+        for i, name in refusing:
+            if cells[i] and contains_my_number(cells[i]):
+                raise ValueError(f"row {n}: {name} holds a number shaped like a 個人番号 (not written)")
+        return [escape_formula(v) for v in cells]
+
+    return check
+
+
 def write_csv(
     path: str | os.PathLike[str] | IO[bytes],
     layout: Layout,
@@ -396,7 +414,8 @@ def write_csv(
     """Write ``rows`` as RFC 4180 CSV with CRLF line ends; SHA-256 and count are computed while writing.
 
     Staff-facing files (``layout.staff_facing`` unless overridden) escape formula-like cells with ``'``
-    and start with a UTF-8 BOM so spreadsheets show Japanese correctly. Interchange files refuse such
+    and start with a UTF-8 BOM so spreadsheets show Japanese correctly; a cell of theirs holding a written
+    My Number refuses the whole file (:class:`ValueError`). Interchange files refuse such
     cells and, when ``strict``, any row that would not pass the import validation (and, for exports,
     any invalid 個人番号) with :class:`ValueError`; ``strict=False`` (test data for the simulator)
     keeps only the formula refusal. A file is written 0600 and appears complete or not at all
@@ -405,7 +424,7 @@ def write_csv(
     to and left open, its caller cleans up.
     """
     staff = layout.staff_facing if staff_facing is None else staff_facing
-    check = None if staff else _interchange_check(layout, strict)
+    check = _staff_check(layout) if staff else _interchange_check(layout, strict)
     count = 0
     stream = not isinstance(path, (str, os.PathLike))
     with nullcontext(path) if stream else private_file(path) as file:  # type: ignore[arg-type]
@@ -414,5 +433,5 @@ def write_csv(
         writer.writerow(layout.header)
         for count, row in enumerate(rows, 1):
             cells = _cells(layout, row, count)
-            writer.writerow([escape_formula(v) for v in cells] if check is None else check(cells, count))
+            writer.writerow(check(cells, count))
     return FileInfo(sink.hash.hexdigest(), sink.size, count, encoding)

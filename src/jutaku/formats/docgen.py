@@ -72,6 +72,10 @@ CONVENTIONS: Final = """\
   `jutaku.domain.wareki.parse_birth_date` accepts.
 - Text cells refuse control characters (`F_CHARS`); imports refuse cells starting with
   `= + - @` TAB CR (`F_FORMULA`); staff-facing files escape them with a leading `'`.
+- No cell but a 個人番号 column may hold a written My Number: a text, kana, JSON or long-enough digits
+  cell holding 12 digits with a valid check digit (ASCII or full-width, with or without spaces or
+  hyphens, also inside longer text; not glued to letters like `K202600000049`) is refused (`F_MY_NUMBER`,
+  outcome `E00`) and its value withheld from every list; no writer writes one (ADR 0020).
 - Every export has a manifest `<file>.manifest.json` (`interface`, `layout_version`, `record_count`,
   `sha256`, `created_at`, `created_by`, `job_id`); an import with a manifest rejects the whole file when
   the count (`R_MANIFEST_COUNT`) or SHA-256 (`R_MANIFEST_HASH`) differs. `<file>.enc` shares the
@@ -164,6 +168,8 @@ def render_layout(layout: Layout) -> str:
         f"- Interface name: `{layout.name}`; layout version {layout.version}; direction: {direction}.",
         f"- Contains a 個人番号: {'yes' if layout.contains_my_number else 'no'}.",
         f"- Staff-facing (formula cells escaped): {'yes' if layout.staff_facing else 'no'}.",
+        "- Columns that may not hold a written 個人番号 (`F_MY_NUMBER`): "
+        + (", ".join(c.name for c in layout.columns if c.refuses_my_number) or "none") + ".",
     ]
     if layout.description:
         facts.append(f"- {layout.description}")

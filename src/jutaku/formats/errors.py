@@ -44,6 +44,8 @@ FIELD_CODES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "F_CHARS": ("使用できない文字（制御文字・外字）が含まれています", "control or private-use characters"),
         "F_FORMULA": ("先頭に使用できない文字（= + - @ 等）があります", "cell starts with a formula character"),
         "F_JSON": ("JSONオブジェクトではありません", "not a JSON object"),
+        "F_MY_NUMBER": ("個人番号と同じ形の番号が含まれています（この項目には書けません）",
+                        "holds a number shaped like a My Number (not allowed in this field)"),
         "F_COLUMNS": ("項目数が様式と一致しません", "wrong number of cells in the row"),
         "F_ELEMENT": ("XML要素が重複しているか子要素を含みます", "XML element repeated or not a simple value"),
         "F_ENTRY_NAME": ("ファイル名が受付番号と一致しません", "entry file name differs from 受付番号"),
@@ -83,6 +85,11 @@ class FieldError:
     column: str
     code: str
     message: str
+
+    @property
+    def label(self) -> str:
+        """The column as a rejection reason names it; a cell refused for a My Number says so (ADR 0020)."""
+        return f"{self.column}：個人番号と同じ形の番号" if self.code == "F_MY_NUMBER" else self.column
 
     @classmethod
     def of(cls, column: str, code: str, hint: str = "") -> FieldError:

@@ -45,6 +45,15 @@ class Column:
     #: (declare the column ``required=False``); elsewhere it may be empty.
     required_when: tuple[str, str] | None = None
 
+    @property
+    def refuses_my_number(self) -> bool:
+        """A cell that could hold a written My Number and must not (ADR 0020): every text, kana and JSON
+        column and every digits column that could be 12 digits long. Only a ``my_number`` column may hold
+        one; codes, dates, timestamps and digits of another exact width cannot."""
+        if self.type == "digits":
+            return not (self.exact and self.width != 12) and (self.width is None or self.width >= 12)
+        return self.type in ("text", "kana", "json")
+
 
 @dataclass(frozen=True)
 class Layout:

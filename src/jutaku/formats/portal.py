@@ -200,7 +200,7 @@ def _row(ordinal: int, stem: str, root: Element, layout: Layout) -> Row:
     skip = {e.column for e in bad}
     merged = [e for e in errors if e.column not in skip] + bad
     number_column = layout.columns[0].name
-    if values.get(number_column) != stem:
+    if cells[0] != stem:  # the cell as written: a withheld value (F_MY_NUMBER) is not also misnamed
         merged.append(FieldError.of(number_column, "F_ENTRY_NAME"))
     return Row(ordinal, values, tuple(merged))
 

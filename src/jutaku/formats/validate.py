@@ -18,7 +18,12 @@ Rules (``interfaces.md``, conventions; security checklist FILE-04, FILE-05, VAL-
 - ``my_number`` cells are only length-capped and checked for control characters here: the check digit
   and normalisation belong to :mod:`jutaku.domain.my_number`, because an invalid number is outcome
   ``E01`` rather than ``E00``.
-- Every length is checked before any parser runs; the only regular expression is one character class.
+- Every other cell that could hold a written My Number (:attr:`Column.refuses_my_number`: text, kana,
+  JSON and digits that could be 12 long) is refused with ``F_MY_NUMBER`` when it does
+  (:func:`jutaku.domain.free_text.contains_my_number`; ADR 0020), before any other check, and its value
+  is withheld from the row (replaced by the empty string), so no caller can store or echo it.
+- Every length is checked before any parser runs; the regular expressions are linear (character
+  classes, and the My Number test of :mod:`jutaku.domain.free_text`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from jutaku.domain.free_text import MAY_START, contains_my_number
 from jutaku.domain.my_number import MAX_INPUT_LENGTH
 from jutaku.formats.errors import FIELD_CODES, FieldError
 from jutaku.formats.layouts import Column, Layout
@@ -216,6 +222,18 @@ _FACTORIES: Final[Mapping[str, Callable[[Column, bool, int], Check]]] = {
 }
 
 
+def _column_check(col: Column, interchange: bool, max_chars: int) -> Check:
+    """The type's check, preceded by the My Number refusal where the column refuses one."""
+    check = _FACTORIES[col.type](col, interchange, max_chars)
+    if not col.refuses_my_number:
+        return check
+
+    def refusing(v: str) -> str | None:
+        return "F_MY_NUMBER" if v and contains_my_number(v) else check(v)
+
+    return refusing
+
+
 def _hint(col: Column, max_chars: int) -> str:
     if col.width is not None:
         return f"{'exactly' if col.exact else 'max'} {col.width}"
@@ -264,12 +282,14 @@ class RowValidator:
     dates. Any row the fast path does not accept is checked column by column, which decides the errors.
     """
 
-    __slots__ = ("_checks", "_columns_error", "_errors", "conditions", "fast", "layout", "names", "post")
+    __slots__ = ("_checks", "_columns_error", "_errors", "conditions", "fast", "layout", "names", "post", "refusing")
 
     def __init__(self, layout: Layout, *, interchange: bool, max_field_chars: int) -> None:
         self.layout = layout
         self.names = layout.header
-        self._checks = tuple(_FACTORIES[c.type](c, interchange, max_field_chars) for c in layout.columns)
+        self._checks = tuple(_column_check(c, interchange, max_field_chars) for c in layout.columns)
+        #: Indexes of the columns that refuse a written My Number (:attr:`Column.refuses_my_number`).
+        self.refusing = tuple(i for i, c in enumerate(layout.columns) if c.refuses_my_number)
         self.fast = re.compile(re.escape(SEP).join(_fast_pattern(c, interchange, max_field_chars) for c in layout.columns))
         self.post = tuple(
             (i, self._checks[i], set[str]()) for i, c in enumerate(layout.columns) if c.type in _POST_CHECKED
@@ -287,6 +307,10 @@ class RowValidator:
             for i, c in enumerate(layout.columns) if c.required_when is not None
         )
 
+    def number_free(self, cells: Sequence[str]) -> bool:
+        """The fast path's My Number test: no refusing cell could hold one (one search over them all)."""
+        return MAY_START.search(SEP.join([cells[i] for i in self.refusing])) is None
+
     def post_ok(self, cells: Sequence[str], post: Sequence[tuple[int, Check, set[str]]]) -> bool:
         """The parser checks after a fast match (dates, JSON); valid dates are memoised."""
         for i, check, seen in post:
@@ -301,12 +325,24 @@ class RowValidator:
 
     def __call__(self, cells: Sequence[str]) -> tuple[dict[str, str], tuple[FieldError, ...]]:
         values = dict(zip(self.names, cells, strict=False))
-        if len(cells) != len(self.names):
+        if len(cells) != len(self.names):  # cells out of place: withhold any refusing cell holding a number
+            for i in self.refusing:
+                if i < len(cells) and contains_my_number(cells[i]):
+                    values[self.names[i]] = ""
             return values, self._columns_error
         if (self.fast.fullmatch(SEP.join(cells)) is not None and self.post_ok(cells, self.post)
-                and not self.missing(cells)):
+                and not self.missing(cells) and self.number_free(cells)):
             return values, ()
-        return values, self.errors(cells)
+        errors = self.errors(cells)
+        return self.withhold(values, errors), errors
+
+    @staticmethod
+    def withhold(values: dict[str, str], errors: Sequence[FieldError]) -> dict[str, str]:
+        """``values`` without the cells refused for holding a written My Number (replaced by ``""``)."""
+        for error in errors:
+            if error.code == "F_MY_NUMBER":
+                values[error.column] = ""
+        return values
 
     def missing(self, cells: Sequence[str]) -> list[int]:
         """Columns empty in a row where their ``required_when`` condition holds."""

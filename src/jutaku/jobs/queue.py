@@ -24,6 +24,7 @@ from jutaku import config
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 from jutaku.exchange import outputs
 from jutaku.jobs.models import Download, Task, TaskState
 
@@ -72,7 +73,7 @@ def submit(kind: str, *, actor: Actor, params: Mapping[str, Any] | None = None, 
 def _display(name: str) -> str:
     """A file name for display only: its last path part, printable, at most 120 characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in base if c.isprintable() and c not in "\r\n\t")[:120]
+    return free_text.shown("".join(c for c in base if c.isprintable() and c not in "\r\n\t")[:120])
 
 
 def claim() -> Task | None:

@@ -15,6 +15,7 @@ list with ``X07`` (:func:`write_exclusions`, layout ``rejections``, written besi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +65,9 @@ def register() -> None:
                                            Permission.EXPORT_APPROVE))
 
 
+_PROCEDURE_CODE: Final = re.compile(r"JT[0-9]{14}")
+
+
 class ExportRefused(Exception):
     """The export may not run: not an approved business-export request, or already executed."""
 
@@ -81,6 +85,8 @@ class ExportResult:
 
 def request_export(procedure: str, year: int, *, actor: Actor, reason: str) -> Approval:
     """Ask for the export of ``procedure``/``year``; a different supervisor must approve it."""
+    if not _PROCEDURE_CODE.fullmatch(procedure):  # kept in the request and shown to approvers: a code only
+        raise approvals.ApprovalError("手続コードは JT と14桁の数字で指定してください")
     return approvals.request_approval(KIND, {"procedure": procedure, "year": year}, actor=actor, reason=reason)
 
 

@@ -44,6 +44,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.dbutil import adapter, analyze, bulk_insert, keyset_pages, select_in, update_in
+from jutaku.domain import free_text
 from jutaku.domain.inquiry import EXCLUSION_LABELS, Candidate, Exclusion, contact_information, exclusion
 from jutaku.domain.wareki import format_timestamp
 from jutaku.domain.wishes import consents
@@ -327,10 +328,13 @@ def create_inquiry_file(procedure: str, year: int, out: Path, *, actor: Actor, p
     """``jutaku inquiry create``: both steps. A procedure outside the active allow-list is refused and
     the refusal audited (raises :class:`ProcedureNotPermitted`)."""
     if procedure not in permitted_procedure_codes():
+        number = free_text.contains_my_number(procedure)  # recorded and shown withheld (ADR 0020)
+        shown = "withheld" if number else procedure[:20]
         with transaction.atomic():
-            record(AuditEvent.INQUIRY_REFUSE, actor=actor, objects=[f"procedure:{procedure[:20]}"],
+            record(AuditEvent.INQUIRY_REFUSE, actor=actor, objects=[f"procedure:{shown}"],
                    outcome="not_permitted", detail={"year": year})
-        raise ProcedureNotPermitted(f"手続コード {procedure[:20]} は情報連携の許可リストにありません（照会できません）")
+        raise ProcedureNotPermitted(free_text.message("手続コード") if number else
+                                    f"手続コード {shown} は情報連携の許可リストにありません（照会できません）")
     with dispatch.file_lock("inquiry"):
         job_id, counts = create_inquiries(procedure, year, actor=actor, progress=progress)
         path, sha, written = write_inquiries(procedure, year, out, actor=actor, job_id=job_id, plain=plain)

@@ -30,10 +30,10 @@ from jutaku.accounts import approvals
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
-from jutaku.audit import guard
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record
 from jutaku.dbutil import adapter, update_in
+from jutaku.domain import free_text
 from jutaku.domain.japanese import has_control_chars
 from jutaku.domain.wishes import clear_refusal
 from jutaku.registry.models import Person
@@ -58,8 +58,9 @@ def check_reason(reason: str) -> str:
     text = reason.strip()
     if not REASON_MIN <= len(text) <= REASON_MAX:
         raise Refused(f"理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください")
-    if has_control_chars(text) or guard.contains_my_number(text):
-        raise Refused("理由に使えない文字または番号が含まれています")
+    free_text.check(text, "理由", Refused)
+    if has_control_chars(text):
+        raise Refused("理由に使えない文字（制御文字）が含まれています")
     return text
 
 

@@ -21,7 +21,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher
-from jutaku.domain import my_number
+from jutaku.domain import free_text, my_number
 from jutaku.linkage import reacquire
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
@@ -48,6 +48,8 @@ def change_number(person_id: str, new_number: str, *, actor: Actor, reason: str,
         raise NumberChangeRefused("E00", "個人番号の変更には責任者の権限が必要です")
     if not reason.strip():
         raise NumberChangeRefused("E00", "変更理由を入力してください")
+    for value, field in ((reason, "変更理由"), (receipt_no, "受付番号"), (id_document, "本人確認書類")):
+        free_text.check(value, field, lambda message: NumberChangeRefused("E00", message))
     number = my_number.normalise(new_number)
     if not my_number.is_valid(number):
         raise NumberChangeRefused("E01", "新しい個人番号のチェックデジットまたは桁数が不正です")

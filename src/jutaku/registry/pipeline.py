@@ -148,7 +148,7 @@ def prepare_chunk(rows: list[Row], cipher: FieldCipher, store: MemoryDekStore,
         out.append(Prepared(
             note, row.values.get("受付番号", "")[:20], id_document_of(source_name, row),
             received_of(source_name, row) if not row.errors else None,
-            tuple(sorted({e.column for e in row.errors})), indexes.get(note.line_no), token,
+            tuple(sorted({e.label for e in row.errors})), indexes.get(note.line_no), token,
             wrapped.get(note.person_id) if token is not None else None, portal_wishes_of(source_name, row)))
     return out
 

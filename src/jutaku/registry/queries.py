@@ -21,12 +21,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.permissions import Permission
 from jutaku.allowlist.models import AllowRule
-from jutaku.audit import guard
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer, match_candidates
 from jutaku.crypto.envelope import FieldCipher, KeyDestroyed
-from jutaku.domain import my_number
+from jutaku.domain import free_text, my_number
 from jutaku.domain.japanese import TextTooLong, has_control_chars, kana_key
 from jutaku.domain.juki import LABELS as JUKI_OUTCOMES
 from jutaku.formats.layouts import (
@@ -115,7 +114,7 @@ def _digits(value: str, label: str, *, exact: int | None = None, most: int = _HO
 
 def parse_criteria(person_id: str = "", kana: str = "", household_no: str = "") -> Criteria:
     """Validate the search form. A value holding a My Number is refused: numbers are searched by POST only."""
-    if any(guard.contains_my_number(v) for v in (person_id, kana, household_no)):
+    if any(free_text.contains_my_number(v) for v in (person_id, kana, household_no)):
         raise QueryRefused(_NUMBER_ELSEWHERE)
     key = ""
     if kana.strip():
@@ -275,8 +274,9 @@ def check_reason(reason: str) -> str:
     text = reason.strip()
     if not REASON_MIN <= len(text) <= REASON_MAX:
         raise QueryRefused(f"表示の理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください。")
-    if has_control_chars(text) or guard.contains_my_number(text):
-        raise QueryRefused("表示の理由に使えない文字または番号が含まれています。")
+    free_text.check(text, "表示の理由", QueryRefused)
+    if has_control_chars(text):
+        raise QueryRefused("表示の理由に使えない文字（制御文字）が含まれています。")
     return text
 
 

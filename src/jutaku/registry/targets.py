@@ -111,7 +111,7 @@ class _Handler:
                 good[pid] = _person_fields(row.values)
                 continue
             counts[code] += 1
-            columns = "、".join(e.column for e in row.errors)
+            columns = "、".join(e.label for e in row.errors)
             reason = OUTCOMES[code] + (f"（{columns}）" if columns else "")
             rejections.append((ctx.job_id, row.line_no, "", pid[:10], code, reason[:400]))
             audit.append(AuditEntry(AuditEvent.PERSON_REJECT, [f"line:{row.line_no}"], code))

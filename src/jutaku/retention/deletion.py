@@ -43,6 +43,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.dbutil import adapter, bulk_insert, checkpoint_wal, select_in
+from jutaku.domain import free_text
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
@@ -133,6 +134,7 @@ def submit_list(path: Path, *, actor: Actor, reason: str) -> Requested:
     """Check the list whole, then make it one approval request (targets stored with it) — unless the same
     list (the same file, or the same set of 個人ID and 削除理由) is already requested and not yet run or
     rejected: then that request is the request (README: the same file twice is a reported no-op)."""
+    free_text.check(reason, "依頼理由", DeletionRefused)
     try:
         inb = inbound.inspect(path, DELETION_TARGETS)
     except FileRejected as exc:

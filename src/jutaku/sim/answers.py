@@ -10,8 +10,9 @@ It is the answer key the system under test is graded against, so it shares no co
    ``OK`` only when no E code applies.
 
    - ``E00``: a required field is missing, a code is not in its list, a date or timestamp is invalid,
-     a digits field has a non-digit or the wrong width, or a text cell has a control character or
-     starts like a formula (``= + - @``). Driven by the layout (``KIT`` / ``PORTAL``).
+     a digits field has a non-digit or the wrong width, a text cell has a control character or
+     starts like a formula (``= + - @``), or a field other than 個人番号 holds a written My Number
+     (:func:`holds_number`). Driven by the layout (``KIT`` / ``PORTAL``).
      A *missing* 個人番号 is ``E00``; a present but wrong one is ``E01``.
    - ``E01``: the 個人番号, normalised (full-width digits to ASCII, spaces and hyphens removed), is not
      12 digits with a valid check digit.
@@ -95,6 +96,35 @@ def layout_for(file: str) -> Layout:
 
 Check = Callable[[str], bool]  # True when the (non-empty) value is bad
 
+_DASHES: Final = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\u30fc\uff70\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _is_letter(ch: str) -> bool:
+    return (ch.isascii() and ch.isalpha()) or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ"
+
+
+def holds_number(value: str) -> bool:
+    """The simulator's own reading of "a written My Number" (ADR 0020), by brute force: from every digit
+    that starts a group and is not glued to a letter, read twelve digits across spaces and dashes; the
+    twelfth must end its group, not be glued to a letter, and the twelve pass the check digit."""
+    if len(value) < 12 or sum(map(str.isdecimal, value)) < 12:
+        return False
+    for start, first in enumerate(value):
+        if not first.isdecimal() or (start and (value[start - 1].isdecimal() or _is_letter(value[start - 1]))):
+            continue
+        digits, end = "", start
+        while end < len(value) and len(digits) < 12:
+            ch = value[end]
+            if ch.isdecimal():
+                digits += str(int(ch))
+            elif not (ch.isspace() or ch in _DASHES):
+                break
+            end += 1
+        after = value[end] if end < len(value) else " "
+        if len(digits) == 12 and not (after.isdecimal() or _is_letter(after)) and number_ok(digits):
+            return True
+    return False
+
 
 def _column_check(col: Column) -> Check:
     width, exact, kind = col.width, col.exact, col.type
@@ -104,6 +134,14 @@ def _column_check(col: Column) -> Check:
 
     if kind == "my_number":
         return lambda value: False  # judged by E01
+    if col.refuses_my_number:
+        rest = _type_check(col, too_long)
+        return lambda value: holds_number(value) or rest(value)
+    return _type_check(col, too_long)
+
+
+def _type_check(col: Column, too_long: Callable[[str], bool]) -> Check:
+    kind = col.type
     if kind == "digits":
         return lambda value: too_long(value) or not (value.isascii() and value.isdigit())
     if kind == "code":

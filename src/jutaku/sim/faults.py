@@ -38,6 +38,9 @@ class FaultRates:
     conflict: float = 0.005  # the same person with a second number in the same file [E06 for both]
     not_current: float = 0.005  # a notification from a moved-out/withdrawn/deceased person [E07]
     benign: float = 0.02  # half-width kana, hiragana, 全角空白, ー for ウ, number spacing [OK]
+    #: The person's number written into a free-text or identifier field too (氏名, 受付番号, 住所, …) [E00].
+    #: Off by default so that the default worlds stay as they were; :meth:`uniform` sets it.
+    number_in_text: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -50,7 +53,7 @@ class FaultRates:
     @classmethod
     def uniform(cls, rate: float, *, benign: float | None = None) -> FaultRates:
         """Every error fault at ``rate`` (``identity`` too); benign variants at ``benign`` or 2×rate."""
-        values = {f.name: rate for f in fields(cls)}
+        values = {f.name: rate for f in fields(cls)}  # number_in_text too
         values["benign"] = 2 * rate if benign is None else benign
         return cls(**values)
 
@@ -70,6 +73,7 @@ BASE_FAULTS: Final = (
     "duplicate",
     "conflict",
     "benign",
+    "number_in_text",  # last: at rate 0 it leaves every other draw as it was
 )
 
 
@@ -143,6 +147,38 @@ def fast_check_digit(body: str) -> str:
     """Same result as :func:`jutaku.domain.my_number.check_digit` for 11 ASCII digits (hot loop, no checks)."""
     total = (sum(map(operator.mul, body.encode("ascii"), _WEIGHTS)) - _ASCII_ZERO_TOTAL) % 11
     return "0" if total <= 1 else str(11 - total)
+
+
+def written_number(number: str, rng: random.Random) -> str:
+    """``number`` as a person or a clerk might write it in text: plain, 4-4-4, full-width, spaced."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        return number
+    if kind == 1:
+        return f"{number[:4]}-{number[4:8]}-{number[8:]}"
+    wide = jaconv.h2z(number, digit=True)
+    return wide if kind == 2 else f"{wide[:4]}\u3000{wide[4:8]}\u3000{wide[8:]}"
+
+
+#: Where :func:`plant_number` writes: (column, how) per channel; ``receipt`` is done when receipts are assigned.
+PLANT_SPOTS: Final = {
+    "kit": (("氏名", "append"), ("受付番号", "receipt")),
+    "portal": (("住所", "append"), ("手続名", "append"), ("電子証明書シリアル番号", "replace")),
+}
+
+
+def plant_number(row: list[str], idx: Mapping[str, int], channel: str, number: str, rng: random.Random) -> str | None:
+    """Write ``number`` into a free-text or identifier field of ``row`` (expected ``E00``); returns the
+    written form when it must go into the 受付番号, which is assigned later."""
+    column, how = rng.choice(PLANT_SPOTS[channel])
+    form = written_number(number, rng)
+    if how == "receipt":
+        return form if rng.random() < 0.5 else "受付" + form  # a form with a label, still refused
+    if how == "append":
+        row[idx[column]] = f"{row[idx[column]]} {form}"
+    else:
+        row[idx[column]] = form if form.isascii() else number
+    return None
 
 
 def wrong_check_digit(number: str, rng: random.Random) -> str:

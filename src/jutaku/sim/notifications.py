@@ -8,10 +8,13 @@ order and portal rows in 受付番号 order, which is the processing order of th
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
+from jutaku.domain import my_number
 from jutaku.formats.layouts import KIT, PORTAL
 from jutaku.sim import faults
 from jutaku.sim.dates import parse_yyyymmdd, to_wareki, ymd
@@ -40,6 +43,7 @@ class _Maker:
         self.pop, self.rng, self.rates = pop, rng, rates
         self.out = Notifications()
         self.late_dates: list[tuple[list[str], dict[str, int]]] = []
+        self.late_receipts: list[tuple[list[str], str]] = []  # number_in_text: a 受付番号 holding a number
         self.spare = iter(pop.spare_numbers)
 
     def row(self, i: int, channel: str, number: str | None = None) -> list[str]:
@@ -104,6 +108,10 @@ class _Maker:
             else:  # another person with this person's number
                 other = (i + 1 + rng.randrange(len(pop) - 1)) % len(pop) if len(pop) > 1 else i
                 self.add(self.row(other, channel, pop.numbers[i]), channel, fault)
+        elif fault == "number_in_text":
+            receipt = faults.plant_number(row, idx, channel, row[num], rng)
+            if receipt is not None:
+                self.late_receipts.append((row, receipt))
         elif fault == "benign":
             row[idx["氏名カナ"]], row[num], _ = faults.benign_variant(row[idx["氏名カナ"]], row[num], rng)
         self.add(row, channel, fault)
@@ -129,15 +137,28 @@ class _Maker:
             row[KIT_IDX["受付日"]] = ymd(start + dt.timedelta(days=seq * 90 // (len(kit) + 1)))
         begin = dt.datetime(year, 4, 1, 8, 30, tzinfo=JST)  # the file carries JST wall-clock time
         step_ms = 60 * 86_400_000 // (len(portal) + 1)
+        receipts = portal_receipts(year)
         for seq, (row, _) in enumerate(portal, 1):
             at = begin + dt.timedelta(milliseconds=seq * step_ms + rng.randrange(step_ms))
-            row[0] = f"{year}{seq:08d}"
+            row[0] = next(receipts)
             row[1] = at.strftime("%Y%m%d%H%M%S") + f"{at.microsecond // 1000:03d}"
         for row, idx in self.late_dates:
             faults.break_date(row, idx)
+        for row, receipt in self.late_receipts:
+            row[0] = receipt
         return Notifications(
             [r for r, _ in kit], [f for _, f in kit], [r for r, _ in portal], [f for _, f in portal]
         )
+
+
+def portal_receipts(year: int) -> Iterator[str]:
+    """Mynaportal 受付番号 in increasing order: ``YYYY`` and a sequence, 12 digits, skipping every value
+    whose check digit would make it a valid My Number (a 受付番号 that is one is refused, E00; ADR 0020):
+    a real 受付番号 is not a My Number, and ours must not be one by chance (one in ten)."""
+    for seq in itertools.count(1):
+        receipt = f"{year}{seq:08d}"
+        if not my_number.is_valid(receipt):
+            yield receipt
 
 
 def build_notifications(

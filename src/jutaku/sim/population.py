@@ -16,6 +16,12 @@ from jutaku.sim.dates import ymd
 from jutaku.sim.faults import fast_check_digit
 from jutaku.sim.names import FEMALE_GIVEN, KANJI_DIGITS, MALE_GIVEN, PLACES, SURNAMES
 
+
+def _valid12(code: str) -> bool:
+    """The digits of ``code`` are twelve with a valid My Number check digit."""
+    digits = code.replace("-", "")
+    return len(digits) == 12 and fast_check_digit(digits[:11]) == digits[11]
+
 FIRST_PERSON_ID: Final = 1_000_000_001
 FIRST_HOUSEHOLD: Final = 500_000_001
 
@@ -106,8 +112,12 @@ class _Builder:
         if applicant:
             return f"{street} {room}号室", postal, f"B{prefix:03d}{t:02d}-{room:04d}"
         bldg = 1 + int(r() * 12)
+        code = f"{prefix:03d}{t:02d}{chome}-{bldg:02d}-{room:04d}"
+        while _valid12(code):  # 12 digits: never a valid My Number by chance (ADR 0020)
+            room += 1
+            code = f"{prefix:03d}{t:02d}{chome}-{bldg:02d}-{room:04d}"
         address = f"{street} 都営{town}{KANJI_DIGITS[chome]}丁目アパート{bldg}号棟{room}号室"
-        return address, postal, f"{prefix:03d}{t:02d}{chome}-{bldg:02d}-{room:04d}"
+        return address, postal, code
 
     def _roles(self, size: int) -> list[str]:
         rng = self.rng

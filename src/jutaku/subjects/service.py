@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from django.db import transaction
 
 from jutaku.accounts.actor import Actor
-from jutaku.audit import guard
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 from jutaku.registry.models import Person
 from jutaku.subjects.models import SubjectRequest
 
@@ -28,8 +28,7 @@ class SubjectRequestError(ValueError):
 
 
 def _clean_note(note: str) -> str:
-    if guard.contains_my_number(note):
-        raise SubjectRequestError("メモに個人番号を書かないでください")
+    free_text.check(note, "メモ", SubjectRequestError)
     return note.strip()[:400]
 
 

@@ -28,9 +28,9 @@ from jutaku.accounts import approvals
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
-from jutaku.audit import guard
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain import free_text
 from jutaku.subjects.models import SubjectRequest
 
 LIFT_KIND: Final = "suspension-lift"
@@ -109,8 +109,7 @@ def _handled_suspension(request_id: int, *, lock: bool = False) -> SubjectReques
 def request_lift(request_id: int, *, actor: Actor, reason: str) -> Approval:
     """Ask for the lift of a handled use suspension; a different supervisor approves it
     (``jutaku approvals approve ID``), which lifts it."""
-    if guard.contains_my_number(reason):
-        raise LiftRefused("理由に個人番号を書かないでください")
+    free_text.check(reason, "理由", LiftRefused)
     with transaction.atomic():
         _handled_suspension(request_id, lock=True)
         if _pending_lift(request_id) is not None:

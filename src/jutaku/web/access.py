@@ -31,7 +31,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from jutaku.accounts.permissions import STEP_UP_PERMISSIONS, Permission, StepUp
 from jutaku.audit.events import AuditEvent
+from jutaku.audit.guard import MyNumberInAudit
 from jutaku.audit.service import record
+from jutaku.domain.free_text import REFUSED_LATE, MyNumberInText
 
 View = Callable[..., HttpResponse]
 
@@ -61,7 +63,12 @@ def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), ste
         @functools.wraps(view)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             refused = _refuse(request, spec)
-            return refused if refused is not None else view(request, *args, **kwargs)
+            if refused is not None:
+                return refused
+            try:
+                return view(request, *args, **kwargs)
+            except (MyNumberInText, MyNumberInAudit) as exc:  # ADR 0020: a refusal, never a server error
+                return _number_refused(request, exc)
 
         checked.jutaku_access = spec  # type: ignore[attr-defined]
         return checked
@@ -105,6 +112,12 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
         back = request.get_full_path() if request.method == "GET" else _referer_path(request)
         return HttpResponseRedirect("/step-up/?" + urlencode({"next": back}))
     return None
+
+
+def _number_refused(request: HttpRequest, exc: ValueError) -> HttpResponse:
+    """An input held a written My Number (the service refused it, or, late, the audit writer's guard)."""
+    message = str(exc) if isinstance(exc, MyNumberInText) else REFUSED_LATE
+    return render(request, "web/error.html", {"title": "入力を受け付けられません", "message": message}, status=400)
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -9,9 +9,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from jutaku.domain import free_text
 from jutaku.jobs import queue
 from jutaku.web.access import forbidden
 from jutaku.web.tasks import all_kinds
+
+#: Labels of the text parameters screens hand to tasks, for the refusal of one holding a My Number.
+_PARAM_LABELS = {"reason": "依頼理由", "note": "説明", "object": "対象"}
 
 
 class UploadRefused(ValueError):
@@ -27,6 +31,9 @@ def start(request: HttpRequest, kind_name: str, *, params: Mapping[str, Any] | N
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.can(kind.permission):
         return forbidden(request, "この処理を実行する権限がありません。")
+    for name, value in (params or {}).items():  # kept with the task until it runs: never a My Number
+        if isinstance(value, str):
+            free_text.check(value, _PARAM_LABELS.get(name, "入力"), UploadRefused)
     upload = upload_name = ""
     if kind.upload_suffixes:
         incoming = request.FILES.get(upload_field)

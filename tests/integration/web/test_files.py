@@ -35,6 +35,7 @@ from jutaku.audit.models import AuditRecord
 from jutaku.crypto.keyring import get_keyring
 from jutaku.crypto.media import encrypt_file, open_media
 from jutaku.domain import leakscan
+from jutaku.domain.free_text import refill
 from jutaku.formats.csvio import write_csv
 from jutaku.formats.layouts import INQUIRY_RESULT_LAYOUT
 from jutaku.jobs.models import Download, Job, Task
@@ -158,8 +159,9 @@ def test_a_kit_upload_shows_its_outcomes_and_offers_the_rejection_list_once(sign
     url = links(registrar, kit)["差戻リスト"]
     assert signed_in("registrar").get(url).status_code == 404  # another user: the same 404 as none
     rejected = rows_of(fetch(registrar, url))
+    # A 受付番号 holding a number (the world's number_in_text fault) is listed withheld (ADR 0020).
     assert Counter((r["受付番号"], r["個人ID"], r["結果コード"]) for r in rejected) == Counter(
-        (r["受付番号"], r["個人ID"], r["期待結果"]) for r in answers if r["期待結果"].startswith("E"))
+        (refill(r["受付番号"]), r["個人ID"], r["期待結果"]) for r in answers if r["期待結果"].startswith("E"))
     assert not Path(Download.objects.get(task=kit).path).exists()
     assert registrar.get(url).status_code == 404  # once
     assert AuditRecord.objects.filter(event="file:download", username=registrar.username).count() == 1

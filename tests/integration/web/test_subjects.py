@@ -139,7 +139,7 @@ def test_a_bad_form_is_shown_again_without_echoing_what_could_be_a_number(signed
     assert response.status_code == 400 and valid not in response.content.decode()
     response = record(clerk, person, note=f"番号 {valid}")
     body = response.content.decode()
-    assert response.status_code == 400 and "個人番号を書かないでください" in body and valid not in body
+    assert response.status_code == 400 and "メモに個人番号" in body and valid not in body
     assert not SubjectRequest.objects.exists()
 
 

@@ -63,9 +63,8 @@ FULLWIDTH = VALID.translate(str.maketrans("0123456789", "０１２３４５６�
     f"番号{VALID}です",
     f"person={VALID}",
     f"2026-01-01 {VALID}",
-    f"P{VALID}",
-    f"ab{VALID}",                          # too short to be a digest
-    f"{VALID}caf",                          # 15 hex characters: not a digest
+    f"P {VALID}",                           # a separate token
+    f"ab-{VALID}",
 ])
 def test_guard_refuses_a_valid_my_number_in_any_form(text: str) -> None:
     assert guard.contains_my_number(text)
@@ -84,6 +83,9 @@ def test_guard_refuses_a_valid_my_number_in_any_form(text: str) -> None:
     hashlib.sha256(b"x").hexdigest(),
     "sha256:a" + VALID + "bcd",            # a truncated digest (16 hex) that happens to hold a valid run
     "f" + VALID + "0a1b2c3d",              # inside a longer hex token
+    f"P{VALID}",                           # glued to letters: an identifier such as a 受付番号 (ADR 0020)
+    f"ab{VALID}",
+    f"{VALID}caf",
     "2026-11-27",
     "",
 ])

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jutaku.domain import media
+from jutaku.domain.free_text import contains_my_number
 from jutaku.domain.media import LedgerState, Sensitivity
 from jutaku.formats.layouts import LAYOUTS
 
@@ -53,7 +54,10 @@ _medium_chars = st.sampled_from("ABCXYZabcxyz0123456789-_.")
 @given(st.text(alphabet=_medium_chars, min_size=0, max_size=41))
 def test_a_medium_id_is_a_short_label(medium: str) -> None:
     ok = 1 <= len(medium) <= 40 and medium[0].isalnum()
-    assert (media.medium_error(medium) is None) == ok
+    if ok and contains_my_number(medium):  # digits that read as a My Number (ADR 0020)
+        assert media.medium_error(medium) == "M07"
+    else:
+        assert (media.medium_error(medium) is None) == ok
 
 
 @pytest.mark.parametrize("medium", ["USB 01", "USB/01", "媒体1", "-USB", "", "a" * 41, "USB\n01"])
@@ -66,9 +70,17 @@ def test_a_carrier_is_a_name(carrier: str) -> None:
     assert media.carrier_error(carrier) is None
 
 
-@pytest.mark.parametrize("carrier", ["", "   ", "x" * 61, "山田\t太郎", "123456789018", "１２３４５６７８９０１８"])
+@pytest.mark.parametrize("carrier", ["", "   ", "x" * 61, "山田\t太郎", "123456789010", "１２３４５６７８"])
 def test_a_carrier_is_never_a_number_or_a_control_character(carrier: str) -> None:
     assert media.carrier_error(carrier) == "M02"
+
+
+@pytest.mark.parametrize("value", ["123456789018", "１２３４５６７８９０１８", "山田 1234-5678-9018", "USB-123456789018"])
+def test_a_my_number_is_never_a_carrier_or_a_medium_id(value: str) -> None:
+    """Issue 13 item 1: the 4-4-4 form passed the old eight-digit-run check and was stored (ADR 0020)."""
+    assert media.carrier_error(value) == "M07"
+    if value.isascii() and " " not in value:
+        assert media.medium_error(value) == "M07"
 
 
 states = st.builds(LedgerState, interface=st.sampled_from(["kit", "rejections", "business-export", "statistics"]),

@@ -213,11 +213,14 @@ def test_fast_path_agrees_with_the_column_checks(layout: Layout, data: st.DataOb
 @FAST
 @given(value=st.text(max_size=80))
 def test_text_check_properties(value: str) -> None:
+    from jutaku.domain.free_text import contains_my_number
     from jutaku.domain.japanese import has_control_chars, is_formula_like
 
     code = codes_of(KIT, make_kit_row(氏名=value)).get("氏名")
     if value == "":
         assert code == "F_REQUIRED"
+    elif contains_my_number(value):
+        assert code == "F_MY_NUMBER"
     elif len(value) > 60:
         assert code == "F_WIDTH"
     elif has_control_chars(value) or v._PRIVATE_USE.search(value):

@@ -18,6 +18,7 @@ from django.urls import URLPattern, path
 
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission, StepUp
+from jutaku.domain import free_text
 from jutaku.formats.layouts import DELETION_REASON
 from jutaku.retention import deletion
 from jutaku.retention.models import DeletionRecord
@@ -79,7 +80,7 @@ def submit_request(request: HttpRequest) -> HttpResponse:
     try:
         return start(request, tasks.REQUEST, params={"reason": reason})
     except UploadRefused as exc:
-        return _page(request, error=str(exc), reason=reason, status=400)
+        return _page(request, error=str(exc), reason=free_text.refill(reason), status=400)
 
 
 def _deletion_request(approval_id: int) -> Approval | None:

@@ -23,6 +23,7 @@ from jutaku.accounts.errors import AccountsError
 from jutaku.accounts.models import ApprovalState
 from jutaku.accounts.permissions import Permission
 from jutaku.allowlist.service import active_rules
+from jutaku.domain import free_text
 from jutaku.domain.wareki import jst_date
 from jutaku.linkage.export import export_requests, request_export
 from jutaku.web import submit
@@ -200,7 +201,8 @@ def create_juki(request: HttpRequest) -> HttpResponse:
 
 
 def _export_refused(request: HttpRequest, message: str) -> HttpResponse:
-    return _create_page(request, errors={"export": message}, form=request.POST.dict(), status=400)
+    form = {k: free_text.refill(str(v)) for k, v in request.POST.dict().items()}  # ADR 0020: never shown again
+    return _create_page(request, errors={"export": message}, form=form, status=400)
 
 
 @requires(_P.EXPORT_BUSINESS, methods=("POST",))

@@ -39,6 +39,7 @@ from jutaku.accounts.users import (
     set_roles,
     unlock,
 )
+from jutaku.domain import free_text
 from jutaku.web.access import not_found, requires
 from jutaku.web.submit import start
 
@@ -102,7 +103,8 @@ def _parse_new(data: QueryDict) -> tuple[NewUser | None, str, list[str]]:
 def _create_form(request: HttpRequest, errors: list[str], status: int = 200) -> HttpResponse:
     today = timezone.localdate()
     data = request.POST if request.method == "POST" else QueryDict()
-    form = {name: _text(data, name) for name in ("username", "full_name", "staff_id", "organisation", "reason")}
+    form = {name: free_text.refill(_text(data, name))  # a refused number is not shown again (ADR 0020)
+            for name in ("username", "full_name", "staff_id", "organisation", "reason")}
     form["start_date"] = _text(data, "start_date") or today.isoformat()
     form["end_date"] = _text(data, "end_date") or (today + timedelta(days=365)).isoformat()
     return render(request, "web/users/create.html", {
