@@ -260,11 +260,25 @@ def kanji_key(text: str) -> str:
     Raises :class:`TextTooLong` when the input or the key exceeds :data:`MAX_NAME_LENGTH`.
     """
     _check_length(text)
-    key = _translate_nfkc(text, _KANJI_TABLE)
-    if _ITERATION in key:
-        key = _expand_iteration(key)
+    key = _kanji_fold(text)
     _check_length(key)
     return key
+
+
+def _kanji_fold(text: str) -> str:
+    key = _translate_nfkc(text, _KANJI_TABLE)
+    return _expand_iteration(key) if _ITERATION in key else key
+
+
+def name_search_key(text: str) -> str:
+    """The kanji key as the register stores it to search names by prefix (ADR 0023): :func:`kanji_key`,
+    cut to :data:`MAX_NAME_LENGTH`. Never raises for a name the layouts admit (≤ 60 characters) even when
+    NFKC expands ligatures (㍿ → 株式会社) past the column: a prefix search uses only the start.
+
+    Raises :class:`TextTooLong` when the input exceeds :data:`MAX_NAME_LENGTH`.
+    """
+    _check_length(text)
+    return _kanji_fold(text)[:MAX_NAME_LENGTH]
 
 
 def normalise_name(text: str) -> str:

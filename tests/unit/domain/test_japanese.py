@@ -17,6 +17,7 @@ from jutaku.domain.japanese import (
     is_formula_like,
     kana_key,
     kanji_key,
+    name_search_key,
     normalise_name,
 )
 
@@ -130,6 +131,16 @@ def test_a_variation_selector_names_a_glyph_and_is_not_part_of_the_key(selector:
     """A register or 住基 name may carry an IVS (渡邉 + U+E0102 for one glyph of 邉)."""
     assert kanji_key(f"渡邉{selector} 髙{selector}子") == kanji_key("渡辺高子") == "渡辺高子"
     assert kanji_key(f"葛{selector}飾") == "葛飾"
+
+
+def test_the_stored_search_key_is_the_kanji_key_cut_to_the_column() -> None:
+    assert name_search_key("髙橋\u3000太郎") == kanji_key("高橋 太郎") == "高橋太郎"
+    ligatures = "㍿" * 60  # 60 characters (the layout's width), 240 after NFKC
+    with pytest.raises(TextTooLong):
+        kanji_key(ligatures)
+    assert name_search_key(ligatures) == "株式会社" * 30
+    with pytest.raises(TextTooLong):
+        name_search_key("高" * (MAX_NAME_LENGTH + 1))
 
 
 #: Names written with a random mix of standard forms, variants and variation selectors.
