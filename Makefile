@@ -55,7 +55,7 @@ test-browser: $(STAMP)
 	fi
 
 ## make screenshots: the README's screenshots, from the browser tier's artifacts (synthetic data only).
-SHOTS := 27-dashboard:dashboard 25-person-search:person-search 26-person-detail:person-detail-masked-number \
+SHOTS := 27-dashboard:dashboard 28-person-search-variant-wareki:person-search 26-person-detail:person-detail-masked-number \
 	14-kit-outcome:kit-upload-outcome-table 33-approvals-pending:approvals-pending-deletion \
 	37-deletion-records:deletion-requests-and-records 43-audit-search:audit-search 46-users:user-management
 screenshots: test-browser

@@ -127,8 +127,9 @@ def _web_sample(users: int, out: Path) -> None:
                       roles=("inquirer",))
         made = create_user(new, password, actor=SYSTEM, dual_control=False)
         accounts.append({"username": new.username, "password": password, "secret": made.enrolment.secret})
-    picked = Person.objects.order_by("?").values_list("pk", "person_id", "kana_key")[:2000]
-    persons = [{"pk": pk, "person_id": pid, "kana_prefix": key[:3]} for pk, pid, key in picked]
+    picked = Person.objects.order_by("?").values_list("pk", "person_id", "kana_key", "name", "birth_date")[:2000]
+    persons = [{"pk": pk, "person_id": pid, "kana_prefix": key[:3], "surname": name.split(" ")[0],
+                "birth_date": birth.isoformat() if birth else ""} for pk, pid, key, name, birth in picked]
     out.write_text(json.dumps({"accounts": accounts, "persons": persons}, ensure_ascii=False), encoding="utf-8")
 
 

@@ -134,7 +134,7 @@ def render(r: dict[str, Any]) -> str:
     lines = ["# Web load benchmark", "",
              f"{r['persons']:,} persons in PostgreSQL, {r['users']} concurrent staff for {r['seconds']} s on loopback "
              f"(gunicorn 4 workers × 4 threads; locust), {r['when']}, {r['machine']}. Target: p95 < {TARGET_MS} ms.",
-             "Each user signs in once (password + TOTP), then searches by 個人ID or kana prefix and opens detail pages of "
+             "Each user signs in once (password + TOTP), then searches by 個人ID, kana prefix or surname + birth date and opens detail pages of "
              "random registered persons; every search and view writes its audit record and touches the session.", "",
              "| request | count | failures | median ms | p95 ms | p99 ms | max ms | req/s | p95 < 200 ms |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]

@@ -229,9 +229,15 @@ def _load_variants() -> dict[str, str]:
 
 #: 異体字 and 旧字体 -> the form used in the register (see the CSV and ADR 0004).
 KANJI_VARIANTS: Final = _load_variants()
-_KANJI_TABLE: Final = str.maketrans(
-    {**{ord(v): s for v, s in KANJI_VARIANTS.items()}, **{ord(ch): None for ch in _WHITESPACE}}
-)
+#: Variation selectors: VS1–16 (U+FE00–FE0F) and the ideographic variation sequences' VS17–256
+#: (U+E0100–E01EF, IVS, Adobe-Japan1 and Moji_Joho collections). A register or 住基 name may carry
+#: 渡邉 + U+E0102 for one glyph of 邉; the selector names a glyph, not another character, so a key drops it.
+VARIATION_SELECTORS: Final = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
+_KANJI_TABLE: Final = str.maketrans({
+    **{ord(v): s for v, s in KANJI_VARIANTS.items()},
+    **{ord(ch): None for ch in _WHITESPACE},
+    **{code: None for block in VARIATION_SELECTORS for code in block},
+})
 
 
 def _expand_iteration(key: str) -> str:
@@ -243,20 +249,36 @@ def _expand_iteration(key: str) -> str:
 
 
 def kanji_key(text: str) -> str:
-    """The matching key of a name in kanji: NFKC, spaces removed, variants folded, 々 expanded.
+    """The matching key of a name in kanji: NFKC, spaces and variation selectors removed, variants
+    folded, 々 expanded (ADR 0004).
 
     Variants (異体字: 髙→高, 﨑→崎, 邊/邉→辺 …; 旧字体: 澤→沢, 櫻→桜 …) are folded with the table in
-    ``data/kanji_variants.csv``; CJK compatibility ideographs (塚 U+FA10 …) are already folded by NFKC.
-    斉 and 斎 are distinct characters and are not folded into each other (齊→斉, 齋→斎).
+    ``data/kanji_variants.csv``; CJK compatibility ideographs (塚 U+FA10 …) are already folded by NFKC;
+    variation selectors (IVS, :data:`VARIATION_SELECTORS`) are dropped. 斉 and 斎 are distinct
+    characters and are not folded into each other (齊→斉, 齋→斎).
 
     Raises :class:`TextTooLong` when the input or the key exceeds :data:`MAX_NAME_LENGTH`.
     """
     _check_length(text)
-    key = _translate_nfkc(text, _KANJI_TABLE)
-    if _ITERATION in key:
-        key = _expand_iteration(key)
+    key = _kanji_fold(text)
     _check_length(key)
     return key
+
+
+def _kanji_fold(text: str) -> str:
+    key = _translate_nfkc(text, _KANJI_TABLE)
+    return _expand_iteration(key) if _ITERATION in key else key
+
+
+def name_search_key(text: str) -> str:
+    """The kanji key as the register stores it to search names by prefix (ADR 0023): :func:`kanji_key`,
+    cut to :data:`MAX_NAME_LENGTH`. Never raises for a name the layouts admit (≤ 60 characters) even when
+    NFKC expands ligatures (㍿ → 株式会社) past the column: a prefix search uses only the start.
+
+    Raises :class:`TextTooLong` when the input exceeds :data:`MAX_NAME_LENGTH`.
+    """
+    _check_length(text)
+    return _kanji_fold(text)[:MAX_NAME_LENGTH]
 
 
 def normalise_name(text: str) -> str:

@@ -26,7 +26,7 @@ from typing import Final
 #: The register fields a deletion blanks, with their blank value (``None``: NULL).
 ERASED: Final = MappingProxyType({
     "household_no": "", "relationship": "", "housing_code": "", "application_no": "", "name": "",
-    "name_kana": "", "kana_key": "", "birth_date": None, "sex": "", "postal_code": "", "address": "",
+    "name_kana": "", "kana_key": "", "kanji_key": "", "birth_date": None, "sex": "", "postal_code": "", "address": "",
     "status_date": None, "non_disclosure": False, "non_disclosure_since": None,
 })
 #: The register fields a shell keeps besides its 個人ID: categories only, nothing that identifies.

@@ -1,4 +1,5 @@
-"""Dates and timestamps of the interface files: ``YYYYMMDD``, 和暦 ``GYYMMDD``, ``YYYYMMDDhhmmssSSS`` (JST).
+"""Dates and timestamps of the interface files: ``YYYYMMDD``, 和暦 ``GYYMMDD``, ``YYYYMMDDhhmmssSSS`` (JST);
+dates as staff type them into a search (:func:`parse_typed_date`: 西暦 or 和暦, ``S45.3.1``, ``R1.5.1`` …).
 
 Sources: interfaces.md "Conventions"; JIS X 0301 (era letters M/T/S/H/R and ``GYYMMDD``); 元号法
 (昭和54年法律第43号) and the era ordinances (明治改元の詔 慶応4年9月8日, 大正 1912-07-30, 昭和 1926-12-25,
@@ -52,6 +53,7 @@ _BY_LETTER: Final = {era.letter: i for i, era in enumerate(ERAS)}
 _BY_NAME: Final = {era.name: i for i, era in enumerate(ERAS)}
 _FIRST_YEAR: Final = "元"
 _MAX_ERA_YEAR: Final = 99
+_OUTSIDE_ERA: Final = "元号の期間外の日付です"
 
 
 def _is_digits(text: str, length: int) -> bool:
@@ -100,7 +102,7 @@ def _from_era(index: int, era_year: int, month: int, day: int) -> dt.date:
     era = ERAS[index]
     result = _date(era.first_day.year + era_year - 1, month, day)
     if result < era.first_day or (index + 1 < len(ERAS) and result >= ERAS[index + 1].first_day):
-        raise InvalidDate("元号の期間外の日付です")
+        raise InvalidDate(_OUTSIDE_ERA)
     return result
 
 
@@ -175,6 +177,119 @@ def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     if today is not None and result > today:
         raise InvalidDate("生年月日が未来の日付です")
     return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Dates as staff type them (the search form): more forms than the interface files, same eras.
+
+#: One-character era abbreviations staff write (昭45.3.1).
+_BY_ABBREVIATION: Final = {era.name[0]: i for i, era in enumerate(ERAS)}
+#: ``Y.M.D``, ``Y/M/D``, ``Y-M-D`` (full-width forms are folded by NFKC first) and ``Y年M月D日``.
+_TYPED_SEPARATORS: Final = frozenset({"..", "//", "--", "年月", "年月日"})
+_ISO_YEAR_LENGTH: Final = 4
+_ERA_DIGITS_LENGTH: Final = 6
+TYPED_FORMS: Final = "1970-03-01、19700301、昭和45年3月1日、S45.3.1、R1.5.1"
+_UNREADABLE: Final = f"生年月日を読み取れません。{TYPED_FORMS} のように入力してください。"
+
+
+def _split_typed(text: str, *, era: bool) -> tuple[str, str, str]:
+    """``'45.3.1'`` -> ('45', '3', '1'): three numbers with one separator style; 元 only as an era's year."""
+    parts: list[str] = []
+    separators: list[str] = []
+    current = ""
+    for ch in text:
+        if (ch.isascii() and ch.isdigit()) or (era and ch == _FIRST_YEAR and not parts and not current):
+            current += ch
+        elif current and len(parts) < 3:
+            parts.append(current)
+            separators.append(ch)
+            current = ""
+        else:
+            raise InvalidDate(_UNREADABLE)
+    if current:
+        parts.append(current)
+    if len(parts) != 3 or "".join(separators) not in _TYPED_SEPARATORS:
+        raise InvalidDate(_UNREADABLE)
+    return parts[0], parts[1], parts[2]
+
+
+def _typed_number(text: str, most: int, *, exact: bool = False) -> int:
+    if text == _FIRST_YEAR:
+        return 1
+    if not text.isdigit() or (len(text) != most if exact else len(text) > most):
+        raise InvalidDate(_UNREADABLE)
+    return int(text)
+
+
+def _typed_era(text: str) -> tuple[int, str] | None:
+    """(era index, the rest) when ``text`` starts with an era: 昭和, 昭 or S (any case); else None."""
+    if text[:2] in _BY_NAME:
+        return _BY_NAME[text[:2]], text[2:]
+    if text[0] in _BY_ABBREVIATION:
+        return _BY_ABBREVIATION[text[0]], text[1:]
+    if text[0].upper() in _BY_LETTER:
+        return _BY_LETTER[text[0].upper()], text[1:]
+    return None
+
+
+def parse_typed_date(text: str, *, today: dt.date | None = None) -> dt.date:
+    """A date typed by staff (the 生年月日 of the person search), 西暦 or 和暦.
+
+    西暦: ``1970-03-01``, ``1970/3/1``, ``1970.3.1``, ``19700301``, ``1970年3月1日``. 和暦: the era as
+    its name (昭和), its first character (昭) or its JIS X 0301 letter (S, s), then ``45年3月1日``,
+    ``45.3.1``, ``45/3/1``, ``45-3-1`` or ``450301``; the first year is 1 or 元 (``R1.5.1``, ``令和元年5月1日``).
+    Full-width digits, separators and the era ligatures are folded (NFKC), spaces ignored. A 和暦 date
+    must lie in its era (昭和64年1月7日 is 1989-01-07; 昭和64年1月8日 does not exist: it is 平成元年1月8日).
+    With ``today`` a later date is refused. Errors never quote the input.
+    """
+    if len(text) > MAX_INPUT_LENGTH:
+        raise InvalidDate("生年月日が長すぎます")
+    value = "".join(unicodedata.normalize("NFKC", text).split())
+    if not value:
+        raise InvalidDate("生年月日が空です")
+    era = _typed_era(value)
+    if era is not None:
+        index, rest = era
+        if len(rest) == _ERA_DIGITS_LENGTH and rest.isascii() and rest.isdigit():
+            year, month, day = rest[:2], rest[2:4], rest[4:]
+        else:
+            year, month, day = _split_typed(rest, era=True)
+        try:
+            result = _from_era(index, _typed_number(year, 2), _typed_number(month, 2), _typed_number(day, 2))
+        except InvalidDate as exc:
+            raise InvalidDate(f"{exc}（{era_span(index)}）" if str(exc) == _OUTSIDE_ERA else str(exc)) from None
+    else:
+        if _is_digits(value, _DATE_LENGTH):
+            year, month, day = value[:4], value[4:6], value[6:]
+        else:
+            year, month, day = _split_typed(value, era=False)
+        result = _date(_typed_number(year, _ISO_YEAR_LENGTH, exact=True), _typed_number(month, 2),
+                       _typed_number(day, 2))
+    if today is not None and result > today:
+        raise InvalidDate("生年月日が未来の日付です")
+    return result
+
+
+def era_span(index: int) -> str:
+    """``平成は1989年1月8日から2019年4月30日まで`` for ``ERAS[index]`` (the last era has no end yet)."""
+    era = ERAS[index]
+    first = f"{era.name}は{era.first_day.year}年{era.first_day.month}月{era.first_day.day}日から"
+    if index + 1 == len(ERAS):
+        return first
+    last = ERAS[index + 1].first_day - dt.timedelta(days=1)
+    return f"{first}{last.year}年{last.month}月{last.day}日まで"
+
+
+def to_wareki_short(day: dt.date) -> str:
+    """和暦 as staff write it: 1970-03-01 -> ``S45.3.1``, 2019-05-01 -> ``R1.5.1``."""
+    era = ERAS[_era_index(day)]
+    return f"{era.letter}{day.year - era.first_day.year + 1}.{day.month}.{day.day}"
+
+
+def describe_date(day: dt.date) -> str:
+    """How a typed date was understood, both ways: ``1970年3月1日（昭和45年3月1日）``."""
+    western = f"{day.year}年{day.month}月{day.day}日"
+    return f"{western}（{to_wareki_long(day)}）" if day >= ERAS[0].first_day else western
 
 
 def parse_timestamp(text: str) -> dt.datetime:

@@ -54,6 +54,9 @@ class Person(models.Model):
     name = models.CharField(max_length=60)
     name_kana = models.CharField(max_length=120)
     kana_key = models.CharField(max_length=120, db_index=True)
+    #: The name's kanji key (:func:`jutaku.domain.japanese.name_search_key`: NFKC, spaces and variation
+    #: selectors dropped, 異体字・旧字体 folded), searched by prefix like ``kana_key`` (ADR 0023).
+    kanji_key = models.CharField(max_length=120, db_index=True, default="", db_default="")
     birth_date = models.DateField(null=True)  # NULL only in a deleted shell
     sex = models.CharField(max_length=1)
     postal_code = models.CharField(max_length=7, blank=True)
@@ -100,6 +103,8 @@ class Person(models.Model):
             models.CheckConstraint(condition=~models.Q(status_source="juki") | models.Q(status="4"),
                                    name="person_juki_status_is_death"),
         ]
+        # 対象者検索 by 生年月日 alone or with a name (ADR 0023); 個人ID, 世帯番号 and the keys have theirs.
+        indexes = [models.Index(fields=["birth_date"], name="person_birth_date")]
 
     def __str__(self) -> str:
         return self.person_id

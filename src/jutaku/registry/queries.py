@@ -4,15 +4,18 @@ by My Number and the supervisor's unmask.
 Seed section III: every read and search is an operation recorded with user, time and objects, so each
 function here writes its audit record in its own transaction. Searches are search-first and capped
 (no browse-all list); the audit records which kinds of criteria were used and how many persons were
-shown, never the values (a name is personal data) and never a number. A My Number is looked up only
-through its blind index (CRY-02) and shown in full only by :func:`unmask_number` (step-up, reason).
+shown, never the values (a name or a birth date is personal data) and never a number. A My Number is
+looked up only through its blind index (CRY-02) and shown in full only by :func:`unmask_number`
+(step-up, reason). Names are searched as staff write them (ADR 0023): the kanji name by its variant-folded
+key (髙橋 finds 高橋), the kana by its matching key (ADR 0004), both by prefix; the birth date in 西暦 or 和暦.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from django.db import connection, transaction
@@ -26,8 +29,9 @@ from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer, match_candidates
 from jutaku.crypto.envelope import FieldCipher, KeyDestroyed
 from jutaku.domain import free_text, my_number
-from jutaku.domain.japanese import TextTooLong, has_control_chars, kana_key
+from jutaku.domain.japanese import TextTooLong, has_control_chars, kana_key, name_search_key
 from jutaku.domain.juki import LABELS as JUKI_OUTCOMES
+from jutaku.domain.wareki import InvalidDate, describe_date, jst_date, parse_typed_date
 from jutaku.formats.layouts import (
     DELETION_REASON,
     HOUSING,
@@ -90,17 +94,24 @@ class SearchResult:
     rows: list[PersonRow]
     more: bool  # more persons matched than SEARCH_LIMIT
     fields: tuple[str, ...]
+    birth_date: str = ""  # how the typed birth date was understood: 1970年3月1日（昭和45年3月1日）
+
+
+#: The search criteria in the order the audit names them.
+CRITERIA: Final = ("person_id", "name", "kana", "birth_date", "household_no")
 
 
 @dataclass(frozen=True)
 class Criteria:
     person_id: str = ""
+    name: str = ""  # the kanji key prefix (:func:`jutaku.domain.japanese.name_search_key`)
     kana: str = ""  # the kana *key* prefix
+    birth_date: date | None = None
     household_no: str = ""
 
     @property
     def used(self) -> tuple[str, ...]:
-        return tuple(name for name in ("person_id", "kana", "household_no") if getattr(self, name))
+        return tuple(name for name in CRITERIA if getattr(self, name))
 
 
 def _digits(value: str, label: str, *, exact: int | None = None, most: int = _HOUSEHOLD_MAX) -> str:
@@ -112,39 +123,62 @@ def _digits(value: str, label: str, *, exact: int | None = None, most: int = _HO
     return text
 
 
-def parse_criteria(person_id: str = "", kana: str = "", household_no: str = "") -> Criteria:
-    """Validate the search form. A value holding a My Number is refused: numbers are searched by POST only."""
-    if any(free_text.contains_my_number(v) for v in (person_id, kana, household_no)):
+def _name_key(value: str, label: str, key: Callable[[str], str]) -> str:
+    if not value.strip():
+        return ""
+    try:
+        found = key(value.strip())
+    except TextTooLong:
+        raise QueryRefused(f"{label}が長すぎます。") from None
+    if not found or has_control_chars(found):
+        raise QueryRefused(f"{label}を正しく入力してください。")
+    return found
+
+
+def _birth_date(value: str, today: date) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return parse_typed_date(value, today=today)
+    except InvalidDate as exc:
+        text = str(exc).rstrip("。") + "。"
+        raise QueryRefused(text if text.startswith("生年月日") else f"生年月日を確認してください。{text}") from None
+
+
+def parse_criteria(person_id: str = "", kana: str = "", household_no: str = "", *, name: str = "",
+                   birth_date: str = "", today: date | None = None) -> Criteria:
+    """Validate the search form. A value holding a My Number is refused: numbers are searched by POST only.
+
+    ``name`` (氏名（漢字）) and ``kana`` are prefixes of the folded keys; ``birth_date`` is 西暦 or 和暦
+    (:func:`jutaku.domain.wareki.parse_typed_date`), never after ``today`` (JST, default: now).
+    """
+    if any(free_text.contains_my_number(v) for v in (person_id, kana, household_no, name, birth_date)):
         raise QueryRefused(_NUMBER_ELSEWHERE)
-    key = ""
-    if kana.strip():
-        try:
-            key = kana_key(kana.strip())
-        except TextTooLong:
-            raise QueryRefused("氏名カナが長すぎます。") from None
-        if not key or has_control_chars(key):
-            raise QueryRefused("氏名カナを正しく入力してください。")
     found = Criteria(
         person_id=_digits(person_id, "個人ID", exact=_PERSON_ID_LENGTH) if person_id.strip() else "",
-        kana=key,
+        name=_name_key(name, "氏名（漢字）", name_search_key),
+        kana=_name_key(kana, "氏名（カナ）", kana_key),
+        birth_date=_birth_date(birth_date, today or jst_date(datetime.now(UTC))),
         household_no=_digits(household_no, "世帯番号") if household_no.strip() else "")
     if not found.used:
         raise QueryRefused("検索条件を1つ以上入力してください。")
     return found
 
 
-def _kana_prefix(qs: QuerySet[Person], prefix: str) -> QuerySet[Person]:
-    """Persons whose kana key starts with ``prefix``, through an index on both databases.
+def _prefix(qs: QuerySet[Person], column: str, prefix: str) -> QuerySet[Person]:
+    """Persons whose ``column`` (``kana_key`` or ``kanji_key``) starts with ``prefix``, through an index on
+    both databases.
 
-    SQLite compares text by code point (BINARY), so the range ``prefix <= key < prefix + U+FFFF`` is
-    exactly the prefix and walks the ordinary ``kana_key`` index. On PostgreSQL a range is exact only
-    under the "C" collation (under a linguistic one ガ sorts with カ and the range loses rows), so there
-    the prefix is a ``LIKE 'x%'``, which uses the ``varchar_pattern_ops`` index Django creates beside
-    every indexed CharField (``registry_person_kana_key_…_like``) whatever the database's collation.
+    SQLite compares text by code point (BINARY, UTF-8 bytes), so the range ``prefix <= key < prefix +
+    U+10FFFF`` is exactly the prefix (no character sorts after U+10FFFF, supplementary-plane kanji such as
+    𡈽 included) and walks the ordinary index. On PostgreSQL a range is exact only under the "C" collation
+    (under a linguistic one ガ sorts with カ and the range loses rows), so there the prefix is a
+    ``LIKE 'x%'``, which uses the ``varchar_pattern_ops`` index Django creates beside every indexed
+    CharField (``registry_person_kana_key_…_like``) whatever the database's collation.
     """
     if connection.vendor == "postgresql":
-        return qs.filter(kana_key__startswith=prefix)
-    return qs.filter(kana_key__gte=prefix, kana_key__lt=prefix + "\uffff")
+        return qs.filter(**{f"{column}__startswith": prefix})
+    return qs.filter(**{f"{column}__gte": prefix, f"{column}__lt": prefix + "\U0010ffff"})
 
 
 def _rows(qs: QuerySet[Person], limit: int) -> list[PersonRow]:
@@ -159,25 +193,33 @@ def _rows(qs: QuerySet[Person], limit: int) -> list[PersonRow]:
 
 
 def search_queryset(criteria: Criteria) -> QuerySet[Person]:
-    """The persons matching every criterion; each criterion is served by an index (see the EXPLAIN test)."""
+    """The persons matching every criterion (AND); each criterion is served by an index (see the EXPLAIN test)."""
     qs = Person.objects.all()
     if criteria.person_id:
         qs = qs.filter(person_id=criteria.person_id)
     if criteria.household_no:
         qs = qs.filter(household_no=criteria.household_no)
-    return _kana_prefix(qs, criteria.kana) if criteria.kana else qs.order_by("person_id")
+    if criteria.birth_date:
+        qs = qs.filter(birth_date=criteria.birth_date)
+    if criteria.name:
+        qs = _prefix(qs, "kanji_key", criteria.name)
+    if criteria.kana:
+        qs = _prefix(qs, "kana_key", criteria.kana)
+    return qs if criteria.name or criteria.kana else qs.order_by("person_id")
 
 
-def search_persons(*, actor: Actor, person_id: str = "", kana: str = "", household_no: str = "",
-                   limit: int = SEARCH_LIMIT) -> SearchResult:
-    """Persons matching every given criterion (exact 個人ID, kana key prefix, exact 世帯番号), at most ``limit``.
+def search_persons(*, actor: Actor, person_id: str = "", kana: str = "", household_no: str = "", name: str = "",
+                   birth_date: str = "", limit: int = SEARCH_LIMIT) -> SearchResult:
+    """Persons matching every given criterion — exact 個人ID, kanji name key prefix, kana key prefix, birth
+    date (西暦 or 和暦), exact 世帯番号 — at most ``limit``.
 
-    Raises :class:`QueryRefused` for input that cannot be searched (:func:`parse_criteria`). A kana
-    prefix is read without ORDER BY (ordering the whole match would sort every row of a short prefix;
-    the index scan yields keys in order anyway) and the page is sorted here.
+    Raises :class:`QueryRefused` for input that cannot be searched (:func:`parse_criteria`). A name prefix
+    is read without ORDER BY (ordering the whole match would sort every row of a short prefix; the index
+    scan yields keys in order anyway) and the page is sorted here. The audit record names the kinds of
+    criteria used (``name+birth_date``), the count and the persons shown, never what was typed.
     """
     _require(actor, Permission.PERSONS_VIEW)
-    criteria = parse_criteria(person_id, kana, household_no)
+    criteria = parse_criteria(person_id, kana, household_no, name=name, birth_date=birth_date)
     qs = search_queryset(criteria)
     rows = _rows(qs, limit + 1)
     more = len(rows) > limit
@@ -185,7 +227,8 @@ def search_persons(*, actor: Actor, person_id: str = "", kana: str = "", househo
     with transaction.atomic():
         record(AuditEvent.PERSON_SEARCH, actor=actor, objects=[r.person_id for r in rows],
                detail={"fields": "+".join(criteria.used), "count": len(rows), "more": more})
-    return SearchResult(rows, more, criteria.used)
+    return SearchResult(rows, more, criteria.used,
+                        describe_date(criteria.birth_date) if criteria.birth_date else "")
 
 
 def find_by_number(raw: str, *, actor: Actor) -> PersonRow | None:

@@ -31,7 +31,7 @@ from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain import status as precedence
-from jutaku.domain.japanese import kana_key
+from jutaku.domain.japanese import kana_key, name_search_key
 from jutaku.domain.retention import refills
 from jutaku.domain.wareki import format_date, jst_date, parse_birth_date, parse_date
 from jutaku.exchange.outbound import write_export
@@ -51,11 +51,12 @@ OUTCOMES = {
     "E00": "項目の形式が不正です",
     "E06": "ファイル内で個人IDが重複しています",
 }
-#: Person fields compared on upsert, in the order of the layout (then who set the status).
+#: Person fields compared on upsert, in the order of the layout (then who set the status); the matching
+#: keys follow the names they are computed from.
 FIELDS = (
     "kind", "household_no", "relationship", "housing_category", "housing_code", "application_no", "name",
-    "name_kana", "kana_key", "birth_date", "sex", "postal_code", "address", "status", "status_date",
-    "status_source",
+    "kanji_key", "name_kana", "kana_key", "birth_date", "sex", "postal_code", "address", "status",
+    "status_date", "status_source",
 )
 _STATUS, _DATE, _SOURCE = FIELDS.index("status"), FIELDS.index("status_date"), FIELDS.index("status_source")
 
@@ -70,6 +71,7 @@ def _person_fields(values: dict[str, str]) -> dict[str, object]:
         "housing_code": values["住宅コード"],
         "application_no": values["申込番号"],
         "name": values["氏名"],
+        "kanji_key": name_search_key(values["氏名"]),
         "name_kana": values["氏名カナ"],
         "kana_key": kana_key(values["氏名カナ"]),
         "birth_date": parse_birth_date(values["生年月日"]),

@@ -82,7 +82,7 @@ def test_the_kana_prefix_on_postgresql_has_a_pattern_index_whatever_the_collatio
     ({"person_id": "12345"}, "10桁"),
     ({"person_id": "10000000０1x"}, "10桁"),
     ({"household_no": "5000-1"}, "世帯番号"),
-    ({"kana": "・ "}, "氏名カナ"),
+    ({"kana": "・ "}, "氏名（カナ）"),
     ({"kana": "ア" * 121}, "長すぎ"),
     ({}, "1つ以上"),
 ])

@@ -13,12 +13,14 @@ from jutaku.domain import japanese, my_number, wareki
 FUNCTIONS: list[Callable[[str], object]] = [
     japanese.kana_key, japanese.kanji_key, japanese.normalise_name, japanese.has_control_chars,
     japanese.is_formula_like, wareki.parse_date, wareki.parse_birth_date, wareki.parse_timestamp,
+    wareki.parse_typed_date,
     my_number.normalise, my_number.validate, my_number.is_valid, my_number.mask,
 ]
 HOSTILE = [
     "ア" * 100_000, "ー" * 100_000, "ｶﾞ" * 50_000, " " * 100_000, "オ" * 100_000, "々" * 100_000,
     "1" * 100_000, "昭和" + "1" * 100_000 + "年", "\ufdfa" * 100_000, "a\u0301" * 50_000, "\x00" * 100_000,
     "ト\u3099" * 50_000, "１２３" * 33_333, "=" + "A" * 99_999, "\u3000" * 99_999 + "1",
+    "髙\U000e0100" * 50_000, "S" + "." * 99_999, "令和元年" * 25_000,
 ]
 
 

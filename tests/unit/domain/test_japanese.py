@@ -17,6 +17,7 @@ from jutaku.domain.japanese import (
     is_formula_like,
     kana_key,
     kanji_key,
+    name_search_key,
     normalise_name,
 )
 
@@ -115,6 +116,45 @@ def test_the_variant_table_is_well_formed() -> None:
         assert standard not in KANJI_VARIANTS, "no chains: one lookup reaches the standard form"
         assert unicodedata.normalize("NFKC", variant) == variant, "NFKC would hide this entry"
         standard.encode("cp932")  # the standard form is in JIS X 0208 / CP932
+
+
+@pytest.mark.parametrize(("variant", "standard"), [
+    ("栁田", "柳田"), ("舩橋", "船橋"), ("關口", "関口"), ("稻葉", "稲葉"), ("蘆田", "芦田"), ("劔持", "剣持"),
+    ("劒持", "剣持"), ("釼持", "剣持"),
+])
+def test_name_variants_added_for_the_person_search_fold(variant: str, standard: str) -> None:
+    assert kanji_key(variant) == kanji_key(standard) == standard
+
+
+@pytest.mark.parametrize("selector", ["\ufe00", "\ufe0f", "\U000e0100", "\U000e0102", "\U000e01ef"])
+def test_a_variation_selector_names_a_glyph_and_is_not_part_of_the_key(selector: str) -> None:
+    """A register or 住基 name may carry an IVS (渡邉 + U+E0102 for one glyph of 邉)."""
+    assert kanji_key(f"渡邉{selector} 髙{selector}子") == kanji_key("渡辺高子") == "渡辺高子"
+    assert kanji_key(f"葛{selector}飾") == "葛飾"
+
+
+def test_the_stored_search_key_is_the_kanji_key_cut_to_the_column() -> None:
+    assert name_search_key("髙橋\u3000太郎") == kanji_key("高橋 太郎") == "高橋太郎"
+    ligatures = "㍿" * 60  # 60 characters (the layout's width), 240 after NFKC
+    with pytest.raises(TextTooLong):
+        kanji_key(ligatures)
+    assert name_search_key(ligatures) == "株式会社" * 30
+    with pytest.raises(TextTooLong):
+        name_search_key("高" * (MAX_NAME_LENGTH + 1))
+
+
+#: Names written with a random mix of standard forms, variants and variation selectors.
+NAME_PIECES = st.lists(st.sampled_from(sorted({*KANJI_VARIANTS, *KANJI_VARIANTS.values(), "々", "太", "郎", " ",
+                                                "\u3000", "\U000e0100", "ノ"})), max_size=12)
+
+
+@given(NAME_PIECES)
+def test_a_name_folds_like_its_standard_spelling_and_folding_is_idempotent(pieces: list[str]) -> None:
+    written = "".join(pieces)
+    standard = "".join(KANJI_VARIANTS.get(p, p) for p in pieces)
+    key = kanji_key(written)
+    assert key == kanji_key(standard) and kanji_key(key) == key
+    assert not set(key) & {*KANJI_VARIANTS, " ", "\u3000", "\U000e0100"}
 
 
 @given(ANY_TEXT)

@@ -1,9 +1,10 @@
 """対象者検索・対象者詳細 (search-first; number search by POST only, audited; masked number, unmask with step-up).
 
-The services are :mod:`jutaku.registry.queries`; these views only parse the form and render. A My Number
-never appears in a URL: the search form is GET (its criteria are not numbers, and a value holding one
-is refused and not echoed), the number lookup and the unmask are POST, and pages address a person by
-the register's primary key.
+The services are :mod:`jutaku.registry.queries`; these views only parse the form and render. Nothing
+personal appears in a URL (WEB-03, LOG-02; ADR 0023): the search form is POST, so a name, a kana or a birth
+date never reaches a URL, the browser's history, a proxy's log or a Referer; a GET answers only 個人ID and
+世帯番号 (internal codes the audit trail names anyway) and ignores, without echoing, anything else. The
+number lookup and the unmask are POST, and pages address a person by the register's primary key.
 """
 
 from __future__ import annotations
@@ -16,28 +17,38 @@ from django.urls import URLPattern, path
 
 from jutaku.accounts.permissions import Permission, StepUp
 from jutaku.audit.guard import contains_my_number
+from jutaku.domain.wareki import TYPED_FORMS
 from jutaku.formats.layouts import STATUS
 from jutaku.registry import queries
 from jutaku.web.access import not_found, requires
 
-#: The GET form's fields (a ``number`` parameter is not one of them: numbers are searched by POST only).
-FIELDS = ("person_id", "kana", "household_no")
+#: The search form's fields (POST). A ``number`` parameter is not one of them: numbers are searched by the
+#: lookup form only.
+FIELDS = ("name", "kana", "birth_date", "person_id", "household_no")
+#: The fields a GET may carry: internal codes, never a name or a birth date.
+GET_FIELDS = ("person_id", "household_no")
 _FIELD_MAX = 120
 
 
 def _search_context(form: dict[str, str], **extra: Any) -> dict[str, Any]:
-    return {"title": "対象者検索", "form": form, "limit": queries.SEARCH_LIMIT, **extra}
+    return {"title": "対象者検索", "form": form, "limit": queries.SEARCH_LIMIT, "date_forms": TYPED_FORMS, **extra}
 
 
-@requires(Permission.PERSONS_VIEW)
+@requires(Permission.PERSONS_VIEW, methods=("GET", "POST"))
 def person_search(request: HttpRequest) -> HttpResponse:
-    form = {name: str(request.GET.get(name, ""))[:_FIELD_MAX] for name in FIELDS}
+    source = request.POST if request.method == "POST" else request.GET
+    allowed = FIELDS if request.method == "POST" else GET_FIELDS
+    form = {name: str(source.get(name, ""))[:_FIELD_MAX] if name in allowed else "" for name in FIELDS}
     extra: dict[str, Any] = {}
-    if any(value.strip() for value in form.values()):
+    if request.method == "GET" and any(str(request.GET.get(name, "")).strip() for name in FIELDS
+                                       if name not in GET_FIELDS):
+        extra["url_refused"] = True  # a bookmark or a hand-made URL with a name: not searched, not echoed
+    elif any(value.strip() for value in form.values()):
         try:
             extra["result"] = queries.search_persons(
                 actor=request.actor,  # type: ignore[attr-defined]
-                person_id=form["person_id"], kana=form["kana"], household_no=form["household_no"])
+                name=form["name"], kana=form["kana"], birth_date=form["birth_date"], person_id=form["person_id"],
+                household_no=form["household_no"])
         except queries.QueryRefused as exc:
             extra["error"] = str(exc)
             form = {k: "" if contains_my_number(v) else v for k, v in form.items()}
