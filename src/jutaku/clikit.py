@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -268,3 +269,61 @@ def current_actor() -> Any:
 def current_terminal() -> Any:
     """The :class:`jutaku.accounts.cliterminal.CliTerminal` of the running command."""
     return click.get_current_context().obj["terminal"]
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+#: What an empty cell shows (ASCII: an ambiguous-width dash would shift the columns on some terminals).
+EMPTY_CELL = "-"
+COLUMN_GAP = "  "
+
+
+def text_width(text: str) -> int:
+    """The columns a terminal gives ``text``: East Asian wide and full-width characters (漢字, かな, full-width
+    letters) take two, combining marks and format characters none, everything else one (ambiguous-width
+    characters are counted as one, as terminals outside a CJK locale draw them)."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    text = " ".join(text.split()) if any(c in text for c in "\t\r\n\v\f\x85\u2028\u2029") else text
+    return text or EMPTY_CELL
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *,
+                 right: Collection[int] = ()) -> list[str]:
+    """A plain text table for staff: Japanese ``headers``, one line per row, the columns aligned by display
+    width (:func:`text_width`), so that full-width text lines up; columns whose index is in ``right`` (counts,
+    numbers) are right-aligned. No colour, no box drawing: the same text on a terminal, in a pipe or a log.
+    A cell's line breaks and tabs become spaces; an empty cell shows :data:`EMPTY_CELL`."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    if any(len(row) != len(headers) for row in cells):
+        raise ValueError("every row needs one cell per header")
+    widths = [max([text_width(h), *(text_width(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for i, value in enumerate(values):
+            pad = " " * (widths[i] - text_width(value))
+            parts.append(pad + value if i in right else value + pad)
+        return COLUMN_GAP.join(parts).rstrip()
+
+    return [line(list(headers)), COLUMN_GAP.join("-" * w for w in widths), *(line(row) for row in cells)]
+
+
+def echo_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, right: Collection[int] = (),
+               empty: str | None = None) -> None:
+    """Print :func:`format_table` (every listing command's table); ``empty``: the line printed instead of the
+    table when there are no rows (``None``: the header alone)."""
+    rows = list(rows)
+    if not rows and empty is not None:
+        click.echo(empty)
+        return
+    for text in format_table(headers, rows, right=right):
+        click.echo(text)

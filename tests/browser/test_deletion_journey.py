@@ -80,7 +80,7 @@ def test_a_deletion_requested_approved_by_another_supervisor_and_run(page: Any, 
     menu(other, "承認待ち")
     pending = other.get_by_test_id("pending").locator("tbody tr").filter(has_text=f"#{approval}")
     expect(pending).to_contain_text("個人番号の一括削除")
-    expect(pending).to_contain_text(f"対象 {len(data.rows_of(proposal))} 人")
+    expect(pending).to_contain_text(f"対象: {len(data.rows_of(proposal))} 人")
     fits(other)
     shot(other, "33-approvals-pending")
     confirm_and_click(other, pending.get_by_role("button", name="承認"), f"承認依頼 #{approval}")

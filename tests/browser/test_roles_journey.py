@@ -115,10 +115,23 @@ def test_the_auditor_finds_a_refusal_in_the_trail_and_verifies_the_hash_chain(
     page.get_by_role("button", name="検索", exact=True).click()
     rows = page.get_by_test_id("audit-results").locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("access:denied")
-    expect(rows.first).to_contain_text("audit:search")  # the permission the inquirer lacked
+    expect(rows.first.get_by_test_id("audit-event")).to_have_text("アクセスの拒否")  # by name, not access:denied
+    rows.first.locator("details summary").click()  # the detail is folded
+    expect(rows.first.locator("details dl")).to_contain_text("audit:search")  # the permission the inquirer lacked
     fits(page)
     shot(page, "43-audit-search")
+    # Every record, at 1366×768: long object lists and details wrap or stay folded, names in Japanese.
+    page.get_by_label("利用者", exact=True).fill("")
+    page.get_by_label("操作", exact=True).select_option("")
+    page.get_by_role("button", name="検索", exact=True).click()
+    events = page.get_by_test_id("audit-results").get_by_test_id("audit-event")
+    expect(events.first).to_be_visible()
+    shown = set(events.all_inner_texts())
+    assert {"操作記録の検索", "ログイン"} <= shown and all(not name.isascii() for name in shown), shown
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    fits(page)
+    areas = page.locator("#f-event optgroup").evaluate_all("groups => groups.map(g => g.label)")
+    assert {"個人番号", "住基ネット", "監査"} <= set(areas)
 
     page.get_by_role("button", name="ハッシュチェーン検証").click()
     task_finished(page)

@@ -71,7 +71,7 @@ def test_the_badge_follows_the_progress_and_a_dead_worker_is_shown_interrupted_w
         ledger = tab()
         sign_in(ledger, live, people("operations"))
         ledger.goto(live.at("/audit/jobs/"))
-        row = ledger.get_by_test_id("job-ledger").locator("tbody tr").filter(has_text="import-targets")
+        row = ledger.get_by_test_id("job-ledger").locator("tbody tr").filter(has_text="対象者抽出の取込")
         expect(row.get_by_test_id("job-state")).to_have_text("中断")
         expect(row.get_by_test_id("job-resume")).to_contain_text("jutaku worker を起動すると続きから処理します")
         shot(ledger, "62-job-ledger-interrupted")

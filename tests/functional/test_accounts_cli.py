@@ -105,10 +105,21 @@ def test_users_and_terminals_commands_with_dual_control(child_home: dict[str, st
                          "--qr-svg", str(tmp_path / "qr.svg"), input="another synthetic passphrase\n", check=True)
     assert "二者承認待ち" in created.stdout and "otpauth://" in created.stdout
     assert stat.S_IMODE((tmp_path / "qr.svg").stat().st_mode) == 0o600
+    assert "役割: なし" in created.stdout and "役割 責任者 は二者承認待ち" in created.stdout  # roles by name
     approval_id = re.search(r"承認依頼 #(\d+)", created.stdout).group(1)  # type: ignore[union-attr]
+    # The queue shows the request in words: the kind and its content as labels and values, never the payload.
+    listed = run_jutaku(second, "approvals", "list", check=True).stdout.splitlines()
+    assert listed[0].split() == ["番号", "種類", "依頼者", "依頼日時", "理由", "内容"]
+    row = next(line for line in listed if line.lstrip().startswith(f"#{approval_id} "))
+    assert "役割付与（セキュリティ管理者・責任者）" in row and "利用者: tanaka.h、付与する役割: 責任者" in row
+    assert not set("{}[]'\"") & set("".join(listed)) and "supervisor" not in row and "role_grant" not in row
     assert run_jutaku(first, "approvals", "approve", approval_id).returncode == 2  # self-approval
     run_jutaku(second, "approvals", "approve", approval_id, check=True)
-    assert "責任者" in run_jutaku(second, "users", "list", check=True).stdout
+    users = run_jutaku(second, "users", "list", check=True).stdout.splitlines()
+    assert users[0].split() == ["利用者", "氏名", "所属", "役割", "開始日", "終了日", "状態"]
+    tanaka = next(line for line in users if line.startswith("tanaka.h "))
+    assert "田中 花" in tanaka and "責任者" in tanaka
+    assert run_jutaku(second, "approvals", "list", check=True).stdout == "承認待ちの依頼はありません。\n"
     run_jutaku(first, "terminals", "add", "kanri-lan", "10.9.9.0/24", check=True)
     assert run_jutaku(terminal_env(child_home, "10.9.9.9"), "jobs", "list").returncode == 3  # bound to terminal
     run_jutaku(first, "users", "disable", "tanaka.h", "--reason", "退職", check=True)

@@ -82,7 +82,8 @@ def test_init_on_an_existing_home_upgrades_the_first_packaged_list(child_home: d
     assert [s for s, _ in active(child_home)] == [sha(CORRECTED)]
     assert sha(CORRECTED) in loads_audited(child_home)[-1]
     shown = run_jutaku(child_home, "allowlist", "show", "--procedure", "JT99000000530004", check=True).stdout
-    assert all("\t不要\t" in line for line in shown.splitlines() if "TM99000000000002" in line)
+    lines = [line for line in shown.splitlines() if "TM99000000000002" in line]
+    assert lines and all(line.split()[5] == "不要" for line in lines)  # 住宅区分 手続 コード 情報 コード 同意
     versions = len(child_query(child_home, "SELECT id FROM allowlist_allowlistversion"))
     run_jutaku(child_home, "init", check=True)  # idempotent
     assert len(child_query(child_home, "SELECT id FROM allowlist_allowlistversion")) == versions

@@ -135,7 +135,7 @@ def test_a_hostile_corpus_leaves_no_number_in_clear(child_home: dict[str, str], 
     _, people = read_rows(world / "targets.csv")
     person = people[10]["個人ID"]
     ledger = run(op, "media", "list", ok=True)
-    entry = re.findall(r"^(\d+)\t", ledger, flags=re.MULTILINE)[0]
+    entry = re.findall(r"^ *(\d+) ", ledger, flags=re.MULTILINE)[0]
     (tmp_path / "deletion.csv").write_text(f"個人ID,削除理由\r\n{person},9\r\n", encoding="utf-8")
     (tmp_path / "deletion-bad.csv").write_text(f"個人ID,削除理由\r\n{planted.number('deletion list', plain=True)},9\r\n",
                                                encoding="utf-8")

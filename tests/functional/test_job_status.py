@@ -49,7 +49,7 @@ def test_a_killed_import_is_interrupted_at_the_next_command_which_names_the_comm
     assert state == "running" and 0 < cursor < 1500  # the row never learnt that its process died
 
     listed = run_jutaku(child_home, "jobs", "list", check=True).stdout.splitlines()
-    line = next(entry for entry in listed if entry.split()[:2] == [str(job_id), "import-targets"])
+    line = next(entry for entry in listed if entry.split()[:2] == [str(job_id), "対象者抽出の取込"])
     assert line.split()[2] == "中断"
     resume = f"#{job_id} 中断: 続きから処理するには: jutaku import targets {targets.name}"
     assert resume in listed
@@ -62,6 +62,6 @@ def test_a_killed_import_is_interrupted_at_the_next_command_which_names_the_comm
     assert command[:3] == ["jutaku", "import", "targets"]
     run_jutaku(child_home, *command[1:3], str(targets), "--no-progress", check=True)  # the hinted command
     listed = run_jutaku(child_home, "jobs", "list", check=True).stdout.splitlines()
-    line = next(entry for entry in listed if entry.split()[:2] == [str(job_id), "import-targets"])
+    line = next(entry for entry in listed if entry.split()[:2] == [str(job_id), "対象者抽出の取込"])
     assert line.split()[2] == "完了" and not any(entry.startswith(f"#{job_id} ") for entry in listed)
     assert run_jutaku(child_home, "audit", "verify", check=True).returncode == 0

@@ -132,7 +132,8 @@ def test_the_media_ledger_records_medium_carrier_and_erasure_and_lists_what_was_
     assert "媒体からの消去が未確認の記録: 0 件" in run_jutaku(child_home, "media", "list", "--unerased",
                                                                check=True).stdout
     listed = run_jutaku(auditor, "media", "list", check=True).stdout  # the auditor reads the whole ledger
-    assert re.search(rf"^{req}\t.*req\.csv\.enc\t.*\tUSB-0042\t佐藤 健（指導管理課）\t済 ", listed, re.M)
+    assert re.search(rf"^ *{req}  .*  req\.csv\.enc  .*  USB-0042  佐藤 健（指導管理課）  済 ", listed, re.M)
+    assert "統合利用番号取得要求" in listed and "linkage-request" not in listed  # the interface by name
     rows = child_query(child_home, "SELECT media_id, carrier, handed_over_by, erased_by FROM "
                                    f"exchange_medialedgerentry WHERE id = {req}")
     assert rows == [("USB-0042", "佐藤 健（指導管理課）", "op.multi", "op.multi")]

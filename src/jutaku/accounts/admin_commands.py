@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from jutaku.accounts.permissions import Permission, StepUp
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
+
+if TYPE_CHECKING:
+    from jutaku.accounts.actor import Actor
+    from jutaku.accounts.models import Approval
 
 
 def _call(fn: object, *args: object, **kwargs: object) -> object:
@@ -54,9 +60,8 @@ def list_terminals() -> None:
     """登録端末の一覧。"""
     from jutaku.accounts.models import Terminal
 
-    click.echo("端末名\tアドレス\t状態\t登録者")
-    for t in Terminal.objects.order_by("name"):
-        click.echo(f"{t.name}\t{t.network}\t{'有効' if t.active else '無効'}\t{t.created_by}")
+    echo_table(["端末名", "アドレス", "状態", "登録者"],
+               [[t.name, t.network, "有効" if t.active else "無効", t.created_by] for t in Terminal.objects.order_by("name")])
 
 
 @click.group(name="approvals")
@@ -71,10 +76,26 @@ def list_approvals() -> None:
     from django.utils import timezone
 
     from jutaku.accounts import approvals as svc
+    from jutaku.accounts.approval_labels import kind_label, payload_items, payload_text
+    from jutaku.allowlist.names import current
 
-    click.echo("番号\t種類\t依頼者\t依頼日時\t理由\t内容")
-    for a in _call(svc.pending, actor=current_actor()):  # type: ignore[attr-defined]
-        click.echo(f"{a.pk}\t{a.kind}\t{a.requested_by}\t{timezone.localtime(a.requested_at):%Y-%m-%d %H:%M}\t{a.reason}\t{a.payload}")
+    actor = current_actor()
+    pending: list[Approval] = _call(svc.pending, actor=actor)  # type: ignore[assignment]
+    names, persons = current(), _person_ids(actor, pending)
+    echo_table(["番号", "種類", "依頼者", "依頼日時", "理由", "内容"], [
+        [f"#{a.pk}", kind_label(a.kind), a.requested_by, f"{timezone.localtime(a.requested_at):%Y-%m-%d %H:%M}",
+         a.reason, payload_text(payload_items(a.payload, procedure_name=names.procedure, person_id=persons.get))]
+        for a in pending], right={0}, empty="承認待ちの依頼はありません。")
+
+
+def _person_ids(actor: Actor, pending: list[Approval]) -> dict[int, str]:
+    """The 個人ID of each person a pending request is about, for a reader who may see persons."""
+    from jutaku.registry.models import Person
+
+    if not actor.can(Permission.PERSONS_VIEW):
+        return {}
+    pks = {pk for pk in (a.payload.get("person") for a in pending) if isinstance(pk, int)}
+    return dict(Person.objects.filter(pk__in=pks).values_list("pk", "person_id")) if pks else {}
 
 
 @approvals.command(name="approve")

@@ -18,9 +18,10 @@ import click
 
 from jutaku.accounts.admin_commands import _call
 from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role, StepUp
-from jutaku.clikit import LoginRequired, Refused, current_actor, current_terminal, requires
+from jutaku.clikit import LoginRequired, Refused, current_actor, current_terminal, echo_table, requires
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
+ROLE_HELP = "役割（" + "、".join(f"{r.value} {ROLE_LABELS[r]}" for r in Role) + "）"
 
 
 def read_secrets(*prompts: str) -> list[str]:
@@ -127,7 +128,7 @@ def users() -> None:
 @click.option("--staff-id", required=True, help="職員番号／委託先の従事者番号")
 @click.option("--org", "organisation", required=True,
               type=click.Choice(["bureau", "kosha", "subcontractor", "vendor"]), help="所属")
-@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE)
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help=ROLE_HELP)
 @click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="開始日（既定: 今日）")
 @click.option("--end", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="終了日（任期・契約の終わり）")
 @click.option("--reason", default="新規利用者", show_default=True)
@@ -147,13 +148,13 @@ def create(username: str, full_name: str, staff_id: str, organisation: str, role
                   start_date=_day(start) or timezone.localdate(), end_date=_day(end) or date.max, roles=roles)
     created = _call(create_user, new, password, actor=current_actor(), reason=reason)
     assert isinstance(created, Created)  # noqa: S101
-    click.echo(f"利用者 {username} を作成しました（役割: {', '.join(created.user.roles) or 'なし'}）。")
+    click.echo(f"利用者 {username} を作成しました（役割: {_labels(created.user.roles) or 'なし'}）。")
     if created.installed:
         click.echo(f"設置期間中の付与: {_labels(created.installed)} を二者承認なしで付与しました（監査証跡に記録）。")
     if created.window_closed:
         click.echo("設置期間を終了しました。以後、セキュリティ管理者と責任者の付与は別のセキュリティ管理者の承認が必要です。")
     if created.approval is not None:
-        click.echo(f"役割 {', '.join(created.approval.payload['add'])} は二者承認待ちです（承認依頼 "
+        click.echo(f"役割 {_labels(created.approval.payload['add'])} は二者承認待ちです（承認依頼 "
                    f"#{created.approval.pk}、別のセキュリティ管理者が jutaku approvals approve で承認）。")
     show_enrolment(created.enrolment, qr_svg)
 
@@ -187,7 +188,8 @@ _simple("unlock", "unlock", "{username} のロックを解除しました。")
 
 @users.command(name="roles")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="付与後の役割（全部）")
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE,
+              help="付与後の" + ROLE_HELP + "（全部）")
 @click.option("--reason", required=True, help="理由（承認依頼と監査証跡に残る）")
 @requires(Permission.USERS_MANAGE, step_up=StepUp.ROLE_CHANGE)
 def roles_command(username: str, roles: tuple[str, ...], reason: str) -> None:
@@ -197,7 +199,7 @@ def roles_command(username: str, roles: tuple[str, ...], reason: str) -> None:
     approval = _call(set_roles, username, roles, actor=current_actor(), reason=reason)
     click.echo(f"{username} の役割を変更しました。")
     if approval is not None:
-        click.echo(f"二者承認待ち: 承認依頼 #{approval.pk}（{', '.join(approval.payload['add'])}）")  # type: ignore[attr-defined]
+        click.echo(f"二者承認待ち: 承認依頼 #{approval.pk}（{_labels(approval.payload['add'])}）")  # type: ignore[attr-defined]
 
 
 @users.command(name="reset-mfa")
@@ -220,12 +222,9 @@ def list_command() -> None:
     """利用者の一覧。"""
     from jutaku.accounts.users import list_users
 
-    click.echo("利用者\t氏名\t所属\t役割\t開始日\t終了日\t状態")
-    for u in list_users(actor=current_actor()):
-        state = "無効" if u.disabled else ("ロック" if u.locked_at else "有効")
-        labels = ",".join(ROLE_LABELS[Role(r)] for r in u.roles)
-        click.echo(f"{u.username}\t{u.full_name}\t{u.get_organisation_display()}\t{labels}\t{u.start_date}\t"
-                   f"{u.end_date}\t{state}")
+    echo_table(["利用者", "氏名", "所属", "役割", "開始日", "終了日", "状態"], [
+        [u.username, u.full_name, u.get_organisation_display(), _labels(u.roles) or "なし", u.start_date, u.end_date,
+         "無効" if u.disabled else ("ロック" if u.locked_at else "有効")] for u in list_users(actor=current_actor())])
 
 
 @users.command(name="review")

@@ -176,7 +176,7 @@ def _execute_role_grant(approval: Approval, actor: Actor) -> None:
                    "requested_by": approval.requested_by})
 
 
-approvals.register_kind(approvals.Kind(ROLE_GRANT, "役割付与（security_admin・supervisor）",
+approvals.register_kind(approvals.Kind(ROLE_GRANT, "役割付与（セキュリティ管理者・責任者）",
                                        Permission.USERS_MANAGE, Permission.USERS_MANAGE, _execute_role_grant))
 
 

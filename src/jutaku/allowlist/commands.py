@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 
 @click.group(name="allowlist")
@@ -48,7 +48,6 @@ def show(procedure: str | None) -> None:
         click.echo("有効な許可リストがありません: すべての照会は拒否されます (deny by default).")
         return
     click.echo(f"版 {version.pk}  {version.loaded_at:%Y-%m-%d %H:%M} {version.loaded_by}  sha256 {version.sha256}")
-    click.echo("住宅区分\t手続コード\t手続\t特定個人情報名コード\t特定個人情報\t同意要\t確認状況\t法的根拠")
-    for r in rules:
-        click.echo(f"{HOUSING[r.housing_category]}\t{r.procedure_code}\t{r.procedure_name}\t{r.info_code}\t"
-                   f"{r.info_name}\t{'要' if r.requires_consent else '不要'}\t{r.get_status_display()}\t{r.legal_basis}")
+    echo_table(["住宅区分", "手続", "手続コード", "特定個人情報", "特定個人情報名コード", "同意", "確認状況", "法的根拠"], [
+        [HOUSING[r.housing_category], r.procedure_name, r.procedure_code, r.info_name, r.info_code,
+         "要" if r.requires_consent else "不要", r.get_status_display(), r.legal_basis] for r in rules])

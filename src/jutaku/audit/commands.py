@@ -15,7 +15,7 @@ import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 if TYPE_CHECKING:
     from jutaku.audit.verify import VerifyResult
@@ -74,7 +74,8 @@ def _anchor_line(result: VerifyResult) -> str:
 
 
 @audit.command(name="list")
-@click.option("--event", type=click.Choice([e.value for e in AuditEvent]), default=None)
+@click.option("--event", type=click.Choice([e.value for e in AuditEvent]), default=None,
+              help="The event's code (number:store 個人番号の登録, …; the list: jutaku audit events).")
 @click.option("--object", "object_id", default=None, help="An object id (person id, job id, file hash).")
 @click.option("--user", "username", default=None)
 @click.option("--since", default=None, help="YYYYMMDD (JST), inclusive.")
@@ -83,6 +84,7 @@ def _anchor_line(result: VerifyResult) -> str:
 def list_command(event: str | None, object_id: str | None, username: str | None, since: str | None,
                  limit: int) -> None:
     """Search the trail, newest first. The search itself is audited."""
+    from jutaku.audit.labels import detail_items, event_label, outcome_label
     from jutaku.audit.queries import JST, Criteria
     from jutaku.audit.reports import search_recorded
     from jutaku.audit.service import InvalidAuditContent
@@ -93,14 +95,25 @@ def list_command(event: str | None, object_id: str | None, username: str | None,
         rows = search_recorded(criteria, actor=current_actor())
     except InvalidAuditContent as exc:
         raise Refused(str(exc)) from exc
-    click.echo(f"{'SEQ':>8}  {'AT (JST)':<19}  {'USER':<16} {'TERMINAL':<15} {'EVENT':<16} {'OUTCOME':<8} "
-               f"{'JOB':>6}  OBJECTS  DETAIL")
+    table = []
     for row in rows:
         objects = row.object_ids if len(row.object_ids) <= 60 else row.object_ids[:57] + "..."
-        click.echo(f"{row.seq:>8}  {row.at.astimezone(JST):%Y-%m-%d %H:%M:%S}  {row.username:<16} "
-                   f"{row.terminal:<15} {row.event:<16} {row.outcome:<8} {row.job_id or '':>6}  "
-                   f"{objects or '-'}  {row.detail}")
-    click.echo(f"{len(rows)} 件 (records)")
+        details = "、".join(f"{label} {value}" for label, value in detail_items(row.detail))
+        table.append([row.seq, f"{row.at.astimezone(JST):%Y-%m-%d %H:%M:%S}", row.username, row.terminal,
+                      event_label(row.event), outcome_label(row.event, row.outcome), row.job_id or "", objects,
+                      details])
+    echo_table(["連番", "日時", "利用者", "端末", "操作", "結果", "ジョブ", "対象", "詳細"], table, right={0, 6})
+    click.echo(f"{len(rows)} 件")
+
+
+@audit.command(name="events")
+@requires(Permission.AUDIT_SEARCH)
+def events_command() -> None:
+    """The operations the trail records, by area: the code `jutaku audit list --event` takes, and its name."""
+    from jutaku.audit.labels import event_areas
+
+    echo_table(["分類", "操作", "コード"], [[area, label, code] for area, events in event_areas()
+                                        for code, label in events])
 
 
 @audit.command(name="checkpoint")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 
 @click.group(name="keys")
@@ -58,16 +58,15 @@ def retire(version: int, dry_run: bool) -> None:
 @requires(Permission.KEYS_ROTATE)
 def inventory() -> None:
     """List keys: id, algorithm, creation date, data keys per KEK version (no key material)."""
-    from rich.console import Console
-    from rich.table import Table
-
     from jutaku.crypto.rotation import inventory as build
 
-    table = Table(title="Jutaku key inventory")
-    for col in ("key id", "kind", "algorithm", "created (UTC)", "DEKs", "status"):
-        table.add_column(col)
-    for row in build():
-        created = row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "-"
-        table.add_row(row.key_id, row.kind, row.algorithm, created, "-" if row.deks is None else str(row.deks),
-                      row.status)
-    Console(width=160).print(table)
+    echo_table(["鍵ID", "種類", "方式", "作成日時 (UTC)", "データ鍵の数", "状態"], [
+        [row.key_id, KEY_KINDS.get(row.kind, row.kind), row.algorithm,
+         row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "-", row.deks,
+         KEY_STATES.get(row.status, row.status)] for row in build()], right={4})
+
+
+#: What `jutaku keys inventory` calls each kind of key and each state.
+KEY_KINDS = {"kek": "鍵暗号化鍵（KEK）", "index": "検索索引の鍵", "media": "媒体ファイルの鍵"}
+KEY_STATES = {"current": "使用中（最新）", "old, in use": "旧版（使用中）", "old, retirable": "旧版（廃止可能）",
+              "missing (restore from backup)": "鍵ファイルなし（バックアップから復元）", "active": "使用中"}

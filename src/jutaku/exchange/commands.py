@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 
 def _jst(at: datetime | None) -> str:
@@ -27,18 +27,19 @@ def media() -> None:
 @requires(Permission.MEDIA_LEDGER_VIEW)
 def list_entries(limit: int, unerased: bool) -> None:
     """List the most recent files read or written, with their medium, carrier and erasure (newest first)."""
+    from jutaku.exchange.labels import interface_label, outcome_label
     from jutaku.exchange.ledger import awaiting_count, awaits, recent_entries
 
     rows = recent_entries(actor=current_actor(), limit=limit, unerased=unerased)
-    click.echo("番号\t日時\t利用者\t方向\t様式\tファイル\t件数\t暗号化\t結果\t媒体\t搬送者\t消去確認\tSHA-256")
+    table = []
     for e in rows:
         erased = f"済 {_jst(e.erased_at)} {e.erased_by}" if e.erased_at else ("未確認" if awaits(e) else "-")
-        click.echo(
-            f"{e.pk}\t{_jst(e.at)}\t{e.username}\t{e.get_direction_display()}\t{e.interface}\t"
-            f"{e.file_name}\t{e.record_count if e.record_count is not None else '-'}\t"
-            f"{'あり' if e.encrypted else 'なし'}\t{'正常' if e.outcome == 'ok' else '拒否 ' + e.outcome}\t"
-            f"{e.media_id or '-'}\t{e.carrier or '-'}\t{erased}\t{e.sha256[:16]}…"
-        )
+        table.append([
+            e.pk, _jst(e.at), e.username, e.get_direction_display(), interface_label(e.interface), e.file_name,
+            e.record_count, "あり" if e.encrypted else "なし", outcome_label(e.outcome),
+            e.media_id, e.carrier, erased, e.sha256[:16] + "..."])
+    echo_table(["番号", "日時", "利用者", "方向", "様式", "ファイル", "件数", "暗号化", "結果", "媒体", "搬送者", "消去確認",
+                "SHA-256"], table, right={0, 6})
     click.echo(f"媒体からの消去が未確認の記録: {awaiting_count()} 件")
 
 
@@ -89,14 +90,15 @@ def outputs() -> None:
 def list_outputs(include_purged: bool, limit: int) -> None:
     """The files the system wrote that are still kept (newest first), with their expiry."""
     from jutaku import config
+    from jutaku.exchange.labels import interface_label
     from jutaku.exchange.outputs import live
 
     rows = live(actor=current_actor(), include_purged=include_purged, limit=limit)
     click.echo(f"保存期間: {config.get().output_retention_days} 日（JUTAKU_OUTPUT_RETENTION_DAYS）")
-    click.echo("番号\t作成日時\t作成者\t様式\t削除予定\t状態\tファイル")
-    for o in rows:
-        state = "保存中" if o.purged_at is None else f"{o.get_purge_outcome_display()} {_jst(o.purged_at)}"
-        click.echo(f"{o.pk}\t{_jst(o.created_at)}\t{o.username}\t{o.interface}\t{_jst(o.expires_at)}\t{state}\t{o.path}")
+    echo_table(["番号", "作成日時", "作成者", "様式", "削除予定", "状態", "ファイル"], [
+        [o.pk, _jst(o.created_at), o.username, interface_label(o.interface), _jst(o.expires_at),
+         "保存中" if o.purged_at is None else f"{o.get_purge_outcome_display()} {_jst(o.purged_at)}", o.path]
+        for o in rows], right={0})
 
 
 @outputs.command(name="purge")

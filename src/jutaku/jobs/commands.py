@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from jutaku.accounts.permissions import Permission
-from jutaku.clikit import Refused, requires
+from jutaku.clikit import Refused, echo_table, requires
 from jutaku.jobs.errors import JobRefused
 
 dry_run_option = click.option(
@@ -41,12 +41,13 @@ def jobs() -> None:
 
 
 @jobs.command(name="list")
-@click.option("--kind", default=None, help="Only jobs of this kind.")
+@click.option("--kind", default=None, help="Only jobs of this kind (import-targets, register-kit, inquiry-create, …).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @requires(Permission.JOBS_VIEW)
 def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
     """The latest jobs, newest first; a job whose process died is shown 中断, with the command to resume it."""
+    from jutaku.domain.jobs import kind_label
     from jutaku.jobs.models import Job
     from jutaku.jobs.status import shown
 
@@ -57,14 +58,13 @@ def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
         for job in rows:
             click.echo(json.dumps(job_summary(job, states[job.pk]), ensure_ascii=False))
         return
-    click.echo(f"{'ID':>6}  {'KIND':<20} {'STATE':<10} {'DRY':<3} {'PROGRESS':>17}  {'CREATED':<19}  INPUT")
+    table = []
     for job in rows:
         s = job_summary(job, states[job.pk])
-        done = f"{s['cursor']}/{'?' if s['total'] is None else s['total']}"
-        click.echo(
-            f"{s['id']:>6}  {s['kind']:<20} {s['status_label']:<8} {'yes' if s['dry_run'] else '':<3} "
-            f"{done:>17}  {s['created_at'][:19]:<19}  {s['input_name']}"
-        )
+        done = f"{s['cursor']:,}/{'?' if s['total'] is None else format(s['total'], ',')}"
+        table.append([s["id"], kind_label(s["kind"]), s["status_label"], "試行" if s["dry_run"] else "", done,
+                      s["created_at"][:19], s["input_name"]])
+    echo_table(["番号", "種類", "状態", "試行", "処理件数", "作成日時", "入力"], table, right={0, 4})
     for job in rows:
         if states[job.pk].hint:
             click.echo(f"#{job.pk} {states[job.pk].label}: {states[job.pk].hint}")
@@ -76,6 +76,8 @@ def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
 @requires(Permission.JOBS_VIEW)
 def show_job(job_id: int, as_json: bool) -> None:
     """One job: state, progress, who ran it, and counts by outcome code."""
+    from jutaku.domain.jobs import kind_label
+    from jutaku.jobs.labels import count_rows
     from jutaku.jobs.models import Job
     from jutaku.jobs.status import shown_one
 
@@ -86,16 +88,19 @@ def show_job(job_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False))
         return
-    for key in ("id", "kind", "status_label", "state", "dry_run", "input_name", "input_sha256", "cursor", "total",
-                "actor", "created_at", "started_at", "heartbeat_at", "finished_at", "error_code",
-                "error_message", "resume"):
-        if s[key] not in (None, ""):
-            click.echo(f"{key:<13} {s[key]}")
-    click.echo("counts by outcome code:")
-    for code, n in s["counts"].items():
-        click.echo(f"  {code:<12} {n:>12,}")
-    if not s["counts"]:
-        click.echo("  (none)")
+    shown = {**s, "kind": kind_label(s["kind"]), "dry_run": "はい（何も変更していません）" if s["dry_run"] else ""}
+    echo_table(["項目", "内容"], [[label, shown[key]] for key, label in _SHOWN if shown[key] not in (None, "")])
+    click.echo("")
+    echo_table(["結果コード", "件数", "内容"], [[code, f"{n:,}", label] for code, label, n in count_rows(job.kind, s["counts"])],
+               right={1}, empty="結果: なし")
+
+
+#: What `jutaku jobs show` prints of a job, in order, with the words for it.
+_SHOWN = (("id", "番号"), ("kind", "種類"), ("status_label", "状態"), ("dry_run", "試行"), ("input_name", "入力"),
+          ("input_sha256", "入力のSHA-256"), ("cursor", "処理済み件数"), ("total", "総件数"), ("actor", "実行者"),
+          ("created_at", "作成日時"), ("started_at", "開始日時"), ("heartbeat_at", "最終応答"),
+          ("finished_at", "終了日時"), ("error_code", "エラーコード"), ("error_message", "エラー内容"),
+          ("resume", "再開の方法"))
 
 
 def job_summary(job: Any, shown: Any = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Progress of a running job on stderr: a bar, items done, rows/s, elapsed and ETA.
+"""Progress of a running job on stderr: the job's name, a bar, items done, 行/秒, elapsed and 残り (ETA).
 
 With an unknown total the bar pulses and the ETA shows ``-:--:--``. Nothing is drawn when stderr is
 not a terminal (logs stay clean) or when the caller turns it off.
@@ -32,7 +32,7 @@ class RateColumn(ProgressColumn):
         speed = task.finished_speed or task.speed
         if speed is None and task.elapsed:  # finished without a sample window: average of this session
             speed = (task.completed - task.fields.get("initial", 0)) / task.elapsed
-        return Text(f"{speed:,.0f} rows/s" if speed else "- rows/s", style="progress.data.speed")
+        return Text(f"{speed:,.0f} 行/秒" if speed else "- 行/秒", style="progress.data.speed")
 
 
 def _ignore(_n: int) -> None:
@@ -59,7 +59,7 @@ def job_progress(
         MofNCompleteColumn(),
         RateColumn(),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
+        TextColumn("残り"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as bar:

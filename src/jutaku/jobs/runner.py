@@ -35,6 +35,7 @@ from jutaku.audit import anchors
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import contains_my_number
 from jutaku.audit.service import DetailValue, record
+from jutaku.domain.jobs import kind_label
 from jutaku.jobs.errors import JobBusy, JobError, JobOptionsConflict, JobRefused
 from jutaku.jobs.locks import check_kind, kind_lock
 from jutaku.jobs.models import RESUMABLE_STATES, Job, JobState
@@ -251,7 +252,7 @@ def _start_in_transaction(
 
 def _apply_all(run: _Run[T], items: Iterable[T], *, progress: bool) -> None:
     job = run.job
-    label = f"{job.kind} #{job.pk}" + (" (dry run)" if job.dry_run else "")
+    label = f"{kind_label(job.kind)} #{job.pk}" + ("（試行）" if job.dry_run else "")
     with job_progress(label, total=job.total, completed=job.cursor, enabled=progress) as advance:
         for chunk in _chunks(items, skip=job.cursor, size=run.chunk_size):
             _apply_chunk(run, chunk)

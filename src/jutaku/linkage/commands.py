@@ -85,8 +85,9 @@ def inquiry() -> None:
 def create(procedure: str, year: int, out: Path, plain: bool, exclusions_path: Path | None,
            no_progress: bool) -> None:
     """Requests for every permitted (filing, person, information) of PROCEDURE in YEAR, and nothing else."""
-    from jutaku.domain.inquiry import EXCLUSION_LABELS
+    from jutaku.allowlist.names import current
     from jutaku.jobs.errors import JobRefused
+    from jutaku.jobs.labels import COUNT_LABELS
     from jutaku.linkage.inquiries import KIND, ProcedureNotPermitted, create_inquiry_file
     from jutaku.registry.commands import echo_counts
     from jutaku.registry.rejections import default_path, write_rejections
@@ -96,10 +97,8 @@ def create(procedure: str, year: int, out: Path, plain: bool, exclusions_path: P
         result = create_inquiry_file(procedure, year, out, actor=actor, plain=plain, progress=not no_progress)
     except (JobRefused, ProcedureNotPermitted) as exc:
         raise Refused(str(exc)) from exc
-    labels = dict(EXCLUSION_LABELS) | {"requests": "照会要求（件）", "persons": "照会対象者（人）",
-                                       "household": "同一世帯の照会対象者（連絡先等情報、人）"}
-    click.echo(f"job {result.job_id}: {procedure} {year}年度")
-    echo_counts(result.counts, labels)
+    click.echo(f"job {result.job_id}: {current().procedure(procedure)} {year}年度")
+    echo_counts(result.counts, dict(COUNT_LABELS[KIND]))
     if any(code.startswith("X") for code in result.counts):
         path, info = write_rejections(result.job_id, exclusions_path or default_path(KIND, result.job_id),
                                       actor=actor)

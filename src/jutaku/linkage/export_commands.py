@@ -28,13 +28,14 @@ def business() -> None:
 def request(procedure: str, year: int, reason: str) -> None:
     """Ask for an export; a different supervisor approves it with `jutaku approvals approve ID`."""
     from jutaku.accounts.errors import AccountsError
+    from jutaku.allowlist.names import current
     from jutaku.linkage.export import request_export
 
     try:
         approval = request_export(procedure, year, actor=current_actor(), reason=reason)
     except AccountsError as exc:
         raise Refused(str(exc)) from exc
-    click.echo(f"承認依頼 #{approval.pk} を作成しました（業務システム連携 {procedure} {year}年度）: "
+    click.echo(f"承認依頼 #{approval.pk} を作成しました（業務システム連携 {current().procedure(procedure)} {year}年度）: "
                f"別の責任者が jutaku approvals approve {approval.pk} で承認します。")
 
 

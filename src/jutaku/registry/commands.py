@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from jutaku.accounts.permissions import Permission, StepUp
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 from jutaku.formats.layouts import NOTICE_LIST, REJECTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,9 +41,14 @@ def emit_list(job: Any, interface: str, title: str, write: Callable[[], tuple[Pa
 
 
 def echo_counts(counts: dict[str, int], labels: dict[str, str]) -> None:
-    click.echo("結果コード\t件数\t内容")
-    for code in sorted(counts, key=lambda c: (c[0] != "O", c)):
-        click.echo(f"{code}\t{counts[code]}\t{labels.get(code, '')}")
+    """A job's outcome table: each code with its count and meaning, then the counters that are not codes
+    (:mod:`jutaku.jobs.labels`) by their names."""
+    from jutaku.jobs.labels import is_code
+
+    keys = sorted(counts, key=lambda c: (not is_code(c), c[0] != "O", c))
+    echo_table(["結果コード", "件数", "内容"],
+               [[c if is_code(c) else "", f"{counts[c]:,}", labels.get(c, "" if is_code(c) else c)] for c in keys],
+               right={1})
 
 
 def _import(kind: str, file: Path, dry_run: bool, encoding: str | None, rejections_path: Path | None,

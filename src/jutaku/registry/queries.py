@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.permissions import Permission
-from jutaku.allowlist.models import AllowRule
+from jutaku.allowlist.names import Names, current
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer, match_candidates
@@ -38,12 +38,14 @@ from jutaku.formats.layouts import (
     INQUIRY_RESULT,
     JUKI_RESULT,
     KUBUN,
+    REGISTRATION_OUTCOME,
     SEX,
     STATUS,
     ZOKUGARA,
 )
 from jutaku.juki.models import JukiQuery
 from jutaku.linkage.models import InquiryRequest, IntegratedNumber, LinkageRequest
+from jutaku.registry.labels import id_document_label
 from jutaku.registry.models import Filing, MyNumberRecord, Person, PortalApplication
 from jutaku.registry.non_disclosure import pending_clear
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
@@ -275,6 +277,7 @@ class NumberState:
     receipt_no: str = ""
     received_date: date | None = None
     registered_at: datetime | None = None
+    id_document: str = ""  # 本人確認書類・方法, by name
 
     @property
     def label(self) -> str:
@@ -301,7 +304,7 @@ def number_state(person: Person, rec: MyNumberRecord | None, *, deleted: bool) -
     if rec is None or plain is None:
         return NumberState("deleted" if rec is not None or deleted else "none")
     return NumberState("registered", my_number.mask(plain), rec.get_source_display(), rec.receipt_no,
-                       rec.received_date, rec.registered_at)
+                       rec.received_date, rec.registered_at, id_document_label(rec.source, rec.id_document))
 
 
 @dataclass(frozen=True)
@@ -402,16 +405,14 @@ def _integrated(p: Person) -> str:
     return "未取得" if last is None else f"未取得（前回: {LinkageRequest.State(last).label}）"
 
 
-def _inquiries(p: Person, shown: bool) -> list[Row]:
+def _inquiries(p: Person, shown: bool, names: Names) -> list[Row]:
     reqs = list(InquiryRequest.objects.filter(person=p).select_related("dispatch", "result")
                 .order_by("-id")[:DETAIL_LIMIT + 1])
-    names = dict(AllowRule.objects.filter(version__active=True, info_code__in={r.info_code for r in reqs})
-                 .values_list("info_code", "info_name"))
     rows = []
     for r in reqs:
         res = getattr(r, "result", None)
-        rows.append({"request_no": r.request_no, "procedure_code": r.procedure_code, "info_code": r.info_code,
-                     "info_name": names.get(r.info_code, ""), "fiscal_year": r.fiscal_year,
+        rows.append({"request_no": r.request_no, "procedure": names.procedure(r.procedure_code),
+                     "info_name": names.info(r.info_code), "fiscal_year": r.fiscal_year,
                      "state": r.progress_label(), "created_at": r.created_at, "sent_at": r.dispatch.sent_at,
                      "answered_at": r.answered_at, "non_disclosure": r.non_disclosure == "2" if shown else None,
                      "result": INQUIRY_RESULT.get(res.result_code, res.result_code) if res else "",
@@ -432,15 +433,17 @@ def _juki(p: Person) -> list[Row]:
     return rows
 
 
-def _filings(p: Person, shown: bool) -> list[Row]:
-    return [{"receipt_no": f.receipt_no, "procedure_code": f.procedure_code, "fiscal_year": f.fiscal_year,
+def _filings(p: Person, shown: bool, names: Names) -> list[Row]:
+    return [{"receipt_no": f.receipt_no, "procedure": names.procedure(f.procedure_code), "fiscal_year": f.fiscal_year,
              "received_date": f.received_date, "consent": f.consent,
              "non_disclosure_wish": f.non_disclosure_wish if shown else None}
             for f in Filing.objects.filter(person=p).order_by("-fiscal_year", "-received_date", "-id")[:DETAIL_LIMIT + 1]]
 
 
 def _applications(p: Person, shown: bool) -> list[Row]:
-    return [{"receipt_no": a.receipt_no, "received_at": a.received_at, "consent": a.consent, "outcome": a.outcome,
+    return [{"receipt_no": a.receipt_no, "received_at": a.received_at, "consent": a.consent,
+             "outcome": f"{a.outcome} {REGISTRATION_OUTCOME[a.outcome]}" if a.outcome in REGISTRATION_OUTCOME
+             else a.outcome,
              "non_disclosure_wish": a.non_disclosure_wish if shown else None}
             for a in PortalApplication.objects.filter(person=p).order_by("-received_at", "-id")[:DETAIL_LIMIT]]
 
@@ -469,7 +472,8 @@ def person_file(pk: int, *, actor: Actor) -> PersonFile | None:
     history = [{"old": status.get(c.old_status, c.old_status), "new": status.get(c.new_status, c.new_status),
                 "status_date": c.status_date, "recorded_at": c.recorded_at,
                 "source": Person.StatusSource(c.source).label} for c in person.status_changes.all()]
-    inquiries, juki, filings = _inquiries(person, shown), _juki(person), _filings(person, shown)
+    names = current()
+    inquiries, juki, filings = _inquiries(person, shown, names), _juki(person), _filings(person, shown, names)
     follow_up = [{"kind": kind, "request_no": r["request_no"], "text": r["discrepancy"]}
                  for kind, rows in (("情報照会", inquiries), ("住基ネット照会", juki)) for r in rows if r["discrepancy"]]
     deletions = _deletions(person)

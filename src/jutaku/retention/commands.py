@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.permissions import Permission, StepUp
-from jutaku.clikit import Refused, current_actor, requires
+from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 
 @click.group(name="delete")
@@ -65,15 +65,17 @@ def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
     from jutaku import config
     from jutaku.accounts.errors import AccountsError
     from jutaku.jobs.errors import JobRefused
-    from jutaku.retention.deletion import DeletionRefused, backup_notice, run_deletion
+    from jutaku.jobs.labels import count_rows
+    from jutaku.retention.deletion import KIND, DeletionRefused, backup_notice, run_deletion
 
     out = report or config.get().output_dir / f"deletion-report-{approval_id}.csv"
     try:
         result = run_deletion(approval_id, actor=current_actor(), report=out, progress=not no_progress)
     except (DeletionRefused, JobRefused, AccountsError) as exc:
         raise Refused(str(exc)) from exc
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.job.counts.items()))
-    click.echo(f"job {result.job.job_id}: {counts}")
+    click.echo(f"job {result.job.job_id}: 一括削除")
+    echo_table(["削除した記録", "件数"], [(label, f"{n:,}") for _, label, n in count_rows(KIND, result.job.counts)],
+               right={1})
     if result.job.duplicate:
         click.echo("削除は前回の実行で済んでいました。残っていた後処理（削除台帳・削除記録・承認の実行済み）を行いました。")
     click.echo(f"削除記録: {result.report} ({result.report_info.rows} 人)")

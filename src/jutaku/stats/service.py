@@ -18,6 +18,7 @@ from django.db.models import Count
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import require
 from jutaku.accounts.permissions import Permission
+from jutaku.allowlist.names import current
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 from jutaku.domain.disclosure_control import DEFAULT_K, Table, suppress
@@ -29,9 +30,12 @@ from jutaku.jobs.models import Job
 from jutaku.juki.models import JukiResult
 from jutaku.linkage.models import InquiryRequest
 from jutaku.registry.models import Person
+from jutaku.stats import labels
+from jutaku.stats.labels import heading
 
 REGISTRATION_KINDS = ("register-kit", "register-portal")
 INQUIRY_COLUMNS = ("未回答", "00", "01", "02", "09")
+UNANSWERED = INQUIRY_COLUMNS[0]
 
 
 def _table(title: str, counts: Counter[tuple[str, str]], rows: list[str], cols: list[str], k: int) -> Table:
@@ -55,24 +59,29 @@ def registration_table(k: int) -> Table:
             counts[(month, code)] += int(n)
     months = sorted({m for m, _ in counts})
     codes = sorted({c for _, c in counts}, key=lambda c: (c[0] != "O", c))
-    return _table("個人番号一括登録の結果（月×結果コード）", counts, months, codes, k)
+    named: Counter[tuple[str, str]] = Counter({(m, heading(c, labels.REGISTRATION)): n for (m, c), n in counts.items()})
+    return _table("個人番号一括登録の結果（月×結果）", named, months, [heading(c, labels.REGISTRATION) for c in codes], k)
 
 
 def inquiry_table(k: int) -> Table:
     counts: Counter[tuple[str, str]] = Counter()
     rows = (InquiryRequest.objects.values("info_code", "result__result_code").annotate(n=Count("id"))
             .values_list("info_code", "result__result_code", "n"))
+    names = current()
     for info, code, n in rows:
-        counts[(info, code or "未回答")] += n
-    return _table("情報照会（特定個人情報×結果コード）", counts, sorted({i for i, _ in counts}), list(INQUIRY_COLUMNS), k)
+        counts[(names.info(info), heading(code, labels.INQUIRY) if code else UNANSWERED)] += n
+    columns = [UNANSWERED, *(heading(c, labels.INQUIRY) for c in INQUIRY_COLUMNS[1:])]
+    return _table("情報照会（特定個人情報×結果）", counts, sorted({i for i, _ in counts}), columns, k)
 
 
 def juki_table(k: int) -> Table:
     counts: Counter[tuple[str, str]] = Counter()
     for received, outcome in JukiResult.objects.values_list("received_at", "outcome").iterator(chunk_size=5000):
         counts[(jst_date(received).strftime("%Y-%m"), outcome)] += 1
-    return _table("住基ネット照会（月×結果）", counts, sorted({m for m, _ in counts}),
-                  sorted({o for _, o in counts}, key=lambda c: (c[0] != "O", c)), k)
+    codes = sorted({o for _, o in counts}, key=lambda c: (c[0] != "O", c))
+    named: Counter[tuple[str, str]] = Counter({(m, heading(c, labels.JUKI)): n for (m, c), n in counts.items()})
+    return _table("住基ネット照会（月×結果）", named, sorted({m for m, _ in counts}),
+                  [heading(c, labels.JUKI) for c in codes], k)
 
 
 def all_tables(k: int = DEFAULT_K) -> list[Table]:
@@ -80,16 +89,15 @@ def all_tables(k: int = DEFAULT_K) -> list[Table]:
 
 
 def render(table: Table, k: int) -> str:
-    """A Japanese text table with its totals (合計)."""
+    """A Japanese text table with its totals (合計), aligned by display width (:func:`jutaku.clikit.format_table`)."""
+    from jutaku.clikit import format_table
+
     if not table.rows or not table.cols:
         return f"■ {table.title}\n（該当なし）\n"
     cols = [*table.cols, "合計"]
-    rows = [*table.rows, "合計"]
-    width = max(len(c) for c in cols) + 2
+    rows = [[name, *(table.shown(i, j, k) for j in range(len(cols)))] for i, name in enumerate([*table.rows, "合計"])]
     lines = [f"■ {table.title}  （{k}未満は <{k}、相補秘匿は x）",
-             " " * 16 + "".join(c.rjust(width) for c in cols)]
-    for i, name in enumerate(rows):
-        lines.append(name[:16].ljust(16) + "".join(table.shown(i, j, k).rjust(width) for j in range(len(cols))))
+             *format_table(["", *cols], rows, right=set(range(1, len(cols) + 1)))]
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ from typing import Final
 from django.db import transaction
 
 from jutaku.accounts.actor import Actor
-from jutaku.allowlist.models import AllowRule
+from jutaku.allowlist.names import current
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.labels import event_label, outcome_label
 from jutaku.audit.models import AuditRecord
@@ -41,7 +41,6 @@ from jutaku.exchange.outbound import write_output
 from jutaku.formats.layouts import (
     DELETION_REASON,
     HOUSING,
-    ID_DOCUMENT,
     INQUIRY_RESULT,
     JUKI_EXISTENCE,
     JUKI_RESULT,
@@ -60,6 +59,7 @@ from jutaku.linkage.inquiry_results import CIPHER_TABLE as ANSWER_TABLE
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber
 from jutaku.linkage.results import CIPHER_COLUMN as INTEGRATED_COLUMN
 from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
+from jutaku.registry.labels import id_document_label
 from jutaku.registry.models import Filing, MyNumberRecord, Person, PortalApplication
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
 from jutaku.retention.models import DeletionRecord
@@ -70,8 +70,6 @@ INTERFACE: Final = "disclosure-report"
 MAX_ACCESS_ROWS: Final = 2000
 UNREADABLE: Final = "削除済み（復元できません）"
 JUKI_ITEMS: Final = ("氏名", "氏名カナ", "生年月日", "性別", "住所", "住民票コード", "異動事由", "異動年月日", "現存区分")
-#: 本人確認 of a portal notification (マイナポータル: 公的個人認証).
-PORTAL_CHECK: Final = {"JPKI": "公的個人認証（電子証明書）"}
 
 
 @dataclass(frozen=True)
@@ -82,22 +80,19 @@ class Report:
 
 
 class _Names:
-    """Labels from the legal allow-list (any version, the newest winning): procedure and information
-    names and the agency that provides each information."""
+    """Names of procedures and information (:mod:`jutaku.allowlist.names`: every allow-list version, the newest
+    winning) and the agency that provides each information; a code no list names is said to be unnamed (a
+    code means nothing to the person reading the report)."""
 
     def __init__(self) -> None:
-        self.procedures: dict[str, str] = {}
-        self.information: dict[str, str] = {}
-        self.providers: dict[str, str] = {}
-        for proc, proc_name, info, info_name, provider in AllowRule.objects.order_by("version_id").values_list(
-                "procedure_code", "procedure_name", "info_code", "info_name", "provider"):
-            self.procedures[proc], self.information[info], self.providers[info] = proc_name, info_name, provider
+        self._names = current()
+        self.providers = self._names.providers
 
     def procedure(self, code: str) -> str:
-        return self.procedures.get(code, "（名称未登録の手続）")
+        return self._names.procedures.get(code, "（名称未登録の手続）")
 
     def info(self, code: str) -> str:
-        return self.information.get(code, "（名称未登録の情報）")
+        return self._names.information.get(code, "（名称未登録の情報）")
 
 
 def _jst(moment: datetime | None) -> str:
@@ -144,12 +139,6 @@ def _basic(p: Person) -> list[list[str]]:
             ["情報照会の履歴の不開示", f"設定あり（{_day(p.non_disclosure_since)} から）" if p.non_disclosure else "設定なし"]]
 
 
-def _id_document(rec: MyNumberRecord) -> str:
-    if rec.source == MyNumberRecord.Source.PORTAL:
-        return PORTAL_CHECK.get(rec.id_document, rec.id_document or "—")
-    return ID_DOCUMENT.get(rec.id_document, rec.id_document or "—")
-
-
 def _numbers(p: Person, cipher: FieldCipher) -> list[list[str]]:
     rec = MyNumberRecord.objects.filter(person=p).first()
     plain = _open(cipher, p.person_id, CIPHER_TABLE, CIPHER_COLUMN, rec.ciphertext if rec else None)
@@ -160,7 +149,7 @@ def _numbers(p: Person, cipher: FieldCipher) -> list[list[str]]:
     else:
         rows = [["個人番号", f"保有しています（{_last_four(plain.decode('ascii'))}）"],
                 ["取得元", rec.get_source_display()], ["受付番号", rec.receipt_no or "—"],
-                ["本人確認書類・方法", _id_document(rec)], ["受付日", str(rec.received_date or "—")],
+                ["本人確認書類・方法", id_document_label(rec.source, rec.id_document)], ["受付日", str(rec.received_date or "—")],
                 ["登録日時", _jst(rec.registered_at)]]
     integrated = IntegratedNumber.objects.filter(person=p).first()
     plain = _open(cipher, p.person_id, INTEGRATED_TABLE, INTEGRATED_COLUMN, integrated.ciphertext if integrated else None)
@@ -284,7 +273,7 @@ def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
         ("5-2. マイナポータルからの個人番号届出", _table(["受付番号", "受付日時", "照会への同意", "不開示の希望", "結果"],
                                               _applications(person))),
         ("6. 情報照会の記録", _table(["要求番号", "事務手続", "特定個人情報", "年度", "状態", "送付", "回答", "結果",
-                                 "不開示コード"], inquiries)),
+                                 "不開示"], inquiries)),
         ("7. 住基ネット照会の記録", _table(["照会番号", "年度", "状態", "送付", "回答", "結果"], juki)),
         ("8. アクセス記録（操作の記録）", _table(["日時", "利用者", "端末", "操作", "結果"], accesses)),
         ("9. 開示・訂正・利用停止請求の記録", _table(["請求", "種類", "受付日", "状態", "対応日時"], requests)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,12 @@ def test_audit_commands_verify_list_checkpoint_and_detect_tampering(child_home: 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "audit trail intact" in ok.stdout
     listed = run_jutaku(child_home, "audit", "list", "--event", "audit:verify", check=True)
-    assert "audit:verify" in listed.stdout
+    header = listed.stdout.splitlines()[0].split()
+    assert header == ["連番", "日時", "利用者", "端末", "操作", "結果", "ジョブ", "対象", "詳細"]
+    assert "操作記録の検証" in listed.stdout and "audit:verify" not in listed.stdout  # by name (issue 14 item 4)
+    assert "正常" in listed.stdout and "検証件数" in listed.stdout and "{" not in listed.stdout
+    names = run_jutaku(child_home, "audit", "events", check=True).stdout
+    assert re.search(r"^個人番号 +個人番号の登録 +number:store$", names, re.M)
     searched = run_jutaku(child_home, "audit", "list", "--user", "nobody", "--since", "20260101", check=True)
     assert "0 件" in searched.stdout
     assert run_jutaku(child_home, "audit", "list", "--since", "2026-01-01").returncode == 2
@@ -63,7 +69,7 @@ def test_audit_commands_verify_list_checkpoint_and_detect_tampering(child_home: 
     assert "intact" in run_jutaku(child_home, "audit", "verify", "--checkpoint", str(old_checkpoint), check=True).stdout
     # The searches and the checkpoint were audited too.
     events = run_jutaku(child_home, "audit", "list", "--limit", "50", check=True).stdout
-    assert "audit:search" in events and "audit:checkpoint" in events
+    assert "操作記録の検索" in events and "操作記録の確認点" in events
 
     _tamper(child_home, "UPDATE audit_record SET outcome = 'denied' WHERE seq = 2")
     broken = run_jutaku(child_home, "audit", "verify")

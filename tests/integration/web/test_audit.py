@@ -94,6 +94,37 @@ def test_search_by_user_event_and_period_finds_the_right_records_and_is_audited(
     assert searches[2].object_ids == "1000000002"
 
 
+def test_the_event_filter_is_grouped_by_area_and_results_show_names_with_the_detail_folded(
+        history: dict[str, Any], signed_in: SignedIn) -> None:
+    """Issue 14 item 4: the filter's <optgroup>s are areas in Japanese, each <option> an event's name (its value
+    the code the search takes); a result shows the event and outcome by name, its detail folded as
+    label/value pairs."""
+    with transaction.atomic():
+        record(AuditEvent.JOB_FINISH, actor=Actor("clerk.job", "127.0.0.1"), objects=[f"sha256:{'c' * 64}"],
+               outcome="ok", detail={"kind": "register-kit", "dry_run": False, "counts": '{"E03":2,"OK":12}'})
+    auditor = signed_in("auditor")
+    page = auditor.get("/audit/").content.decode()
+    select = page.split('id="f-event"', 1)[1].split("</select>", 1)[0]
+    areas = re.findall(r'<optgroup label="([^"]+)">', select)
+    assert {"個人番号", "情報照会・連携", "住基ネット", "利用者・端末", "監査"} <= set(areas)
+    assert all(not area.isascii() for area in areas)
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', select))
+    assert options["number:store"] == "個人番号の登録" and options["access:denied"] == "アクセスの拒否"
+    assert len(options) == len(AuditEvent) and all(not label.isascii() for label in options.values())
+    number = select.split('<optgroup label="個人番号">', 1)[1].split("</optgroup>", 1)[0]
+    assert 'value="number:store"' in number and 'value="juki:store"' not in number
+
+    page = auditor.get("/audit/?search=1&user=clerk.job").content.decode()
+    table = page.split('data-testid="audit-results"', 1)[1].split("</table>", 1)[0]
+    assert "一括処理の終了" in table and ">job:finish<" not in table and ">正常<" in table
+    details = table.split("<details", 1)[1].split("</details>", 1)[0]
+    assert "<summary>" in details and "<dt>種類</dt><dd>個人番号届出データの登録</dd>" in details
+    assert "<dt>件数</dt><dd>E03 2、OK 12</dd>" in details and "{" not in details
+    page = auditor.get("/audit/?search=1&event=number:store").content.decode()
+    assert seqs(page) == [history["clerk.old"]] and "個人番号の登録" in page
+    assert re.search(r'<option value="number:store" selected>個人番号の登録</option>', page)
+
+
 def test_results_come_in_pages_newest_first(signed_in: SignedIn) -> None:
     with transaction.atomic():
         record_many([AuditEntry(AuditEvent.PERSON_VIEW, [f"10000001{i:02d}"]) for i in range(60)],
@@ -209,10 +240,14 @@ def test_the_job_and_media_ledgers_list_without_personal_data(signed_in: SignedI
                      actor=Actor("clerk.t", "127.0.0.1"))
     registrar = signed_in("registrar")
     jobs = registrar.get("/audit/jobs/").content.decode()
-    assert "register-kit" in jobs and "OK: 12" in jobs and "完了" in jobs
-    assert "register-kit" not in registrar.get("/audit/jobs/?kind=juki-import").content.decode()
+    ledger = jobs.split('data-testid="job-ledger"', 1)[1].split("</table>", 1)[0]
+    assert "個人番号届出データの登録" in ledger and "register-kit" not in ledger and "完了" in ledger
+    assert "OK 登録しました: 12" in ledger and "E01 個人番号のチェックデジットまたは桁数が不正です: 3" in ledger
+    assert '<option value="register-kit">個人番号届出データの登録</option>' in jobs  # the kind filter, by name
+    assert "個人番号届出データの登録" not in registrar.get("/audit/jobs/?kind=juki-import").content.decode().split(
+        'data-testid="job-ledger"', 1)[1]
     media = registrar.get("/audit/media/").content.decode()
-    assert "inq.csv" in media and "inquiry-request" in media
+    assert "inq.csv" in media and "情報照会要求" in media and ">inquiry-request<" not in media
 
 
 def test_the_job_ledger_shows_a_running_job_whose_process_died_as_interrupted_with_its_command(

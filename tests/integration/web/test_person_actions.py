@@ -104,7 +104,7 @@ def test_clearing_is_requested_by_a_supervisor_and_approved_by_another_after_ste
     assert f"承認依頼 #{approval.pk}" in page and 'data-testid="nd-clear"' not in page
     # The queue names no 個人ID; a supervisor gets a link to the person, the security admin none and no button.
     queue = html(second.get("/approvals/"))
-    assert "不開示設定の解除" in queue and "対象 1 人" in queue and url(person) in queue
+    assert "不開示設定の解除" in queue and "対象: 1 人" in queue and url(person) in queue
     admin_queue = html(admin.get("/approvals/"))
     assert "不開示設定の解除" in admin_queue and url(person) not in admin_queue
     assert person.person_id not in admin_queue and f"/approvals/{approval.pk}/approve/" not in admin_queue

@@ -20,6 +20,7 @@ import pytest
 from jutaku.accounts.actor import SYSTEM, Actor
 from jutaku.accounts.approvals import approve
 from jutaku.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
+from jutaku.allowlist.names import current
 from jutaku.audit.models import AuditRecord
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.domain import leakscan, my_number
@@ -232,6 +233,8 @@ def test_the_detail_page_shows_the_register_and_only_the_masked_number(world: Wo
         assert value in html
     assert f'data-testid="masked-number">{my_number.mask(number)}<' in html
     assert "届出キット" in html and "未取得" in html  # the number's source; no integrated number yet
+    document = html.split('data-testid="id-document">', 1)[1].split("<", 1)[0]  # by name, never its code
+    assert document in ("個人番号カード", "通知カード＋身元確認書類", "番号記載の住民票の写し＋身元確認書類"), document
     assert number not in html and not valid_numbers_in(html)
     assert "個人番号を表示する" not in html  # no unmask form without the permission
     rec = AuditRecord.objects.get(event="person:view")
@@ -256,7 +259,14 @@ def test_inquiries_and_juki_net_results_are_listed_without_their_answers(cycled:
     assert flagged is not None
     url = f"/persons/{flagged.person_id}/"
     html = page(signed_in("inquirer").get(url))
-    assert flagged.request_no in html and flagged.info_code in html and "2 不開示" in html
+    assert flagged.request_no in html and "2 不開示" in html
+    # Information and procedures by name, never by code (issue 14 item 4).
+    assert flagged.info_code not in html and flagged.procedure_code not in html
+    info = html.split('data-testid="inquiries"', 1)[1].split("</table>", 1)[0]
+    names = current()
+    assert f'<td data-testid="info-name">{names.info(flagged.info_code)}</td>' in info
+    assert f"<td>{names.procedure(flagged.procedure_code)}</td>" in info and names.info(flagged.info_code) != ""
+    assert not names.info(flagged.info_code).isascii() and not names.procedure(flagged.procedure_code).isascii()
     result: InquiryResult = flagged.result  # type: ignore[attr-defined]
     assert {"00": "該当あり", "01": "該当なし", "02": "未設定", "09": "エラー"}[result.result_code] in html
     # Portal 受付番号 are 12 digits too (one in eleven passes the check digit): only those may appear.

@@ -195,7 +195,7 @@ def test_a_handled_suspension_shows_on_the_person_page_until_a_supervisor_approv
     assert "解除が承認待ちです" in clerk.get(detail).content.decode()
     supervisor = signed_in("supervisor")
     queue = supervisor.get("/approvals/").content.decode()
-    assert "利用停止の解除" in queue and f"請求 #{request.pk}" in queue and person not in queue
+    assert "利用停止の解除" in queue and f"請求: #{request.pk}" in queue and person not in queue
     supervisor.step_up()
     assert supervisor.post(f"/approvals/{approval.pk}/approve/", form="/approvals/").status_code == 302
     request.refresh_from_db()

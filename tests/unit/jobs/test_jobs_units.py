@@ -68,20 +68,20 @@ def test_counts_may_be_a_counter_or_a_dict_but_never_negative():
 def render(total: int | None, *, terminal: bool = True) -> str:
     out = io.StringIO()
     console = Console(file=out, force_terminal=terminal, width=140, color_system=None)
-    with job_progress("registry.import #7", total=total, completed=2, console=console) as advance:
+    with job_progress("対象者抽出の取込 #7", total=total, completed=2, console=console) as advance:
         advance(3)
     return out.getvalue()
 
 
 def test_progress_shows_a_bar_the_count_the_rate_and_the_eta_when_the_total_is_known():
     text = render(10)
-    assert "registry.import #7" in text and "5/10" in text
-    assert "rows/s" in text and "ETA" in text
+    assert "対象者抽出の取込 #7" in text and "5/10" in text
+    assert "行/秒" in text and "残り" in text
 
 
 def test_progress_works_with_an_unknown_total_and_shows_it_once_the_stream_ends():
     text = render(None)
-    assert "5/5" in text and "rows/s" in text
+    assert "5/5" in text and "行/秒" in text
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal():

@@ -16,6 +16,7 @@ from django.db.models import Count
 from jutaku.accounts.permissions import Permission
 from jutaku.domain.wareki import jst_date
 from jutaku.formats.layouts import DELETION_REASON
+from jutaku.jobs.labels import DELETION_COUNTS
 from jutaku.jobs.worker import TaskContext, TaskFailed, TaskOutcome
 from jutaku.retention import deletion
 from jutaku.retention.models import DeletionTarget
@@ -27,11 +28,7 @@ RUN = "delete-run"
 REPORT = "delete-report"
 
 #: The run's counts (jutaku.retention.deletion._Handler) under the names the task page shows.
-RUN_COUNTS = {"persons": "削除した対象者", "numbers": "個人番号", "integrated": "団体内統合利用番号",
-              "inquiry_results": "情報照会結果", "juki_results": "住基ネット本人確認情報", "keys": "データ鍵（暗号消去）",
-              "inquiry_requests": "情報照会要求", "juki_queries": "住基ネット照会", "linkage_requests": "統合利用番号取得要求",
-              "filings": "手続", "status_changes": "状態の履歴", "rejections": "差戻記録", "subject_notes": "請求のメモ",
-              "registers": "登録情報（氏名・生年月日・住所等）", "already": "削除済みのため対象外"}
+RUN_COUNTS = DELETION_COUNTS
 
 
 def by_reason(counts: Counter[str]) -> dict[str, int]:

@@ -210,6 +210,7 @@ def linkage_request(ctx: TaskContext) -> TaskOutcome:
 
 @kind("inquiry-create", "情報照会要求ファイルの作成", _P.INQUIRY_CREATE)
 def inquiry_create(ctx: TaskContext) -> TaskOutcome:
+    from jutaku.allowlist.names import current
     from jutaku.linkage.inquiries import KIND, create_inquiry_file
 
     procedure, year = str(ctx.params["procedure"]), int(ctx.params["year"])
@@ -219,7 +220,7 @@ def inquiry_create(ctx: TaskContext) -> TaskOutcome:
     excluded = {code: n for code, n in result.counts.items() if code.startswith("X")}
     if excluded:
         _offer_list(ctx, result.job_id, f"exclusions-{KIND}", "照会対象外リスト")
-    facts = {"手続・年度": f"{procedure} {year}年度", "照会要求": f"{result.counts.get('requests', 0):,} 件",
+    facts = {"手続・年度": f"{current().procedure(procedure)} {year}年度", "照会要求": f"{result.counts.get('requests', 0):,} 件",
              "照会対象者": f"{result.counts.get('persons', 0):,} 人"}
     if result.counts.get("household"):
         facts["同一世帯の照会対象者（連絡先等情報）"] = f"{result.counts['household']:,} 人"

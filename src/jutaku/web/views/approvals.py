@@ -1,7 +1,7 @@
 """承認待ち: the dual-control queue (AUTHZ-06).
 
-Pending requests with their kind, requester, time, reason and a summary of what they would do (counts,
-procedure, roles: never personal data), and the recently decided ones. A user sees the approve/reject
+Pending requests with their kind, requester, time, reason and what they would do, as Japanese label/value
+lines (:mod:`jutaku.accounts.approval_labels`: counts, procedure, roles; never personal data), and the recently decided ones. A user sees the approve/reject
 buttons only for kinds whose decide permission they hold; the decision itself is the service's
 (:mod:`jutaku.accounts.approvals`): it refuses the requester deciding their own request and audits
 every decision. Deciding needs a fresh step-up.
@@ -9,7 +9,7 @@ every decision. Deciding needs a fresh step-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,17 +20,14 @@ from django.urls import URLPattern, path
 from jutaku.accounts import approvals
 from jutaku.accounts import users as _users  # noqa: F401 - registers the role-grant kind
 from jutaku.accounts.actor import Actor
+from jutaku.accounts.approval_labels import kind_label, payload_items
 from jutaku.accounts.errors import AccessDenied, AccountsError
 from jutaku.accounts.models import Approval, ApprovalState
-from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role, StepUp
+from jutaku.accounts.permissions import Permission, StepUp
+from jutaku.allowlist.names import Names, current
 from jutaku.web.access import forbidden, not_found, requires
 
 RECENT = 20
-
-
-def kind_label(kind: str) -> str:
-    spec = approvals.KINDS.get(kind)
-    return spec.label if spec is not None else kind
 
 
 def may_decide(actor: Actor, approval: Approval) -> bool:
@@ -39,31 +36,12 @@ def may_decide(actor: Actor, approval: Approval) -> bool:
     return spec is not None and actor.can(Permission.APPROVALS_DECIDE) and actor.can(spec.decide_permission)
 
 
-def payload_summary(payload: Mapping[str, Any]) -> str:
-    """What the request would do, from the few payload keys the kinds use; anything else is left out
-    (a payload never reaches the page as it is)."""
-    parts: list[str] = []
-    if isinstance(payload.get("persons"), int):
-        parts.append(f"対象 {payload['persons']:,} 人")
-    if "procedure" in payload:
-        parts.append(f"事務手続 {str(payload['procedure'])[:20]}")
-    if isinstance(payload.get("year"), int):
-        parts.append(f"{payload['year']} 年度")
-    if isinstance(payload.get("subject_request"), int):
-        parts.append(f"請求 #{payload['subject_request']}")
-    if "username" in payload:
-        parts.append(f"利用者 {str(payload['username'])[:150]}")
-    if isinstance(payload.get("add"), list):
-        labels = {role.value: ROLE_LABELS[role] for role in Role}
-        parts.append("付与する役割 " + "・".join(labels[r] for r in payload["add"] if r in labels))
-    return "、".join(parts) or "—"
-
-
-def _row(actor: Actor, approval: Approval) -> dict[str, Any]:
+def _row(actor: Actor, approval: Approval, names: Names) -> dict[str, Any]:
     # A request about one person (不開示の解除) names them by the register's key; only those who may see
     # persons get the link to the person's page.
     person = approval.payload.get("person")
-    return {"a": approval, "label": kind_label(approval.kind), "summary": payload_summary(approval.payload),
+    return {"a": approval, "label": kind_label(approval.kind),
+            "items": payload_items(approval.payload, procedure_name=names.procedure),
             "may_decide": may_decide(actor, approval), "own": approval.requested_by == actor.username,
             "person_pk": person if isinstance(person, int) and actor.can(Permission.PERSONS_VIEW) else None}
 
@@ -73,9 +51,10 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     pending = approvals.pending(actor=actor)
     decided = Approval.objects.exclude(state=ApprovalState.PENDING).order_by("-decided_at", "-id")[:RECENT]
+    names = current()
     return render(request, "web/approvals/list.html", {
-        "title": "承認待ち", "pending": [_row(actor, a) for a in pending],
-        "decided": [_row(actor, a) for a in decided]})
+        "title": "承認待ち", "pending": [_row(actor, a, names) for a in pending],
+        "decided": [_row(actor, a, names) for a in decided]})
 
 
 def _decide(request: HttpRequest, approval_id: int, decide: Callable[..., Approval], done: str) -> HttpResponse:

@@ -8,8 +8,8 @@ shown). Verifying the chain and exporting run as tasks (:mod:`jutaku.web.task_ki
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,8 +22,14 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit import reports
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import contains_my_number
+from jutaku.audit.labels import detail_items, event_areas, event_label, outcome_label
+from jutaku.audit.models import AuditRecord
 from jutaku.audit.service import InvalidAuditContent
+from jutaku.domain.jobs import KIND_LABELS, kind_label
+from jutaku.exchange.labels import interface_label
+from jutaku.exchange.labels import outcome_label as media_outcome
 from jutaku.exchange.ledger import awaiting_count, awaits, recent_entries
+from jutaku.jobs.labels import count_rows
 from jutaku.jobs.ledger import recent_jobs
 from jutaku.jobs.status import shown
 from jutaku.web.access import requires
@@ -57,6 +63,27 @@ def parse_form(data: QueryDict) -> tuple[dict[str, str], list[str]]:
     return values, errors
 
 
+@dataclass(frozen=True)
+class Shown:
+    """One record as the result table shows it: the event and outcome by name, the detail as label/value
+    pairs (folded on the page, so that the table fits 1366 px)."""
+
+    seq: int
+    at: datetime
+    username: str
+    terminal: str
+    object_ids: str
+    event: str
+    event_label: str
+    outcome_label: str
+    details: list[tuple[str, str]]
+
+
+def shown_record(r: AuditRecord) -> Shown:
+    return Shown(r.seq, r.at, r.username, r.terminal, r.object_ids, r.event, event_label(r.event),
+                 outcome_label(r.event, r.outcome), detail_items(r.detail))
+
+
 def _before(data: QueryDict) -> int | None:
     text = str(data.get("before", ""))
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
@@ -80,8 +107,9 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             next_url = "?" + urlencode({**values, "search": "1", "before": rows[-1].seq})
     last = reports.last_verification()
     return render(request, "web/audit/search.html", {
-        "title": "監査（操作履歴）", "form": values, "errors": errors, "rows": rows, "next_url": next_url,
-        "events": [e.value for e in AuditEvent], "page": PAGE, "paged": _before(request.GET) is not None,
+        "title": "監査（操作履歴）", "form": values, "errors": errors, "next_url": next_url,
+        "rows": None if rows is None else [shown_record(r) for r in rows],
+        "event_areas": event_areas(), "page": PAGE, "paged": _before(request.GET) is not None,
         "last_verify": last, "last_bad_seq": reports.first_bad_seq(last) if last is not None else None,
         "can_verify": actor.can(Permission.AUDIT_VERIFY), "can_export": actor.can(Permission.AUDIT_REPORT),
         "can_jobs": actor.can(Permission.JOBS_VIEW), "can_media": actor.can(Permission.MEDIA_LEDGER_VIEW),
@@ -114,8 +142,9 @@ def job_ledger(request: HttpRequest) -> HttpResponse:
         next_url = "?" + urlencode({"kind": kind, "before": jobs[-1].pk})
     states = shown(jobs)  # a running job whose process died is 中断, with the command that resumes it
     return render(request, "web/audit/jobs.html", {
-        "title": "ジョブ台帳", "kind": kind, "next_url": next_url,
-        "jobs": [{"job": j, "shown": states[j.pk]} for j in jobs]})
+        "title": "ジョブ台帳", "kind": kind, "next_url": next_url, "kinds": sorted(KIND_LABELS.items()),
+        "jobs": [{"job": j, "shown": states[j.pk], "kind": kind_label(j.kind), "counts": count_rows(j.kind, j.counts)}
+                 for j in jobs]})
 
 
 @requires(Permission.MEDIA_LEDGER_VIEW)
@@ -129,7 +158,8 @@ def media_ledger(request: HttpRequest) -> HttpResponse:
         next_url = "?" + urlencode({"before": entries[-1].pk, **({"unerased": "1"} if unerased else {})})
     return render(request, "web/audit/media.html", {
         "title": "外部記録媒体 管理台帳", "next_url": next_url, "unerased": unerased, "awaiting": awaiting_count(),
-        "entries": [{"e": e, "awaits": awaits(e)} for e in entries]})
+        "entries": [{"e": e, "awaits": awaits(e), "interface": interface_label(e.interface),
+                     "outcome": media_outcome(e.outcome)} for e in entries]})
 
 
 urlpatterns: list[URLPattern] = [

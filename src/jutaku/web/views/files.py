@@ -20,8 +20,9 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 
 from jutaku.accounts.errors import AccountsError
-from jutaku.accounts.models import ApprovalState
+from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import Permission
+from jutaku.allowlist.names import current
 from jutaku.allowlist.service import active_rules
 from jutaku.domain import free_text
 from jutaku.domain.wareki import jst_date
@@ -168,8 +169,14 @@ def _create_page(request: HttpRequest, *, errors: dict[str, str] | None = None, 
     return render(request, "web/files/create.html", {
         "title": "ファイル作成", "can": can, "errors": errors or {}, "form": form or {},
         "year": fiscal_year(), "procedures": procedure_choices() if can["inquiry"] or can["export"] else [],
-        "exports": export_requests(actor=actor) if can["export"] else [],
+        "exports": _with_names(export_requests(actor=actor)) if can["export"] else [],
         "approved": ApprovalState.APPROVED}, status=status)
+
+
+def _with_names(requests: list[Approval]) -> list[tuple[Approval, str]]:
+    """Each export request with the name of its procedure (the payload holds the code)."""
+    names = current()
+    return [(a, names.procedure(str(a.payload.get("procedure", "")))) for a in requests]
 
 
 @requires(_P.JOBS_VIEW, any_of=CREATE_PERMISSIONS)

@@ -14,8 +14,9 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 
 from jutaku.accounts.permissions import Permission
-from jutaku.domain.jobs import Status
+from jutaku.domain.jobs import Status, kind_label
 from jutaku.jobs import queue
+from jutaku.jobs.labels import is_code
 from jutaku.jobs.models import Download, Job, Task, TaskState
 from jutaku.jobs.status import shown, shown_one
 from jutaku.web.access import not_found, requires
@@ -73,7 +74,9 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return not_found(request)
     summary = (task.result or {}).get("summary", {})
     labels = {**OUTCOME_LABELS, **(task.result or {}).get("labels", {})}
-    rows = [(code, labels.get(code, ""), count) for code, count in sorted(summary.items())
+    # An outcome code with its meaning; a count that is not a code (already a name) in the 内容 column.
+    rows = [(code, labels.get(code, ""), count) if is_code(code) else ("", labels.get(code, code), count)
+            for code, count in sorted(summary.items(), key=lambda item: (not is_code(item[0]), item[0]))
             if isinstance(count, int)]
     facts = [(k, v) for k, v in summary.items() if not isinstance(v, int)]
     downloads = Download.objects.filter(pk__in=(task.result or {}).get("downloads", []), owner=task.username)
@@ -83,7 +86,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     states = shown(jobs)
     return render(request, "web/tasks/detail.html", {
         "title": f"処理 #{task.pk}", "task": task, "label": task_label(task.kind), "rows": rows, "facts": facts,
-        "files": files, "jobs": [{"job": j, "shown": states[j.pk]} for j in jobs], "progress": progress_of(task)})
+        "files": files, "jobs": [{"job": j, "shown": states[j.pk], "kind": kind_label(j.kind)} for j in jobs], "progress": progress_of(task)})
 
 
 @requires(Permission.SESSION_SELF, passive=True)
