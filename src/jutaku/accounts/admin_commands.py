@@ -68,13 +68,12 @@ def approvals() -> None:
 @requires(Permission.APPROVALS_VIEW)
 def list_approvals() -> None:
     """承認待ちの依頼。"""
-    from django.utils import timezone
-
     from jutaku.accounts import approvals as svc
+    from jutaku.domain.jst import format_time
 
     click.echo("番号\t種類\t依頼者\t依頼日時\t理由\t内容")
     for a in _call(svc.pending, actor=current_actor()):  # type: ignore[attr-defined]
-        click.echo(f"{a.pk}\t{a.kind}\t{a.requested_by}\t{timezone.localtime(a.requested_at):%Y-%m-%d %H:%M}\t{a.reason}\t{a.payload}")
+        click.echo(f"{a.pk}\t{a.kind}\t{a.requested_by}\t{format_time(a.requested_at)}\t{a.reason}\t{a.payload}")
 
 
 @approvals.command(name="approve")
@@ -108,17 +107,11 @@ def install() -> None:
 @requires(Permission.ACCESS_REVIEW)
 def install_status() -> None:
     """設置期間の状態（開始・期限・終了とその理由、セキュリティ管理者の人数）。"""
-    from datetime import datetime
-
-    from django.utils import timezone
-
     from jutaku.accounts.installation import Status, status
+    from jutaku.domain.jst import format_time as when
 
     shown = _call(status, actor=current_actor())
     assert isinstance(shown, Status)  # noqa: S101
-
-    def when(value: datetime | None) -> str:
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value is not None else "—"
 
     click.echo(f"設置期間: {shown.label}")
     if shown.opened_at is not None:

@@ -79,9 +79,10 @@ def login(username: str) -> None:
         raise LoginRequired(str(exc)) from None
     tokenfile.write(path, opened.token)
     from django.conf import settings
-    from django.utils import timezone
 
-    until = timezone.localtime(opened.expires_at).strftime("%Y-%m-%d %H:%M")
+    from jutaku.domain.jst import format_time
+
+    until = format_time(opened.expires_at)
     click.echo(f"{username} としてサインインしました（端末 {actor.terminal}）。"
                f"{settings.JUTAKU_SESSION_IDLE_MINUTES}分操作がないか {until} を過ぎると終了します。")
 
@@ -219,13 +220,14 @@ def reset_mfa(username: str, reason: str, qr_svg: Path | None) -> None:
 def list_command() -> None:
     """利用者の一覧。"""
     from jutaku.accounts.users import list_users
+    from jutaku.domain.jst import format_day
 
     click.echo("利用者\t氏名\t所属\t役割\t開始日\t終了日\t状態")
     for u in list_users(actor=current_actor()):
         state = "無効" if u.disabled else ("ロック" if u.locked_at else "有効")
         labels = ",".join(ROLE_LABELS[Role(r)] for r in u.roles)
-        click.echo(f"{u.username}\t{u.full_name}\t{u.get_organisation_display()}\t{labels}\t{u.start_date}\t"
-                   f"{u.end_date}\t{state}")
+        click.echo(f"{u.username}\t{u.full_name}\t{u.get_organisation_display()}\t{labels}\t{format_day(u.start_date)}\t"
+                   f"{format_day(u.end_date)}\t{state}")
 
 
 @users.command(name="review")

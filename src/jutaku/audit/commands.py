@@ -83,9 +83,10 @@ def _anchor_line(result: VerifyResult) -> str:
 def list_command(event: str | None, object_id: str | None, username: str | None, since: str | None,
                  limit: int) -> None:
     """Search the trail, newest first. The search itself is audited."""
-    from jutaku.audit.queries import JST, Criteria
+    from jutaku.audit.queries import Criteria
     from jutaku.audit.reports import search_recorded
     from jutaku.audit.service import InvalidAuditContent
+    from jutaku.domain.jst import format_time
 
     criteria = Criteria(event=AuditEvent(event) if event else None, object_id=object_id, username=username,
                         since=_parse_day(since), limit=limit)
@@ -93,11 +94,11 @@ def list_command(event: str | None, object_id: str | None, username: str | None,
         rows = search_recorded(criteria, actor=current_actor())
     except InvalidAuditContent as exc:
         raise Refused(str(exc)) from exc
-    click.echo(f"{'SEQ':>8}  {'AT (JST)':<19}  {'USER':<16} {'TERMINAL':<15} {'EVENT':<16} {'OUTCOME':<8} "
+    click.echo(f"{'SEQ':>8}  {'AT':<23}  {'USER':<16} {'TERMINAL':<15} {'EVENT':<16} {'OUTCOME':<8} "
                f"{'JOB':>6}  OBJECTS  DETAIL")
     for row in rows:
         objects = row.object_ids if len(row.object_ids) <= 60 else row.object_ids[:57] + "..."
-        click.echo(f"{row.seq:>8}  {row.at.astimezone(JST):%Y-%m-%d %H:%M:%S}  {row.username:<16} "
+        click.echo(f"{row.seq:>8}  {format_time(row.at)}  {row.username:<16} "
                    f"{row.terminal:<15} {row.event:<16} {row.outcome:<8} {row.job_id or '':>6}  "
                    f"{objects or '-'}  {row.detail}")
     click.echo(f"{len(rows)} 件 (records)")

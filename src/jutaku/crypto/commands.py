@@ -62,12 +62,13 @@ def inventory() -> None:
     from rich.table import Table
 
     from jutaku.crypto.rotation import inventory as build
+    from jutaku.domain.jst import format_time
 
     table = Table(title="Jutaku key inventory")
-    for col in ("key id", "kind", "algorithm", "created (UTC)", "DEKs", "status"):
+    for col in ("key id", "kind", "algorithm", "created", "DEKs", "status"):
         table.add_column(col)
     for row in build():
-        created = row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "-"
+        created = format_time(row.created_at, none="-")
         table.add_row(row.key_id, row.kind, row.algorithm, created, "-" if row.deks is None else str(row.deks),
                       row.status)
     Console(width=160).print(table)

@@ -17,6 +17,7 @@ import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.clikit import Refused, requires
+from jutaku.domain.jst import format_time
 from jutaku.jobs.errors import JobRefused
 
 dry_run_option = click.option(
@@ -57,13 +58,13 @@ def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
         for job in rows:
             click.echo(json.dumps(job_summary(job, states[job.pk]), ensure_ascii=False))
         return
-    click.echo(f"{'ID':>6}  {'KIND':<20} {'STATE':<10} {'DRY':<3} {'PROGRESS':>17}  {'CREATED':<19}  INPUT")
+    click.echo(f"{'ID':>6}  {'KIND':<20} {'STATE':<10} {'DRY':<3} {'PROGRESS':>17}  {'CREATED':<23}  INPUT")
     for job in rows:
         s = job_summary(job, states[job.pk])
         done = f"{s['cursor']}/{'?' if s['total'] is None else s['total']}"
         click.echo(
             f"{s['id']:>6}  {s['kind']:<20} {s['status_label']:<8} {'yes' if s['dry_run'] else '':<3} "
-            f"{done:>17}  {s['created_at'][:19]:<19}  {s['input_name']}"
+            f"{done:>17}  {format_time(job.created_at):<23}  {s['input_name']}"
         )
     for job in rows:
         if states[job.pk].hint:
@@ -86,11 +87,13 @@ def show_job(job_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False))
         return
+    times = {key: format_time(getattr(job, key)) for key in ("created_at", "started_at", "heartbeat_at", "finished_at")
+             if getattr(job, key) is not None}
     for key in ("id", "kind", "status_label", "state", "dry_run", "input_name", "input_sha256", "cursor", "total",
                 "actor", "created_at", "started_at", "heartbeat_at", "finished_at", "error_code",
                 "error_message", "resume"):
         if s[key] not in (None, ""):
-            click.echo(f"{key:<13} {s[key]}")
+            click.echo(f"{key:<13} {times.get(key, s[key])}")
     click.echo("counts by outcome code:")
     for code, n in s["counts"].items():
         click.echo(f"  {code:<12} {n:>12,}")
@@ -99,16 +102,16 @@ def show_job(job_id: int, as_json: bool) -> None:
 
 
 def job_summary(job: Any, shown: Any = None) -> dict[str, Any]:
-    """A job as plain data (local time, ISO 8601); no personal data is stored on the row. ``state`` is the
-    row's; ``status`` what is shown (:mod:`jutaku.jobs.status`: a dead owner's running row is interrupted)."""
-    from django.utils import timezone
-
+    """A job as plain data (times ISO 8601 with the JST offset, for ``--json``); no personal data is stored on
+    the row. ``state`` is the row's; ``status`` what is shown (:mod:`jutaku.jobs.status`: a dead owner's
+    running row is interrupted)."""
+    from jutaku.domain.jst import to_jst
     from jutaku.jobs.status import shown_one
 
     shown = shown or shown_one(job)
 
     def when(value: Any) -> str | None:
-        return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
+        return None if value is None else to_jst(value).isoformat(timespec="seconds")
 
     return {
         "id": job.pk,
