@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from jutaku.accounts.actor import Actor
+from jutaku.domain.jst import format_day
 
 INCOME_DECLARATION = "JT99000000530001"
 DEMO_MEDIUM = "USB-DEMO-01"
@@ -123,7 +124,7 @@ def backup_before_deletion(operations: Actor) -> str:
     from jutaku.retention.backup import backup
 
     result = backup(actor=operations)
-    return f"{result.path.name}（保管期限 {result.expires_on.isoformat()}）"
+    return f"{result.path.name}（保管期限 {format_day(result.expires_on)}）"
 
 
 def what_deletion_left(operations: Actor) -> str:
@@ -138,4 +139,4 @@ def what_deletion_left(operations: Actor) -> str:
     expiry = DeletionRecord.objects.order_by("-backup_expires_on").values_list("backup_expires_on", flat=True).first()
     pruned = prune_backups(now=datetime.now(UTC), actor=operations, record_idle=True)
     return (f"削除済み {shells.count()} 人は個人ID・区分・住宅区分・状態のみ; 最後のバックアップの保管期限 "
-            f"{expiry.isoformat() if expiry else 'なし'}; 期限切れバックアップ {len(pruned.removed)} 件削除、保管中 {pruned.kept} 件")
+            f"{format_day(expiry, none='なし')}; 期限切れバックアップ {len(pruned.removed)} 件削除、保管中 {pruned.kept} 件")

@@ -13,12 +13,14 @@ import secrets
 import traceback
 from datetime import UTC, datetime
 
+from jutaku.domain.jst import format_file_stamp
+
 
 def log_incident(exc: BaseException) -> str:
     """Write the traceback of ``exc`` to a new private incident file; return the incident id."""
     from jutaku import config
 
-    incident = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+    incident = f"{format_file_stamp(datetime.now(UTC))}-{secrets.token_hex(4)}"  # JST, as people read it
     logs = config.get().home / "logs"
     try:
         logs.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -73,7 +73,9 @@ TEMPLATES = [
                 "django.template.context_processors.csrf",
                 "django.contrib.messages.context_processors.messages",
                 "jutaku.web.context.navigation",
-            ]
+            ],
+            # Times on every page go through |jst (ADR 0027), without a {% load %} to forget.
+            "builtins": ["jutaku.web.templatetags.jst"],
         },
     }
 ]

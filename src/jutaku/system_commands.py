@@ -101,6 +101,7 @@ def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organi
     from jutaku.accounts.errors import AccountsError
     from jutaku.accounts.passwords import POLICY_TEXT
     from jutaku.clikit import Refused, current_actor
+    from jutaku.domain.jst import format_day, format_time
 
     if not full_name or not staff_id:
         raise Refused("--admin には --full-name と --staff-id が必要です")
@@ -113,10 +114,9 @@ def _first_admin(admin: str, full_name: str | None, staff_id: str | None, organi
                                                actor=current_actor(), window_days=window_days)
     except AccountsError as exc:
         raise Refused(str(exc)) from None
-    click.echo(f"セキュリティ管理者 {admin} を作成しました（終了日 {end_date}）。")
+    click.echo(f"セキュリティ管理者 {admin} を作成しました（終了日 {format_day(end_date)}）。")
     show_enrolment(created.enrolment, qr_svg)
-    deadline = timezone.localtime(installation.deadline())
-    click.echo(f"設置期間を開始しました（{deadline:%Y-%m-%d %H:%M} まで）。この間に {admin} がサインインし、"
+    click.echo(f"設置期間を開始しました（{format_time(installation.deadline())} まで）。この間に {admin} がサインインし、"
                "2人目のセキュリティ管理者を jutaku users create … --role security_admin で作成してください。"
                "その付与は二者承認なしで記録され、設置期間はその時点で終了します。以後、セキュリティ管理者と"
                "責任者の付与はすべて別のセキュリティ管理者の承認が必要です（docs/runbooks/first-install.md）。")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from jutaku.accounts.actor import SYSTEM, Actor
 from jutaku.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
@@ -45,6 +47,14 @@ def test_a_supervisor_changes_a_number_with_a_reason(registered: tuple[str, str]
     assert FieldCipher().decrypt(pid, "registry_mynumberrecord", "my_number", bytes(rec.ciphertext)).decode() == new
     audit = AuditRecord.objects.filter(event="number:change").get()
     assert audit.object_ids == pid and new not in audit.detail
+
+
+def test_a_change_made_at_00_30_in_tokyo_is_received_that_day_not_the_day_before_in_utc(
+        registered: tuple[str, str]) -> None:
+    pid, _ = registered
+    with time_machine.travel(datetime(2035, 6, 30, 15, 30, tzinfo=UTC), tick=False):  # 2035-07-01 00:30 JST
+        change_number(pid, my_number.from_body("98765432109"), actor=SUPERVISOR, reason="番号変更届")
+    assert MyNumberRecord.objects.get(person__person_id=pid).received_date == date(2035, 7, 1)
 
 
 def test_the_registrar_cannot_change_a_number_and_the_reason_is_required(registered: tuple[str, str]) -> None:

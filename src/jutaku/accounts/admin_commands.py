@@ -73,17 +73,16 @@ def approvals() -> None:
 @requires(Permission.APPROVALS_VIEW)
 def list_approvals() -> None:
     """承認待ちの依頼。"""
-    from django.utils import timezone
-
     from jutaku.accounts import approvals as svc
     from jutaku.accounts.approval_labels import kind_label, payload_items, payload_text
     from jutaku.allowlist.names import current
+    from jutaku.domain.jst import format_time
 
     actor = current_actor()
     pending: list[Approval] = _call(svc.pending, actor=actor)  # type: ignore[assignment]
     names, persons = current(), _person_ids(actor, pending)
     echo_table(["番号", "種類", "依頼者", "依頼日時", "理由", "内容"], [
-        [f"#{a.pk}", kind_label(a.kind), a.requested_by, f"{timezone.localtime(a.requested_at):%Y-%m-%d %H:%M}",
+        [f"#{a.pk}", kind_label(a.kind), a.requested_by, format_time(a.requested_at),
          a.reason, payload_text(payload_items(a.payload, procedure_name=names.procedure, person_id=persons.get))]
         for a in pending], right={0}, empty="承認待ちの依頼はありません。")
 
@@ -129,17 +128,11 @@ def install() -> None:
 @requires(Permission.ACCESS_REVIEW)
 def install_status() -> None:
     """設置期間の状態（開始・期限・終了とその理由、セキュリティ管理者の人数）。"""
-    from datetime import datetime
-
-    from django.utils import timezone
-
     from jutaku.accounts.installation import Status, status
+    from jutaku.domain.jst import format_time as when
 
     shown = _call(status, actor=current_actor())
     assert isinstance(shown, Status)  # noqa: S101
-
-    def when(value: datetime | None) -> str:
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value is not None else "—"
 
     click.echo(f"設置期間: {shown.label}")
     if shown.opened_at is not None:

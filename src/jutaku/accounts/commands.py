@@ -80,9 +80,10 @@ def login(username: str) -> None:
         raise LoginRequired(str(exc)) from None
     tokenfile.write(path, opened.token)
     from django.conf import settings
-    from django.utils import timezone
 
-    until = timezone.localtime(opened.expires_at).strftime("%Y-%m-%d %H:%M")
+    from jutaku.domain.jst import format_time
+
+    until = format_time(opened.expires_at)
     click.echo(f"{username} としてサインインしました（端末 {actor.terminal}）。"
                f"{settings.JUTAKU_SESSION_IDLE_MINUTES}分操作がないか {until} を過ぎると終了します。")
 
@@ -221,9 +222,10 @@ def reset_mfa(username: str, reason: str, qr_svg: Path | None) -> None:
 def list_command() -> None:
     """利用者の一覧。"""
     from jutaku.accounts.users import list_users
+    from jutaku.domain.jst import format_day
 
     echo_table(["利用者", "氏名", "所属", "役割", "開始日", "終了日", "状態"], [
-        [u.username, u.full_name, u.get_organisation_display(), _labels(u.roles) or "なし", u.start_date, u.end_date,
+        [u.username, u.full_name, u.get_organisation_display(), _labels(u.roles) or "なし", format_day(u.start_date), format_day(u.end_date),
          "無効" if u.disabled else ("ロック" if u.locked_at else "有効")] for u in list_users(actor=current_actor())])
 
 

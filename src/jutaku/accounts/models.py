@@ -15,6 +15,7 @@ from django.db.models import F, Q
 
 from jutaku.accounts.naming import GENERIC_NAMES
 from jutaku.accounts.permissions import Role
+from jutaku.domain.jst import format_day, format_time
 
 
 class Organisation(models.TextChoices):
@@ -155,7 +156,7 @@ class LoginFailure(models.Model):  # type: ignore[misc]
         indexes = (models.Index(fields=("terminal", "at"), name="accounts_login_failure_t"),)
 
     def __str__(self) -> str:
-        return f"{self.terminal} {self.at}"
+        return f"{self.terminal} {format_time(self.at)}"
 
 
 class ApprovalState(models.TextChoices):
@@ -220,4 +221,4 @@ class Installation(models.Model):  # type: ignore[misc]
         )
 
     def __str__(self) -> str:
-        return f"installation {self.opened_at:%Y-%m-%d} {'closed' if self.closed_at else 'open'}"
+        return f"installation {format_day(self.opened_at)} {'closed' if self.closed_at else 'open'}"

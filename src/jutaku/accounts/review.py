@@ -23,6 +23,7 @@ from jutaku.accounts.models import CONTRACTORS, User
 from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain.jst import format_day, format_time
 from jutaku.formats.layouts import Column, Layout
 
 REVIEW = Layout(
@@ -60,12 +61,12 @@ def flags(user: User, now: datetime) -> list[str]:
 def rows(now: datetime) -> list[dict[str, str]]:
     result = []
     for user in User.objects.prefetch_related("role_grants").order_by("organisation", "username"):
-        last = timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M") if user.last_login else "なし"
+        last = format_time(user.last_login, none="なし")
         result.append({
             "利用者": user.username, "氏名": user.full_name, "所属": user.get_organisation_display(),
             "委託先": "はい" if user.organisation in CONTRACTORS else "いいえ",
             "役割": "・".join(ROLE_LABELS[Role(r)] for r in user.roles),
-            "最終サインイン": last, "開始日": str(user.start_date), "終了日": str(user.end_date),
+            "最終サインイン": last, "開始日": format_day(user.start_date), "終了日": format_day(user.end_date),
             "状態": "無効" if user.disabled else "有効", "要確認": "・".join(flags(user, now)),
         })
     return result
@@ -90,7 +91,7 @@ def write_review(csv_path: Path, html_path: Path, *, actor: Actor, now: datetime
 
     _, info = write_export(csv_path, REVIEW, table, actor=actor, manifest=False)
     html = render_to_string("accounts/review.html", {
-        "rows": table, "header": REVIEW.header, "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+        "rows": table, "header": REVIEW.header, "generated_at": format_time(now),
         "generated_by": actor.username, "idle_days": settings.JUTAKU_REVIEW_IDLE_DAYS,
         "flagged": sum(1 for r in table if r["要確認"]),
     })

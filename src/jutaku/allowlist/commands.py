@@ -40,6 +40,7 @@ def load(file: Path, note: str) -> None:
 def show(procedure: str | None) -> None:
     """The active version's rules with their legal basis and review status."""
     from jutaku.allowlist.service import overview
+    from jutaku.domain.jst import format_time
     from jutaku.formats.layouts import HOUSING
 
     shown = overview(actor=current_actor(), procedure=procedure or "")
@@ -47,7 +48,7 @@ def show(procedure: str | None) -> None:
     if version is None:
         click.echo("有効な許可リストがありません: すべての照会は拒否されます (deny by default).")
         return
-    click.echo(f"版 {version.pk}  {version.loaded_at:%Y-%m-%d %H:%M} {version.loaded_by}  sha256 {version.sha256}")
+    click.echo(f"版 {version.pk}  {format_time(version.loaded_at)} {version.loaded_by}  sha256 {version.sha256}")
     echo_table(["住宅区分", "手続", "手続コード", "特定個人情報", "特定個人情報名コード", "同意", "確認状況", "法的根拠"], [
         [HOUSING[r.housing_category], r.procedure_name, r.procedure_code, r.info_name, r.info_code,
          "要" if r.requires_consent else "不要", r.get_status_display(), r.legal_basis] for r in rules])

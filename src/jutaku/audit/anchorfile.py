@@ -34,7 +34,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Final
 
@@ -125,6 +125,17 @@ def key_id(key: Ed25519PublicKey) -> str:
 
 
 # ----------------------------------------------------------------------------------------- write/read
+
+
+#: Japan Standard Time, for what this file prints: it stands alone, so it cannot use jutaku.domain.jst (a
+#: unit test keeps :func:`jst_text` equal to jutaku.domain.jst.format_time).
+_JST: Final = timezone(timedelta(hours=9), "JST")
+
+
+def jst_text(utc: str) -> str:
+    """An anchor's ``time`` as people read it: ``2026-12-05T07:15:00Z`` → ``2026-12-05 16:15:00 JST``."""
+    moment = datetime.strptime(utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return f"{moment.astimezone(_JST):%Y-%m-%d %H:%M:%S} JST"
 
 
 def utc_text(now: datetime) -> str:
@@ -253,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"アンカーファイルの検証に失敗しました (anchor file BROKEN): {exc}")
         return 1
     newest = log.newest
-    where = f"最新 seq {newest.seq} ({newest.time})" if newest else "アンカーなし (no anchors)"
+    where = f"最新 seq {newest.seq} ({jst_text(newest.time)})" if newest else "アンカーなし (no anchors)"
     print(f"アンカーファイルは正常です (anchor file verifies): {len(log.lines)} 行, 鍵 {key_id(key)}, {where}, "
           f"リストア {len(log.restores)} 回")
     return 0

@@ -85,9 +85,10 @@ def list_command(event: str | None, object_id: str | None, username: str | None,
                  limit: int) -> None:
     """Search the trail, newest first. The search itself is audited."""
     from jutaku.audit.labels import detail_items, event_label, outcome_label
-    from jutaku.audit.queries import JST, Criteria
+    from jutaku.audit.queries import Criteria
     from jutaku.audit.reports import search_recorded
     from jutaku.audit.service import InvalidAuditContent
+    from jutaku.domain.jst import format_time
 
     criteria = Criteria(event=AuditEvent(event) if event else None, object_id=object_id, username=username,
                         since=_parse_day(since), limit=limit)
@@ -99,7 +100,7 @@ def list_command(event: str | None, object_id: str | None, username: str | None,
     for row in rows:
         objects = row.object_ids if len(row.object_ids) <= 60 else row.object_ids[:57] + "..."
         details = "、".join(f"{label} {value}" for label, value in detail_items(row.detail))
-        table.append([row.seq, f"{row.at.astimezone(JST):%Y-%m-%d %H:%M:%S}", row.username, row.terminal,
+        table.append([row.seq, format_time(row.at), row.username, row.terminal,
                       event_label(row.event), outcome_label(row.event, row.outcome), row.job_id or "", objects,
                       details])
     echo_table(["連番", "日時", "利用者", "端末", "操作", "結果", "ジョブ", "対象", "詳細"], table, right={0, 6})

@@ -22,11 +22,12 @@ from jutaku.accounts.errors import require
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.models import AuditRecord
-from jutaku.audit.queries import JST, Criteria, matching, search
+from jutaku.audit.queries import Criteria, matching, search
 from jutaku.audit.service import AuditError, InvalidAuditContent, record
 from jutaku.audit.trail import verify_trail
 from jutaku.audit.verify import Checkpoint, VerifyResult
 from jutaku.domain import free_text
+from jutaku.domain.jst import format_time
 from jutaku.formats.layouts import Column, Layout
 
 #: At most this many records in one export; a longer period is exported in parts (the summary says so).
@@ -132,7 +133,7 @@ def _rows(criteria: Criteria) -> Iterator[dict[str, str]]:
         if not chunk:
             return
         for r in chunk:
-            yield {"連番": str(r.seq), "日時": f"{r.at.astimezone(JST):%Y-%m-%d %H:%M:%S}", "利用者": r.username,
+            yield {"連番": str(r.seq), "日時": format_time(r.at), "利用者": r.username,
                    "端末": r.terminal, "操作": r.event, "対象": r.object_ids, "結果": r.outcome,
                    "ジョブ": "" if r.job_id is None else str(r.job_id), "詳細": r.detail, "ハッシュ": r.hash}
         written += len(chunk)

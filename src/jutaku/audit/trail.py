@@ -22,8 +22,8 @@ from django.db import DatabaseError
 
 from jutaku.audit import anchorfile, anchors
 from jutaku.audit.anchorfile import Anchor, AnchorFileError, AnchorLog
-from jutaku.audit.queries import JST
 from jutaku.audit.verify import Checkpoint, Expected, VerifyResult, verify
+from jutaku.domain.jst import format_time
 
 #: Tables whose rows are each written together with an audit record: one row means the trail cannot be empty.
 HAS_DATA: Final = ("accounts.User", "accounts.Terminal", "registry.Person", "jobs.Job")
@@ -104,9 +104,8 @@ def _check_exported(where: anchors.Location, key: Ed25519PublicKey) -> None:
 
 
 def jst(utc: str) -> str:
-    """An anchor's UTC time as staff read it: ``2026-12-05 07:15 JST``."""
-    when = datetime.strptime(utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return f"{when.astimezone(JST):%Y-%m-%d %H:%M:%S} JST"
+    """An anchor's UTC time (``2026-12-05T07:15:00Z``) as staff read it: ``2026-12-05 16:15:00 JST``."""
+    return format_time(datetime.strptime(utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
 
 
 def _expected(known: Mapping[int, Anchor]) -> dict[int, Expected]:

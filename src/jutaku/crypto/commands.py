@@ -59,10 +59,11 @@ def retire(version: int, dry_run: bool) -> None:
 def inventory() -> None:
     """List keys: id, algorithm, creation date, data keys per KEK version (no key material)."""
     from jutaku.crypto.rotation import inventory as build
+    from jutaku.domain.jst import format_time
 
-    echo_table(["鍵ID", "種類", "方式", "作成日時 (UTC)", "データ鍵の数", "状態"], [
+    echo_table(["鍵ID", "種類", "方式", "作成日時", "データ鍵の数", "状態"], [
         [row.key_id, KEY_KINDS.get(row.kind, row.kind), row.algorithm,
-         row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "-", row.deks,
+         format_time(row.created_at, none="-"), "-" if row.deks is None else row.deks,
          KEY_STATES.get(row.status, row.status)] for row in build()], right={4})
 
 

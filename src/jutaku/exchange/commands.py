@@ -11,9 +11,9 @@ from jutaku.clikit import Refused, current_actor, echo_table, requires
 
 
 def _jst(at: datetime | None) -> str:
-    from jutaku.domain.wareki import JST
+    from jutaku.domain.jst import format_time
 
-    return at.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if at is not None else "-"
+    return format_time(at, none="-")
 
 
 @click.group(name="media")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from jutaku.domain.jst import format_time
+
 
 class MediaLedgerEntry(models.Model):
     class Direction(models.TextChoices):
@@ -60,7 +62,7 @@ class MediaLedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.direction} {self.interface} {self.file_name}"
+        return f"{format_time(self.at)} {self.direction} {self.interface} {self.file_name}"
 
 
 class OutputFile(models.Model):

@@ -192,10 +192,7 @@ class EarlierOutput:
 
     def describe(self) -> str:
         """In Japanese, for the person rerunning the job (JST times, no personal data)."""
-        from jutaku.domain.wareki import JST
-
-        def when(at: datetime) -> str:
-            return at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        from jutaku.domain.jst import format_time as when
 
         made = f"{when(self.written_at)} に作成済み"
         if self.purged_at is not None:

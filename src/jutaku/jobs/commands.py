@@ -17,6 +17,7 @@ import click
 
 from jutaku.accounts.permissions import Permission
 from jutaku.clikit import Refused, echo_table, requires
+from jutaku.domain.jst import format_time
 from jutaku.jobs.errors import JobRefused
 
 dry_run_option = click.option(
@@ -63,7 +64,7 @@ def list_jobs(kind: str | None, limit: int, as_json: bool) -> None:
         s = job_summary(job, states[job.pk])
         done = f"{s['cursor']:,}/{'?' if s['total'] is None else format(s['total'], ',')}"
         table.append([s["id"], kind_label(s["kind"]), s["status_label"], "試行" if s["dry_run"] else "", done,
-                      s["created_at"][:19], s["input_name"]])
+                      format_time(job.created_at), s["input_name"]])
     echo_table(["番号", "種類", "状態", "試行", "処理件数", "作成日時", "入力"], table, right={0, 4})
     for job in rows:
         if states[job.pk].hint:
@@ -88,7 +89,10 @@ def show_job(job_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False))
         return
-    shown = {**s, "kind": kind_label(s["kind"]), "dry_run": "はい（何も変更していません）" if s["dry_run"] else ""}
+    times = {key: format_time(getattr(job, key)) for key in ("created_at", "started_at", "heartbeat_at", "finished_at")
+             if getattr(job, key) is not None}
+    shown = {**s, **times, "kind": kind_label(s["kind"]),
+             "dry_run": "はい（何も変更していません）" if s["dry_run"] else ""}
     echo_table(["項目", "内容"], [[label, shown[key]] for key, label in _SHOWN if shown[key] not in (None, "")])
     click.echo("")
     echo_table(["結果コード", "件数", "内容"], [[code, f"{n:,}", label] for code, label, n in count_rows(job.kind, s["counts"])],
@@ -104,16 +108,16 @@ _SHOWN = (("id", "番号"), ("kind", "種類"), ("status_label", "状態"), ("dr
 
 
 def job_summary(job: Any, shown: Any = None) -> dict[str, Any]:
-    """A job as plain data (local time, ISO 8601); no personal data is stored on the row. ``state`` is the
-    row's; ``status`` what is shown (:mod:`jutaku.jobs.status`: a dead owner's running row is interrupted)."""
-    from django.utils import timezone
-
+    """A job as plain data (times ISO 8601 with the JST offset, for ``--json``); no personal data is stored on
+    the row. ``state`` is the row's; ``status`` what is shown (:mod:`jutaku.jobs.status`: a dead owner's
+    running row is interrupted)."""
+    from jutaku.domain.jst import to_jst
     from jutaku.jobs.status import shown_one
 
     shown = shown or shown_one(job)
 
     def when(value: Any) -> str | None:
-        return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
+        return None if value is None else to_jst(value).isoformat(timespec="seconds")
 
     return {
         "id": job.pk,

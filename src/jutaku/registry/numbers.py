@@ -22,6 +22,7 @@ from jutaku.audit.service import record
 from jutaku.crypto.blind_index import get_indexer
 from jutaku.crypto.envelope import FieldCipher
 from jutaku.domain import free_text, my_number
+from jutaku.domain.wareki import jst_date
 from jutaku.linkage import reacquire
 from jutaku.registry.models import MyNumberRecord, Person
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
@@ -72,7 +73,7 @@ def change_number(person_id: str, new_number: str, *, actor: Actor, reason: str,
         record_.source = MyNumberRecord.Source.CHANGE
         record_.receipt_no = receipt_no[:20]
         record_.id_document = id_document[:20]
-        record_.received_date = today or datetime.now(UTC).date()
+        record_.received_date = today or jst_date(datetime.now(UTC))  # the day in Japan, as 受付日 always is
         record_.job_id = None
         record_.registered_at = datetime.now(UTC)
         record_.save()

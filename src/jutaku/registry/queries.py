@@ -96,7 +96,7 @@ class SearchResult:
     rows: list[PersonRow]
     more: bool  # more persons matched than SEARCH_LIMIT
     fields: tuple[str, ...]
-    birth_date: str = ""  # how the typed birth date was understood: 1970年3月1日（昭和45年3月1日）
+    birth_date_read: str = ""  # how the typed birth date was understood: 1970年3月1日（昭和45年3月1日）
 
 
 #: The search criteria in the order the audit names them.

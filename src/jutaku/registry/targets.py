@@ -32,6 +32,7 @@ from jutaku.audit.service import AuditEntry, record_many
 from jutaku.dbutil import adapter, bulk_insert, bulk_update
 from jutaku.domain import status as precedence
 from jutaku.domain.japanese import kana_key, name_search_key
+from jutaku.domain.jst import format_day
 from jutaku.domain.retention import refills
 from jutaku.domain.wareki import format_date, jst_date, parse_birth_date, parse_date
 from jutaku.exchange.outbound import write_export
@@ -185,7 +186,7 @@ class _Handler:
 
 def _notice_text(incoming: str, died: object) -> str:
     """A fixed sentence (never a quote of the row): what Juki-net recorded and what the extract says."""
-    when = f"（{died:%Y-%m-%d}）" if died is not None else ""
+    when = f"（{format_day(died)}）" if isinstance(died, date) else ""
     return (f"{precedence.DISAGREES} 住基ネットで死亡{when}が記録されていますが、対象者抽出の状態は「{STATUS[incoming]}」です"
             "（状態は死亡のまま。誤りであれば責任者が状態を訂正してください）")
 

@@ -34,6 +34,7 @@ def backup_cmd() -> None:
 @requires(Permission.BACKUP_RUN)
 def run_cmd(out: Path | None) -> None:
     """A consistent copy of the database (keys are backed up separately; runbooks/keys.md)."""
+    from jutaku.domain.jst import format_day
     from jutaku.retention.backup import BackupError, backup
 
     try:
@@ -41,7 +42,7 @@ def run_cmd(out: Path | None) -> None:
     except BackupError as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"バックアップ: {result.path} ({result.size} bytes, sha256 {result.sha256})")
-    click.echo(f"保管期限: {result.expires_on.isoformat()}（この日以降の jutaku backup prune で削除されます）")
+    click.echo(f"保管期限: {format_day(result.expires_on)}（この日以降の jutaku backup prune で削除されます）")
 
 
 @backup_cmd.command(name="prune")
@@ -88,9 +89,10 @@ def restore_cmd(file: Path, yes: bool) -> None:
 
 
 def _jst(iso: str) -> str:
-    from zoneinfo import ZoneInfo
+    """A manifest's stored time (ISO 8601, UTC) as people read it."""
+    from jutaku.domain.jst import format_time
 
     try:
-        return datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M JST")
+        return format_time(datetime.fromisoformat(iso))
     except ValueError:
         return iso

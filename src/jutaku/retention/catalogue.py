@@ -30,6 +30,7 @@ from jutaku import config
 from jutaku.accounts.actor import Actor
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
+from jutaku.domain.jst import format_file_stamp, parse_file_stamp
 from jutaku.domain.retention import (
     BackupCopy,
     backup_expires_on,
@@ -40,9 +41,10 @@ from jutaku.domain.retention import (
 from jutaku.domain.wareki import jst_date
 
 CATALOGUE_NAME: Final = "backups.jsonl"
-#: ``jutaku-YYYYMMDDTHHMMSSZ.sqlite3`` or ``.pgdump``: the names :func:`jutaku.retention.backup.backup` gives.
-BACKUP_NAME: Final = re.compile(r"^jutaku-([0-9]{8}T[0-9]{6}Z)\.(?:sqlite3|pgdump)$")
-_STAMP: Final = "%Y%m%dT%H%M%SZ"
+#: ``jutaku-YYYYMMDD-HHMMSS.sqlite3`` or ``.pgdump`` (JST, ADR 0027): the names
+#: :func:`jutaku.retention.backup.backup` gives; ``jutaku-YYYYMMDDTHHMMSSZ.…`` (UTC) is an older backup's.
+BACKUP_NAME: Final = re.compile(r"^jutaku-([0-9]{8}-[0-9]{6}|[0-9]{8}T[0-9]{6}Z)\.(?:sqlite3|pgdump)$")
+_UTC_STAMP: Final = "%Y%m%dT%H%M%SZ"
 _IN_PROGRESS: Final = timedelta(days=1)
 
 
@@ -75,7 +77,14 @@ def catalogue_path() -> Path:
 
 
 def backup_name(moment: datetime, suffix: str) -> str:
-    return f"jutaku-{moment.astimezone(UTC).strftime(_STAMP)}.{suffix}"
+    return f"jutaku-{format_file_stamp(moment)}.{suffix}"
+
+
+def stamp_time(stamp: str) -> datetime:
+    """When a backup was taken, from the stamp in its name (:data:`BACKUP_NAME`; an older backup's is UTC)."""
+    if stamp.endswith("Z"):
+        return datetime.strptime(stamp, _UTC_STAMP).replace(tzinfo=UTC)
+    return parse_file_stamp(stamp)
 
 
 def _append(**line: object) -> None:
@@ -135,7 +144,7 @@ def entries() -> dict[Path, Entry]:
     for file in sorted(folder.iterdir()) if folder.is_dir() else []:
         match = BACKUP_NAME.match(file.name)
         if match and file.resolve() not in found:
-            taken = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+            taken = stamp_time(match.group(1))
             found[file.resolve()] = Entry(file.resolve(), taken, backup_expires_on(
                 jst_date(taken), cfg.backup_retention_days), "found")
     return found

@@ -31,6 +31,7 @@ from typing import Any, Final, Protocol
 from django.db import connections
 
 from jutaku import config
+from jutaku.domain.jst import format_file_stamp
 from jutaku.domain.restore import RestoreRefused
 
 PG_IN_USE_SECONDS: Final = 5.0
@@ -55,7 +56,9 @@ def workspace() -> Path:
 
 
 def stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    """``20261205-090507-123456``: the time (JST, as in every file name) and microseconds, for unique names."""
+    now = datetime.now(UTC)
+    return f"{format_file_stamp(now)}-{now.microsecond:06d}"
 
 
 @contextlib.contextmanager

@@ -44,6 +44,7 @@ from jutaku.audit.service import AuditEntry, record, record_many
 from jutaku.crypto.envelope import forget_everywhere
 from jutaku.dbutil import adapter, bulk_insert, checkpoint_wal, select_in
 from jutaku.domain import free_text
+from jutaku.domain.jst import format_day
 from jutaku.domain.wareki import format_timestamp
 from jutaku.exchange import inbound
 from jutaku.exchange.media import MediaFile, record_media, record_refused
@@ -315,7 +316,7 @@ def backup_notice(expires_on: date | None) -> str:
     """What the 削除記録 says about backups (ADR 0013): until when a copy of the deleted data exists."""
     if expires_on is None:
         return "バックアップ: 削除した対象者を含むバックアップはありません。"
-    return (f"バックアップ: 削除した対象者を含む最後のバックアップの保管期限は {expires_on.isoformat()} です"
+    return (f"バックアップ: 削除した対象者を含む最後のバックアップの保管期限は {format_day(expires_on)} です"
             "（この日以降の jutaku backup prune で削除されます。それまでリストアしても削除は再適用されます）。")
 
 

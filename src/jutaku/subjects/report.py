@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import Final
@@ -30,10 +30,11 @@ from jutaku.allowlist.names import current
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.labels import event_label, outcome_label
 from jutaku.audit.models import AuditRecord
-from jutaku.audit.queries import JST, object_filter
+from jutaku.audit.queries import object_filter
 from jutaku.audit.service import record
 from jutaku.crypto.envelope import FieldCipher, KeyDestroyed
 from jutaku.domain.inquiry import describe
+from jutaku.domain.jst import format_day, format_time
 from jutaku.domain.juki import LABELS as JUKI_OUTCOMES
 from jutaku.domain.my_number import LENGTH as MY_NUMBER_LENGTH
 from jutaku.domain.my_number import mask
@@ -96,11 +97,11 @@ class _Names:
 
 
 def _jst(moment: datetime | None) -> str:
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return format_time(moment)
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.astimezone(JST).strftime("%Y-%m-%d") if moment else "—"
+def _day(moment: date | datetime | None) -> str:
+    return format_day(moment)
 
 
 def _last_four(digits: str) -> str:
@@ -131,10 +132,10 @@ def _basic(p: Person) -> list[list[str]]:
             ["住宅区分", HOUSING.get(p.housing_category, p.housing_category)], ["状態", STATUS.get(p.status, p.status)]]
     if p.is_erased:
         return [*rows, ["氏名・氏名カナ・生年月日・性別・住所・世帯・住宅", f"削除済み（{_day(p.deleted_at)} 一括削除）"]]
-    return [*rows, ["氏名", p.name], ["氏名カナ", p.name_kana], ["生年月日", p.birth_date.isoformat() if p.birth_date else "—"],
+    return [*rows, ["氏名", p.name], ["氏名カナ", p.name_kana], ["生年月日", _day(p.birth_date)],
             ["性別", SEX.get(p.sex, p.sex)], ["住所", f"〒{p.postal_code} {p.address}" if p.postal_code else p.address],
             ["世帯番号", p.household_no], ["続柄", ZOKUGARA.get(p.relationship, p.relationship)],
-            ["住宅コード", p.housing_code or "—"], ["状態日付", p.status_date.isoformat() if p.status_date else "—"],
+            ["住宅コード", p.housing_code or "—"], ["状態日付", _day(p.status_date)],
             ["状態の記録元", Person.StatusSource(p.status_source).label],
             ["情報照会の履歴の不開示", f"設定あり（{_day(p.non_disclosure_since)} から）" if p.non_disclosure else "設定なし"]]
 
@@ -149,7 +150,7 @@ def _numbers(p: Person, cipher: FieldCipher) -> list[list[str]]:
     else:
         rows = [["個人番号", f"保有しています（{_last_four(plain.decode('ascii'))}）"],
                 ["取得元", rec.get_source_display()], ["受付番号", rec.receipt_no or "—"],
-                ["本人確認書類・方法", id_document_label(rec.source, rec.id_document)], ["受付日", str(rec.received_date or "—")],
+                ["本人確認書類・方法", id_document_label(rec.source, rec.id_document)], ["受付日", _day(rec.received_date)],
                 ["登録日時", _jst(rec.registered_at)]]
     integrated = IntegratedNumber.objects.filter(person=p).first()
     plain = _open(cipher, p.person_id, INTEGRATED_TABLE, INTEGRATED_COLUMN, integrated.ciphertext if integrated else None)
@@ -210,7 +211,7 @@ def _requests(p: Person, names: _Names) -> tuple[list[list[str]], list[list[str]
 
 
 def _filings(p: Person, names: _Names) -> list[list[str]]:
-    return [[f.receipt_no, names.procedure(f.procedure_code), f"{f.fiscal_year}年度", f.received_date.isoformat(),
+    return [[f.receipt_no, names.procedure(f.procedure_code), f"{f.fiscal_year}年度", _day(f.received_date),
              "あり" if f.consent else "なし", "あり" if f.non_disclosure_wish else "なし"]
             for f in Filing.objects.filter(person=p).order_by("received_date", "id")]
 
@@ -225,7 +226,7 @@ def _applications(p: Person) -> list[list[str]]:
 
 def _deletions(p: Person) -> list[list[str]]:
     return [[d.deletion_no, _jst(d.executed_at), DELETION_REASON.get(d.reason, d.reason), d.items, d.method,
-             d.backup_expires_on.isoformat() + " まで" if d.backup_expires_on else "バックアップなし"]
+             _day(d.backup_expires_on) + " まで" if d.backup_expires_on else "バックアップなし"]
             for d in DeletionRecord.objects.filter(person=p).order_by("executed_at", "id")]
 
 
@@ -245,7 +246,7 @@ def _left_after_deletion(p: Person) -> str:
     expiry = (DeletionRecord.objects.filter(person=p).order_by("-executed_at", "-id")
               .values_list("backup_expires_on", flat=True).first())
     backups = ("削除の時点でこれらの情報を含むバックアップはありませんでした。" if expiry is None else
-               f"削除前に作成したバックアップには削除した情報が残っており、{expiry.isoformat()} までに保管期限切れで削除されます。"
+               f"削除前に作成したバックアップには削除した情報が残っており、{_day(expiry)} までに保管期限切れで削除されます。"
                "それまでにバックアップから復元しても、削除は再適用されます。")
     return ("<h2>削除後に保有している情報</h2><p>一括削除により、個人番号、団体内統合利用番号、他機関から取得した情報、"
             "照会の記録、手続、氏名・生年月日・性別・住所等の登録情報は削除しました。保有しているのは、個人ID・区分・住宅区分・状態、"
@@ -258,7 +259,7 @@ def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
     cipher, names = FieldCipher(), _Names()
     inquiries, juki = _requests(person, names)
     deletions, accesses = _deletions(person), _accesses(person.person_id)
-    requests = [[f"#{r.pk}", r.get_kind_display(), r.received_on.isoformat(), r.get_state_display(), _jst(r.handled_at)]
+    requests = [[f"#{r.pk}", r.get_kind_display(), _day(r.received_on), r.get_state_display(), _jst(r.handled_at)]
                 for r in SubjectRequest.objects.filter(person=person).order_by("id")]
     sections = [
         ("1. 本人に関する情報", _table(["項目", "内容"], _basic(person))),

@@ -18,7 +18,7 @@ DV victim's data) — so it needs a second person, as deletion and the business 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 
 from django.db import connection, transaction
@@ -59,7 +59,7 @@ class Suspension:
     """A suspension in force, as the person detail screen shows it."""
 
     request_id: int
-    received_on: str
+    received_on: date
     since: datetime | None
     handled_by: str
     lift_pending: bool
@@ -73,7 +73,7 @@ def suspension_of(person_pk: int) -> Suspension | None:
            .order_by("handled_at", "id").first())
     if req is None:  # pragma: no cover - the query above found one
         return None
-    return Suspension(req.pk, req.received_on.isoformat(), req.handled_at, req.handled_by,
+    return Suspension(req.pk, req.received_on, req.handled_at, req.handled_by,
                       _pending_lift(req.pk) is not None)
 
 

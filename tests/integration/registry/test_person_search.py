@@ -94,7 +94,7 @@ def test_a_kanji_name_finds_its_variants(typed: str, expected: set[str]) -> None
 def test_a_birth_date_in_seireki_or_wareki_finds_the_same_persons(typed: str, expected: set[str]) -> None:
     result = queries.search_persons(actor=CLERK, birth_date=typed)
     assert {r.person_id for r in result.rows} == expected
-    assert result.birth_date.endswith("日）") and "年" in result.birth_date  # how it was understood, both ways
+    assert result.birth_date_read.endswith("日）") and "年" in result.birth_date_read  # how it was understood, both ways
 
 
 @pytest.mark.usefixtures("register")

@@ -16,6 +16,7 @@ from jutaku.accounts.permissions import Permission
 from jutaku.audit import reports
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.queries import Criteria
+from jutaku.domain.jst import format_file_stamp
 from jutaku.formats.manifest import manifest_path_for
 from jutaku.jobs.worker import TaskContext, TaskOutcome
 from jutaku.web.tasks import kind
@@ -58,7 +59,7 @@ def verify_chain(ctx: TaskContext) -> TaskOutcome:
 @kind("audit-export", "監査用エクスポート", Permission.AUDIT_REPORT)
 def export_records(ctx: TaskContext) -> TaskOutcome:
     criteria = criteria_of(ctx.params)
-    name = f"audit-report-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
+    name = f"audit-report-{format_file_stamp(timezone.now())}.csv"
     exported = reports.export_report(ctx.out / name, criteria, actor=ctx.actor)
     ctx.offer(exported.path, "監査用エクスポート（CSV）", Permission.AUDIT_REPORT)
     ctx.offer(manifest_path_for(exported.path), "監査用エクスポートのマニフェスト（件数・SHA-256）", Permission.AUDIT_REPORT)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from jutaku.accounts.permissions import Permission
 from jutaku.allowlist.service import load_allowlist_file
 from jutaku.domain.disclosure_control import DEFAULT_K
+from jutaku.domain.jst import format_file_stamp
 from jutaku.jobs.worker import TaskContext, TaskFailed, TaskOutcome
 from jutaku.stats.service import export
 from jutaku.web.tasks import kind
@@ -15,7 +16,7 @@ from jutaku.web.tasks import kind
 @kind("stats-export", "統計（CSV）の作成", Permission.STATS_VIEW)
 def stats_export(ctx: TaskContext) -> TaskOutcome:
     k = int(ctx.params.get("k", DEFAULT_K))
-    path, info = export(ctx.out / f"stats-k{k}-{timezone.localtime():%Y%m%d-%H%M%S}.csv", actor=ctx.actor, k=k)
+    path, info = export(ctx.out / f"stats-k{k}-{format_file_stamp(timezone.now())}.csv", actor=ctx.actor, k=k)
     ctx.offer(path, f"統計（{k}未満秘匿）CSV", Permission.STATS_VIEW)
     return TaskOutcome(summary={"セル": info.rows}, message=f"統計の CSV を作成しました（{k} 未満は <{k}、相補秘匿は x）。")
 

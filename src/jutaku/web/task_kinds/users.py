@@ -6,13 +6,14 @@ from django.utils import timezone
 
 from jutaku.accounts.permissions import Permission
 from jutaku.accounts.review import write_review
+from jutaku.domain.jst import format_file_stamp
 from jutaku.jobs.worker import TaskContext, TaskOutcome
 from jutaku.web.tasks import kind
 
 
 @kind("access-review", "アクセス権限確認（年次）の報告書", Permission.ACCESS_REVIEW)
 def access_review(ctx: TaskContext) -> TaskOutcome:
-    stem = f"access-review-{timezone.localtime():%Y%m%d-%H%M%S}"
+    stem = f"access-review-{format_file_stamp(timezone.now())}"
     result = write_review(ctx.out / f"{stem}.csv", ctx.out / f"{stem}.html", actor=ctx.actor)
     ctx.offer(result.csv_path, "アクセス権限確認（CSV）", Permission.ACCESS_REVIEW)
     ctx.offer(result.html_path, "アクセス権限確認（報告書 HTML）", Permission.ACCESS_REVIEW)

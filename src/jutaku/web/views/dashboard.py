@@ -12,12 +12,12 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from jutaku.accounts.models import User
 from jutaku.accounts.permissions import Permission
 from jutaku.audit.models import AuditRecord
 from jutaku.audit.reports import last_verification
+from jutaku.domain.jst import format_screen_time
 from jutaku.jobs.models import Task
 from jutaku.juki.models import JukiResult
 from jutaku.linkage.models import InquiryRequest, InquiryResult, IntegratedNumber
@@ -55,7 +55,7 @@ def alerts(request: HttpRequest, last: AuditRecord | None) -> list[str]:
     """``last``: the latest chain verification (:func:`jutaku.audit.reports.last_verification`)."""
     found = []
     if last is not None and last.outcome != "ok":
-        found.append(f"監査ログのハッシュチェーン検証で異常が見つかっています（{timezone.localtime(last.at):%Y-%m-%d %H:%M}）。"
+        found.append(f"監査ログのハッシュチェーン検証で異常が見つかっています（{format_screen_time(last.at)}）。"
                      "監査担当に連絡してください。")
     if request.actor.can(Permission.USERS_MANAGE):  # type: ignore[attr-defined]
         locked = User.objects.filter(locked_at__isnull=False, disabled=False).count()
