@@ -43,7 +43,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.USER_ROLES: "利用者の権限変更", E.USER_MFA_RESET: "多要素認証の再設定",
     E.TERMINAL_ADD: "端末の登録", E.TERMINAL_REMOVE: "端末の削除",
     E.APPROVAL_REQUEST: "承認依頼", E.APPROVAL_APPROVE: "承認", E.APPROVAL_REJECT: "却下",
-    E.APPROVAL_EXECUTE: "承認済み処理の実行", E.ACCESS_REVIEW: "利用者・権限の点検",
+    E.APPROVAL_EXECUTE: "承認済み処理の実行", E.APPROVAL_TARGETS: "承認依頼の対象者の閲覧", E.ACCESS_REVIEW: "利用者・権限の点検",
     E.AUTH_STEP_UP: "再認証", E.PERSON_SEARCH: "対象者の検索", E.PERSON_VIEW: "対象者詳細の閲覧",
     E.NUMBER_UNMASK: "個人番号の全桁表示", E.TASK_SUBMIT: "処理の依頼", E.FILE_DOWNLOAD: "ファイルのダウンロード",
     E.FILE_EXPIRE: "ファイルの期限切れ削除", E.AUDIT_EXPORT: "操作記録の書出し",

@@ -4,7 +4,13 @@ Pending requests with their kind, requester, time, reason and a summary of what 
 procedure, roles: never personal data), and the recently decided ones. A user sees the approve/reject
 buttons only for kinds whose decide permission they hold; the decision itself is the service's
 (:mod:`jutaku.accounts.approvals`): it refuses the requester deciding their own request and audits
-every decision. Deciding needs a fresh step-up.
+every decision. Deciding needs a fresh step-up; a decision interrupted by it is continued after it
+(ADR 0024) and, like any decision, lands on the request's own page with its new state.
+
+承認依頼の詳細 (issue 14 item 8): one request with, for a bulk deletion or a business export, the persons
+it affects — counts by reason, then a page of 個人ID, 氏名, カナ, 状態 and reason
+(:mod:`jutaku.registry.affected`, an audited read) — and the approve/reject buttons under them. The queue
+sends the deciders of those kinds there instead of offering the buttons on the list.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from jutaku.accounts.actor import Actor
 from jutaku.accounts.errors import AccessDenied, AccountsError
 from jutaku.accounts.models import Approval, ApprovalState
 from jutaku.accounts.permissions import ROLE_LABELS, Permission, Role, StepUp
+from jutaku.registry import affected
 from jutaku.web.access import forbidden, not_found, requires
 
 RECENT = 20
@@ -65,6 +72,7 @@ def _row(actor: Actor, approval: Approval) -> dict[str, Any]:
     person = approval.payload.get("person")
     return {"a": approval, "label": kind_label(approval.kind), "summary": payload_summary(approval.payload),
             "may_decide": may_decide(actor, approval), "own": approval.requested_by == actor.username,
+            "lists_persons": affected.lists_persons(approval.kind),
             "person_pk": person if isinstance(person, int) and actor.can(Permission.PERSONS_VIEW) else None}
 
 
@@ -76,6 +84,27 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/approvals/list.html", {
         "title": "承認待ち", "pending": [_row(actor, a) for a in pending],
         "decided": [_row(actor, a) for a in decided]})
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    value = str(request.GET.get(name, ""))[:19]
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+@requires(Permission.APPROVALS_VIEW)
+def approval_detail(request: HttpRequest, approval_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    approval = Approval.objects.filter(pk=approval_id).first()
+    if approval is None:
+        return not_found(request)
+    page = None
+    if affected.may_see(actor, approval):
+        page = affected.affected(approval.pk, actor=actor, after=_cursor(request, "after"),
+                                 before=_cursor(request, "before"))
+    return render(request, "web/approvals/detail.html", {
+        "title": f"承認依頼 #{approval.pk}", "r": _row(actor, approval), "page": page,
+        "hidden_persons": affected.lists_persons(approval.kind) and page is None,
+        "pending": approval.state == ApprovalState.PENDING})
 
 
 def _decide(request: HttpRequest, approval_id: int, decide: Callable[..., Approval], done: str) -> HttpResponse:
@@ -90,7 +119,7 @@ def _decide(request: HttpRequest, approval_id: int, decide: Callable[..., Approv
     else:
         messages.success(request, f"承認依頼 #{approval.pk}（{kind_label(approval.kind)}）を{done}"
                                   f"（{approval.get_state_display()}）。")  # type: ignore[attr-defined]
-    return redirect("web:approvals")
+    return redirect("web:approval", approval_id=approval_id)  # the request's page: its new state
 
 
 @requires(Permission.APPROVALS_DECIDE, methods=("POST",), step_up=StepUp.APPROVAL_DECISION)
@@ -105,6 +134,7 @@ def reject(request: HttpRequest, approval_id: int) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("approvals/", approval_list, name="approvals"),
+    path("approvals/<int:approval_id>/", approval_detail, name="approval"),
     path("approvals/<int:approval_id>/approve/", approve, name="approval-approve"),
     path("approvals/<int:approval_id>/reject/", reject, name="approval-reject"),
 ]
