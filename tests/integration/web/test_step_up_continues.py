@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -35,6 +36,7 @@ from jutaku.registry.targets import import_targets
 from jutaku.retention.deletion import KIND as DELETION
 from jutaku.sim.faults import FaultRates
 from jutaku.sim.world import WorldSpec, build_world
+from jutaku.web import pending
 from jutaku.web.models import PendingAction
 from tests.integration.accounts.conftest import PASSWORD, MakeUser
 from tests.integration.web.conftest import Browser, SignedIn
@@ -208,12 +210,35 @@ def test_no_open_redirect_when_an_action_lapses(signed_in: SignedIn, export: App
         assert "続けられないため実行していません" in boss.get("/").content.decode()
 
 
-def test_a_form_holding_a_my_number_is_not_kept(signed_in: SignedIn, export: Approval) -> None:
+def test_what_is_kept_is_the_form_without_its_csrf_token_and_never_a_my_number(signed_in: SignedIn,
+                                                                               export: Approval) -> None:
     boss = signed_in("supervisor")
+    interrupted(boss, f"/approvals/{export.pk}/approve/", {"note": "急ぎ"})
+    row = PendingAction.objects.get()
+    kept = signing.loads(row.sealed, salt=pending.SALT)
+    assert kept["v"] == "web:approval-approve" and kept["k"] == {"approval_id": export.pk}
+    assert kept["f"] == {"note": ["急ぎ"]}  # no csrfmiddlewaretoken
+    assert kept["u"] == boss.username and row.expires_at - row.created_at == timedelta(minutes=5)
+    row.delete()
     response = boss.post(f"/approvals/{export.pk}/approve/", {"note": "1234 5678 9018"}, form="/approvals/",
                          HTTP_REFERER="http://testserver/approvals/")
-    assert response.status_code == 302 and "action=" not in response["Location"]
+    assert response.status_code == 302 and "action=" not in response["Location"]  # not kept: done again
     assert not PendingAction.objects.exists()
+
+
+def test_an_unexpected_error_in_the_continued_action_does_not_sign_the_user_out(
+        signed_in: SignedIn, export: Approval, monkeypatch: pytest.MonkeyPatch) -> None:
+    boss = signed_in("supervisor")
+    key = interrupted(boss, f"/approvals/{export.pk}/approve/")
+
+    def broken(*args: object, **kwargs: object) -> Approval:
+        raise RuntimeError("synthetic failure")
+
+    monkeypatch.setattr(approvals, "approve", broken)
+    response = step_up(boss, key)
+    assert response.status_code == 500 and "処理できませんでした" in response.content.decode()  # type: ignore[attr-defined]
+    assert boss.get("/approvals/").status_code == 200  # the rotated session's cookie came with the answer
+    assert state(export) == ApprovalState.PENDING
 
 
 # ------------------------------------------------------------------------------------------------ the other actions

@@ -14,9 +14,11 @@ from django.shortcuts import render
 from jutaku import config
 from jutaku.accounts import auth, sessions
 from jutaku.accounts.permissions import Permission
+from jutaku.incidents import log_incident
 from jutaku.web import pending
 from jutaku.web.access import public, requires, safe_next
 from jutaku.web.middleware import set_session_cookie
+from jutaku.web.views.errors import server_error
 
 _FIELD_MAX = 256
 
@@ -88,3 +90,6 @@ def _continue(request: HttpRequest, key: str, token: str, target: str) -> HttpRe
     except pending.Lapsed as exc:
         messages.warning(request, str(exc))
         return HttpResponseRedirect(target)
+    except Exception as exc:  # the step-up stands (its new token is set on this answer): no sign-out
+        log_incident(exc)
+        return server_error(request)
