@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
 
-.PHONY: install demo demo-web screenshots test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web docs clean
+.PHONY: install demo demo-web screenshots test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web bench-approvals docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,8 @@ test-browser: $(STAMP)
 ## make screenshots: the README's screenshots, from the browser tier's artifacts (synthetic data only).
 SHOTS := 27-dashboard:dashboard 28-person-search-variant-wareki:person-search 26-person-detail:person-detail-masked-number \
 	14-kit-outcome:kit-upload-outcome-table 33-approvals-pending:approvals-pending-deletion \
-	37-deletion-records:deletion-requests-and-records 43-audit-search:audit-search 46-users:user-management
+	37-deletion-records:deletion-requests-and-records 43-audit-search:audit-search 46-users:user-management \
+	38-approval-persons:approval-detail-persons
 screenshots: test-browser
 	@mkdir -p docs/screenshots
 	@for pair in $(SHOTS); do cp tests/browser/artifacts/$${pair%%:*}.png docs/screenshots/$${pair##*:}.png; done
@@ -80,6 +81,12 @@ bench: $(STAMP)
 	$(PY) bench/run.py --rows $${ROWS:-1000000} --pg-url $(PG_URL)
 	$(PY) bench/cycle.py --persons $${CYCLE_PERSONS:-1000000} --pg-url $(PG_URL)
 	$(MAKE) bench-web
+
+## make bench-approvals: one page of an approval's affected persons at 100,000 persons, SQLite and PostgreSQL
+## (bench/reports/approvals.md; minutes).
+bench-approvals: $(STAMP)
+	env -u JUTAKU_DATABASE_URL $(PY) -m pytest bench/test_approval_pages.py -p tests.conftest -q
+	JUTAKU_DATABASE_URL=$(PG_URL) $(PY) -m pytest bench/test_approval_pages.py -p tests.conftest -q
 
 ## make bench-cycle: the whole cycle after registration (CYCLE_PERSONS, default 1,000,000; hours).
 bench-cycle: $(STAMP)

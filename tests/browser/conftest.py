@@ -253,8 +253,10 @@ def fits(page: Any) -> None:
     assert width <= viewport, f"{page.url} is {width}px wide at {viewport}px"
 
 
-def step_up(page: Any, person: Person, *, screenshot: str | None = None) -> None:
-    """Answer the step-up page (password and a new TOTP code); it sends the user back where they were."""
+def step_up(page: Any, person: Person, *, screenshot: str | None = None, shown_here: str = "") -> None:
+    """Answer the step-up page (password and a new TOTP code). It continues the action that asked for it and
+    lands on that action's result (ADR 0024) — a redirect, or, for a page that must not be fetched again
+    (the unmasked number), that page on the step-up's own answer: ``shown_here`` names its heading."""
     page.wait_for_url(re.compile(r".*/step-up/\?next="))
     assert page.get_by_role("heading", name="再認証").is_visible()
     page.get_by_label("パスワード").fill(person.password)
@@ -262,7 +264,12 @@ def step_up(page: Any, person: Person, *, screenshot: str | None = None) -> None
     if screenshot:
         shot(page, screenshot)
     page.get_by_role("button", name="再認証する").click()
-    page.wait_for_url(lambda url: "/step-up/" not in url)
+    if shown_here:
+        from playwright.sync_api import expect
+
+        expect(page.get_by_role("heading", name=shown_here, level=1)).to_be_visible()
+    else:
+        page.wait_for_url(lambda url: "/step-up/" not in url)
 
 
 def task_finished(page: Any, *, state: str = "完了") -> int:

@@ -1,6 +1,7 @@
 """Journey 3: a bulk deletion under dual control. The registrar makes the candidates and requests the
-deletion with that list; a different user, a supervisor in a browser of their own, approves it in 承認待ち
-after a step-up; the registrar runs it (step-up again, a confirmation dialog) and is offered the 削除記録,
+deletion with that list; a different user, a supervisor in a browser of their own, opens it from 承認待ち,
+sees the persons it affects and approves it (the step-up asked on the way continues the approval); the
+registrar runs it (step-up again, which continues the run; a confirmation dialog) and is offered the 削除記録,
 which names the persons deleted and holds no number. Journey 4 (auditor): the hash-chain verification of
 監査 run from the screen, on the trail these journeys wrote.
 """
@@ -83,21 +84,22 @@ def test_a_deletion_requested_approved_by_another_supervisor_and_run(page: Any, 
     expect(pending).to_contain_text(f"対象: {len(data.rows_of(proposal))} 人")
     fits(other)
     shot(other, "33-approvals-pending")
-    confirm_and_click(other, pending.get_by_role("button", name="承認"), f"承認依頼 #{approval}")
+    pending.get_by_role("link", name="対象者を確認して判断").click()  # who is affected, before deciding
+    expect(other.get_by_test_id("affected-rows").locator("tbody tr")).to_have_count(len(data.rows_of(proposal)))
+    confirm_and_click(other, other.get_by_role("button", name="承認"), f"承認依頼 #{approval}")
     step_up(other, boss, screenshot="34-step-up")
-    assert other.url == live.at("/approvals/")  # back where the approval was asked
-    confirm_and_click(other, pending.get_by_role("button", name="承認"), f"承認依頼 #{approval}")
+    assert other.url == live.at(f"/approvals/{approval}/")  # the approval done: its result, not the list
     expect(other.get_by_role("status")).to_contain_text(f"承認依頼 #{approval}")
+    expect(other.get_by_test_id("approval-state")).to_have_text("承認済み")
+    shot(other, "35-approved")
+    menu(other, "承認待ち")
     expect(other.get_by_test_id("decided").locator("tbody tr").filter(has_text=f"#{approval}")).to_contain_text(
         boss.username)
-    shot(other, "35-approved")
 
     page.reload()
     run = page.get_by_role("button", name="削除を実行")
     confirm_and_click(page, run, "元に戻せません")
-    step_up(page, clerk)
-    assert page.url == live.at("/deletion/")
-    confirm_and_click(page, page.get_by_role("button", name="削除を実行"), "元に戻せません")
+    step_up(page, clerk)  # the run goes on after the step-up: the task's page
     task_finished(page)
     assert not MyNumberRecord.objects.filter(person__person_id__in=moved).exists()
     fits(page)

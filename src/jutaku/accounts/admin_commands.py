@@ -119,6 +119,52 @@ def reject(approval_id: int) -> None:
     click.echo(f"承認依頼 #{approval_id} を却下しました。")
 
 
+@approvals.command(name="show")
+@click.argument("approval_id", type=int)
+@click.option("--after", type=click.IntRange(min=0), default=None, metavar="KEY",
+              help="この位置より後の対象者（前のページの末尾に表示される続きのコマンドのとおりに）")
+@click.option("--size", type=click.IntRange(1, 500), default=50, show_default=True, help="1ページの人数")
+@requires(Permission.APPROVALS_VIEW)
+def show(approval_id: int, after: int | None, size: int) -> None:
+    """依頼の内容と対象者（一括削除・業務システム連携: 理由別の人数と、個人ID・氏名・状態・理由の一覧を50人ずつ）。"""
+    from jutaku.accounts import users as _users  # noqa: F401 - registers the role-grant kind
+    from jutaku.accounts.approval_labels import kind_label, payload_items, payload_text
+    from jutaku.accounts.models import Approval
+    from jutaku.allowlist.names import current
+    from jutaku.domain.jst import format_time
+    from jutaku.registry import affected
+
+    actor = current_actor()
+    approval = Approval.objects.filter(pk=approval_id).first()
+    if approval is None:
+        raise Refused(f"承認依頼 #{approval_id} はありません")
+    click.echo(f"承認依頼 #{approval.pk} {kind_label(approval.kind)}")
+    click.echo(f"状態: {approval.get_state_display()}")
+    click.echo(f"依頼者: {approval.requested_by}（{format_time(approval.requested_at)}）")
+    click.echo(f"理由: {approval.reason}")
+    click.echo(f"内容: {payload_text(payload_items(approval.payload, procedure_name=current().procedure))}")
+    if approval.decided_at is not None:
+        click.echo(f"判断者: {approval.decided_by}（{format_time(approval.decided_at)}）")
+    if approval.executed_at is not None:
+        click.echo(f"実行日時: {format_time(approval.executed_at)}")
+    if not affected.lists_persons(approval.kind):
+        return
+    if not affected.may_see(actor, approval):
+        click.echo("対象者の一覧は、個人情報を扱う権限があり、この種類の依頼・承認を行う担当者だけが見られます。")
+        return
+    page = affected.affected(approval.pk, actor=actor, after=after, size=size)
+    assert page is not None  # noqa: S101 - lists_persons above
+    by_reason = "、".join(f"{label} {n} 人" for label, n in page.shown_counts)
+    click.echo(f"対象者: {page.shown_total} 人" + (f"（{by_reason}）" if by_reason else ""))
+    if page.note:
+        click.echo(page.note)
+    echo_table(["個人ID", "氏名", "氏名カナ", "状態", "理由"],
+               [[row.person_id, row.name, row.name_kana or "—", row.status, row.reason] for row in page.rows])
+    if page.after is not None:
+        click.echo(f"続き: jutaku approvals show {approval.pk} --after {page.after}"
+                   + (f" --size {size}" if size != affected.PAGE_SIZE else ""))
+
+
 @click.group(name="install")
 def install() -> None:
     """設置期間（新しいホームで2人目のセキュリティ管理者を作成する期間）。"""

@@ -92,6 +92,7 @@ class AuditEvent(enum.StrEnum):
     APPROVAL_APPROVE = "approval:approve"
     APPROVAL_REJECT = "approval:reject"
     APPROVAL_EXECUTE = "approval:execute"
+    APPROVAL_TARGETS = "approval:targets"  # the persons a request affects, read before deciding (issue 14 item 8)
     ACCESS_REVIEW = "access:review"
     # Web UI (issue 7, ADR 0012)
     AUTH_STEP_UP = "auth:step_up"

@@ -11,7 +11,8 @@ one of the two. The checks, in order:
 3. the permission (and, for a page of several forms, one of the forms' permissions: ``any_of``), else
    403 and an ``access:denied`` audit record;
 4. for a ``step_up`` action (:class:`jutaku.accounts.permissions.StepUp`, the list the CLI shares): a
-   re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page.
+   re-authentication within ``JUTAKU_STEP_UP_MINUTES``, else the step-up page; an interrupted POST is
+   kept and continued once the step-up succeeds (:mod:`jutaku.web.pending`, ADR 0024).
 """
 
 from __future__ import annotations
@@ -110,7 +111,14 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
         return forbidden(request, "この画面・操作の権限がありません。")
     if spec.step_up is not None and not request.live_session.fresh(timezone.now(), settings.JUTAKU_STEP_UP_MINUTES):  # type: ignore[attr-defined]
         back = request.get_full_path() if request.method == "GET" else _referer_path(request)
-        return HttpResponseRedirect("/step-up/?" + urlencode({"next": back}))
+        query = {"next": back}
+        if request.method == "POST":  # kept, and continued after the step-up (ADR 0024)
+            from jutaku.web import pending
+
+            key = pending.keep(request, back)
+            if key is not None:
+                query["action"] = key
+        return HttpResponseRedirect("/step-up/?" + urlencode(query))
     return None
 
 

@@ -41,6 +41,10 @@ def approve_url(approval: Approval | int) -> str:
     return f"/approvals/{approval if isinstance(approval, int) else approval.pk}/approve/"
 
 
+def detail_url(approval: Approval) -> str:
+    return f"/approvals/{approval.pk}/"
+
+
 def state_of(approval: Approval) -> str:
     return str(Approval.objects.get(pk=approval.pk).state)
 
@@ -54,18 +58,24 @@ def test_the_queue_lists_pending_requests_with_kind_summary_and_buttons_for_deci
     assert f"#{pending.pk}" in body and "業務システム連携ファイルの作成" in body and "家賃算定のため" in body
     assert "<li>事務手続: 収入の申告</li><li>年度: 2026年度</li>" in body and pending.requested_by in body
     assert PROCEDURE not in body and "{" not in body.split('data-testid="pending"', 1)[1].split("</table>", 1)[0]
-    assert approve_url(pending) in body and f"/approvals/{pending.pk}/reject/" in body
+    # An export affects persons: the decider is sent to the request's page to see them, and decides there.
+    assert approve_url(pending) not in body and "対象者を確認して判断" in body
+    detail = supervisor.get(detail_url(pending)).content.decode()
+    assert approve_url(pending) in detail and f"/approvals/{pending.pk}/reject/" in detail
     # A registrar may look at the queue but not decide: no buttons.
-    registrar_page = signed_in("registrar").get(QUEUE).content.decode()
-    assert f"#{pending.pk}" in registrar_page and approve_url(pending) not in registrar_page
+    registrar = signed_in("registrar")
+    registrar_page = registrar.get(QUEUE).content.decode()
+    assert f"#{pending.pk}" in registrar_page and "対象者を確認して判断" not in registrar_page
+    assert approve_url(pending) not in registrar.get(detail_url(pending)).content.decode()
 
 
 def test_the_requester_cannot_approve_their_own_request(requester: Browser, pending: Approval) -> None:
     assert approve_url(pending) not in requester.get(QUEUE).content.decode()  # no button on one's own
+    assert approve_url(pending) not in requester.get(detail_url(pending)).content.decode()
     requester.step_up()
     response = requester.post(approve_url(pending), form=QUEUE)
-    assert response.status_code == 302 and response["Location"] == QUEUE
-    page = requester.get(QUEUE).content.decode()
+    assert response.status_code == 302 and response["Location"] == detail_url(pending)
+    page = requester.get(detail_url(pending)).content.decode()
     assert "自分の依頼は承認・却下できません" in page
     assert state_of(pending) == ApprovalState.PENDING
     assert not AuditRecord.objects.filter(event="approval:approve").exists()
@@ -79,13 +89,13 @@ def test_another_supervisor_is_sent_to_step_up_first_then_approves_and_it_is_aud
     assert state_of(pending) == ApprovalState.PENDING
     supervisor.step_up()
     response = supervisor.post(approve_url(pending), form=QUEUE)
-    assert response.status_code == 302 and response["Location"] == QUEUE
+    assert response.status_code == 302 and response["Location"] == detail_url(pending)  # the decision's result
     approval = Approval.objects.get(pk=pending.pk)
     assert approval.state == ApprovalState.APPROVED and approval.decided_by == supervisor.username
     audit = AuditRecord.objects.get(event="approval:approve")
     assert audit.username == supervisor.username and f"approval:{pending.pk}" in audit.object_ids
     assert json.loads(audit.detail)["requested_by"] == requester.username
-    page = supervisor.get(QUEUE).content.decode()
+    page = supervisor.get(detail_url(pending)).content.decode()
     assert "承認しました" in page and "承認済み" in page and approve_url(pending) not in page
 
 
@@ -98,7 +108,7 @@ def test_another_supervisor_rejects_and_it_is_audited(signed_in: SignedIn, pendi
     assert AuditRecord.objects.filter(event="approval:reject", username=supervisor.username).count() == 1
     # Decided once: a second decision is refused by the service, with its message.
     supervisor.post(approve_url(pending), form=QUEUE)
-    assert "処理済みです" in supervisor.get(QUEUE).content.decode()
+    assert "処理済みです" in supervisor.get(detail_url(pending)).content.decode()
     assert state_of(pending) == ApprovalState.REJECTED
 
 

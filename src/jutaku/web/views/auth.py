@@ -7,14 +7,18 @@ All failures give the same message and status (AUTH-05); the sign-in and lockout
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
 from jutaku import config
 from jutaku.accounts import auth, sessions
 from jutaku.accounts.permissions import Permission
+from jutaku.incidents import log_incident
+from jutaku.web import pending
 from jutaku.web.access import public, requires, safe_next
 from jutaku.web.middleware import set_session_cookie
+from jutaku.web.views.errors import server_error
 
 _FIELD_MAX = 256
 
@@ -60,15 +64,32 @@ def keepalive(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.SESSION_SELF, methods=("GET", "POST"))
 def step_up(request: HttpRequest) -> HttpResponse:
-    """Re-authentication before unmasking a number, approvals, deletion runs and role changes (AUTH-09)."""
+    """Re-authentication before unmasking a number, approvals, deletion runs and role changes (AUTH-09).
+    With ``action`` (the key of an interrupted POST, :mod:`jutaku.web.pending`), a successful step-up
+    continues that action and answers with its result; otherwise it goes back to ``next``."""
     target = safe_next(request, request.GET.get("next", "") or request.POST.get("next", ""), default="/")
+    key = str(request.GET.get("action", "") or request.POST.get("action", ""))[:64]
+    context = {"next": target, "action": key, "continuing": pending.describe(request, key) if key else None,
+               "step_up_minutes": settings.JUTAKU_STEP_UP_MINUTES}
     if request.method == "GET":
-        return render(request, "web/step_up.html", {"next": target})
+        return render(request, "web/step_up.html", context)
     try:
         token = auth.step_up(request.live_session, _field(request, "password"), _field(request, "code"),  # type: ignore[attr-defined]
                              production=config.get().is_production)
     except auth.AuthFailed as exc:
-        return render(request, "web/step_up.html", {"next": target, "error": str(exc)}, status=200)
-    response = HttpResponseRedirect(target)
+        return render(request, "web/step_up.html", {**context, "error": str(exc)}, status=200)
+    response = _continue(request, key, token, target) if key else HttpResponseRedirect(target)
     set_session_cookie(response, token)
     return response
+
+
+def _continue(request: HttpRequest, key: str, token: str, target: str) -> HttpResponse:
+    """The interrupted action, run now; back to ``target`` with a message when it cannot be."""
+    try:
+        return pending.replay(request, pending.take(request, key), token)
+    except pending.Lapsed as exc:
+        messages.warning(request, str(exc))
+        return HttpResponseRedirect(target)
+    except Exception as exc:  # the step-up stands (its new token is set on this answer): no sign-out
+        log_incident(exc)
+        return server_error(request)
