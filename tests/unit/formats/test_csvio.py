@@ -63,7 +63,8 @@ def test_truncated_multibyte_at_end_of_file_is_rejected(write_bytes) -> None:  #
     data = kit_bytes(2, encoding="cp932")
     rejected("R_ENCODING", write_bytes(data + "髙".encode("cp932")[:1]))
     utf8 = kit_bytes(2)
-    assert detect_encoding(io.BytesIO(utf8 + "都".encode()[:2])) == "cp932"
+    assert detect_encoding(io.BytesIO(utf8 + "都".encode()[:2])) == "utf-8"  # the header line decides (ADR 0028)
+    assert rejected("R_ENCODING", write_bytes(utf8 + "都".encode()[:2])).line == 4
 
 
 def test_invalid_utf8_falls_back_to_cp932_only_when_it_decodes(write_bytes) -> None:  # type: ignore[no-untyped-def]
