@@ -209,7 +209,7 @@ def resolve_actor(permission: Permission, here: Any, *, step_up: StepUp | None =
 
         _audit_denied(live.actor, permission)
         raise Denied(f"{live.actor.username} は {_command_path()} を実行できません。"
-                     + refusal(live.actor, permission, what="このコマンド"))
+                     + refusal(live.actor, permission, what="このコマンド") + f" / missing permission {permission.value}")
     if step_up is not None:
         ensure_stepped_up(cfg, here, live)
     return live.actor

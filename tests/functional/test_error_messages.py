@@ -81,7 +81,7 @@ def test_a_permission_refusal_names_the_roles_and_whom_to_ask(child_home: dict[s
     assert done.stderr.strip() == (
         "権限がありません (permission denied): yamada.t は jutaku linkage import を実行できません。"
         "このコマンドには「照会担当」のロールが必要です（あなたのロール: 番号登録担当）。"
-        "必要な場合は、セキュリティ管理者にロールの付与を依頼してください。")
+        "必要な場合は、セキュリティ管理者にロールの付与を依頼してください。 / missing permission linkage:run")
     auditor = login_as(child_home, "auditor", username="ito.s")
     done = run_jutaku(auditor, "register", "kit", str(tmp_path / "kit.csv"))
     assert done.returncode == 3 and "「番号登録担当」のロールが必要です（あなたのロール: 監査担当）" in done.stderr
