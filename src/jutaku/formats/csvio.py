@@ -253,7 +253,8 @@ class CsvReader:
         self._where = shown_path(source) if self._owned else ""  # type: ignore[arg-type]
         try:
             _check_size(self._stream, max_bytes)
-            self._head = head = self._stream.read(min(_CHUNK, max_bytes + 1))
+            head = self._stream.read(min(_CHUNK, max_bytes + 1))
+            self._head = head[:sniff.SNIFF_BYTES]  # what the file is, from its first bytes
             self._chosen = encoding is not None
             self.encoding: Encoding = encoding if encoding is not None else _header_encoding(head)
             self._meter = _Metered(self._stream, max_bytes, head, watch_utf8=self.encoding == "cp932")
