@@ -52,23 +52,64 @@ NO_HOME = frozenset({Permission.SYSTEM_INIT, Permission.SIM_RUN})
 NO_SESSION = NO_HOME | {Permission.SESSION_SELF, Permission.SERVICE_RUN}
 
 
-class Refused(click.ClickException):
-    """The whole input (file, request) was refused; nothing was applied."""
+#: The command that imports each interface (:mod:`jutaku.formats.sniff` names; a file refused as another
+#: interface's is pointed to its command; tests/functional/test_error_messages.py walks them).
+IMPORT_COMMANDS = {
+    "targets": "jutaku import targets", "procedures": "jutaku import procedures", "kit": "jutaku register kit",
+    "portal": "jutaku register portal", "linkage-result": "jutaku linkage import",
+    "inquiry-result": "jutaku inquiry import", "juki-result": "jutaku juki import",
+    "deletion-targets": "jutaku delete request", "allowlist": "jutaku allowlist load",
+}
+
+
+class _Message(click.ClickException):
+    """A refusal printed as it is, Japanese first (no English "Error:" before it)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+class Refused(_Message):
+    """The whole input (file, request) was refused; nothing was applied. A file recognised as another
+    interface's (``FileRejected.belongs_to``, the cause) is followed by the command that imports it."""
 
     exit_code = EXIT_REFUSED
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        ctx = click.get_current_context(silent=True)  # the command's FILE, while its context is alive
+        self.given = ctx.params.get("file") if ctx is not None else None
+
     def format_message(self) -> str:
-        return f"拒否 (refused): {self.message}"
+        return f"拒否 (refused): {self.message}{file_guidance(self.__cause__, self.given)}"
 
 
-class LoginRequired(click.ClickException):
+def file_guidance(cause: BaseException | None, given: Any = None) -> str:
+    """The line naming the command for a file refused as another interface's (empty when there is none)."""
+    from jutaku.formats import sniff
+    from jutaku.formats.errors import FileRejected
+
+    if not isinstance(cause, FileRejected) or cause.belongs_to is None:
+        return ""
+    goes = sniff.destination(cause.belongs_to)
+    command = IMPORT_COMMANDS.get(goes or "")
+    if command is None:
+        return ""
+    if goes != cause.belongs_to or given is None:
+        return f"\n→ {sniff.title(goes or '')}の取込: {command} <ファイル>"
+    from jutaku.formats.files import shown_path
+
+    return f"\n→ このファイルの取込: {command} {shown_path(given)}"
+
+
+class LoginRequired(_Message):
     exit_code = EXIT_DENIED
 
     def format_message(self) -> str:
         return self.message
 
 
-class Denied(click.ClickException):
+class Denied(_Message):
     exit_code = EXIT_DENIED
 
     def format_message(self) -> str:
@@ -165,8 +206,11 @@ def resolve_actor(permission: Permission, here: Any, *, step_up: StepUp | None =
         return Actor(username="anonymous", terminal=here.address, permissions=frozenset({permission}))
     live = live_session(cfg, here)
     if not live.actor.can(permission):
+        from jutaku.accounts.errors import refusal
+
         _audit_denied(live.actor, permission)
-        raise Denied(f"{live.actor.username} には {permission.value} の権限がありません")
+        raise Denied(f"{live.actor.username} は {_command_path()} を実行できません。"
+                     + refusal(live.actor, permission, what="このコマンド") + f" / missing permission {permission.value}")
     if step_up is not None:
         ensure_stepped_up(cfg, here, live)
     return live.actor

@@ -181,3 +181,37 @@ def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
 def reachable() -> frozenset[Permission]:
     """Every permission some role holds."""
     return permissions_of(Role)
+
+
+def holders(permissions: Iterable[Permission]) -> tuple[Role, ...]:
+    """The roles (in :class:`Role` order) that hold any of ``permissions``."""
+    wanted = frozenset(permissions)
+    return tuple(role for role in Role if ROLE_PERMISSIONS[role] & wanted)
+
+
+def _roles(names: Iterable[str]) -> tuple[Role, ...]:
+    held = set(names)
+    return tuple(role for role in Role if role.value in held)
+
+
+def refusal_text(required: Permission | Iterable[Permission], held: Iterable[str] = (), *,
+                 what: str = "この操作") -> str:
+    """THE message of a refusal for want of a permission (every CLI command, screen and service; ADR 0028):
+    which roles hold it, in Japanese, the user's own roles and whom to ask — a security administrator
+    grants roles, except where separation of duties forbids holding both (:data:`EXCLUSIVE_ROLES`): then
+    the work is for someone who holds the role."""
+    needed = holders((required,) if isinstance(required, Permission) else required)
+    mine = _roles(held)
+    own = "・".join(ROLE_LABELS[r] for r in mine) or "なし"
+    if not needed:
+        return f"{what}はどのロールにも割り当てられていません（システムの操作です）。あなたのロール: {own}。"
+    names = "・".join(ROLE_LABELS[r] for r in needed)
+    which = f"「{names}」のいずれかの" if len(needed) > 1 else f"「{names}」の"
+    text = f"{what}には{which}ロールが必要です（あなたのロール: {own}）。"
+    exclusive = [r for r in mine if r in EXCLUSIVE_ROLES]
+    if exclusive:
+        alone = "・".join(ROLE_LABELS[r] for r in exclusive)
+        return text + f"{alone}は他のロールと兼務できないため（職務の分離）、{names}の職員に依頼してください。"
+    if all(r in EXCLUSIVE_ROLES for r in needed) and mine:
+        return text + f"{names}は他のロールと兼務できないため（職務の分離）、{names}の職員に依頼してください。"
+    return text + "必要な場合は、セキュリティ管理者にロールの付与を依頼してください。"

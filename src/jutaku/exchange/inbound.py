@@ -9,7 +9,6 @@ content is never written to disk: there is no working file to delete.
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,9 +16,12 @@ from pathlib import Path
 from typing import IO
 
 from jutaku.crypto.keyring import get_keyring
-from jutaku.crypto.media import MediaIntegrityError, open_media
+from jutaku.crypto.media import MAGIC as MEDIA_MAGIC
+from jutaku.crypto.media import MediaIntegrityError, MediaReader, open_media
+from jutaku.formats import sniff
 from jutaku.formats.csvio import CsvReader, FileInfo, Row, prescan
 from jutaku.formats.errors import FileRejected
+from jutaku.formats.files import check_input
 from jutaku.formats.layouts import Layout
 from jutaku.formats.manifest import verify_manifest
 
@@ -58,17 +60,29 @@ def _opener(path: Path) -> tuple[Callable[[], IO[bytes] | Path], bool, str]:
     return (lambda: path), False, ""
 
 
+def identify(stream: IO[bytes]) -> sniff.Identified:
+    """What the file read from ``stream`` is (:func:`jutaku.formats.sniff.identify`), decrypting the first
+    chunk of an encrypted media file with the media key (one that cannot be decrypted stays ``media``).
+    The stream is read from its start; its position afterwards is unspecified."""
+    stream.seek(0)
+    head = stream.read(sniff.SNIFF_BYTES)
+    if head.startswith(MEDIA_MAGIC):
+        stream.seek(0)
+        reader = MediaReader(stream, get_keyring().media_key)  # type: ignore[arg-type]
+        try:
+            head = reader.read(sniff.SNIFF_BYTES) or b""
+        except MediaIntegrityError:
+            return sniff.Identified("media")
+        finally:
+            reader.close()
+    return sniff.identify(head)
+
+
 def check_regular(path: Path) -> None:
-    """Refuse a missing path (``R_EMPTY``) or one that is not a regular file (``R_NOT_FILE``: a device such
-    as ``/dev/zero`` never ends, a FIFO blocks) before anything opens it; readers count bytes as well."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise FileRejected("R_EMPTY", "no such file") from None
-    except OSError:
-        raise FileRejected("R_NOT_FILE", "cannot be read") from None
-    if not stat.S_ISREG(mode):
-        raise FileRejected("R_NOT_FILE")
+    """Refuse a missing path (``R_NOT_FOUND``), one that may not be read (``R_UNREADABLE``) or one that is
+    not a regular file (``R_NOT_FILE``: a folder; a device such as ``/dev/zero`` never ends, a FIFO blocks)
+    before anything opens it; readers count bytes as well (:func:`jutaku.formats.files.check_input`)."""
+    check_input(path)
 
 
 def inspect(path: Path, layout: Layout, *, encoding: str | None = None, manifest_required: bool = False,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from jutaku.domain.free_text import contains_my_number
+from jutaku.formats import sniff
 from jutaku.formats.errors import FileRejected
 from jutaku.formats.layouts import HOUSING
 from jutaku.formats.validate import has_bad_chars
@@ -52,19 +53,30 @@ class AllowList:
 def parse_allowlist(data: bytes) -> AllowList:
     """Parse and check the whole file; raise :class:`FileRejected` on the first problem."""
     if not data.strip():
-        raise FileRejected("R_EMPTY")
+        raise FileRejected("R_EMPTY", what="ファイルが空です（0 バイト）" if not data else "")
     if len(data) > MAX_BYTES:
-        raise FileRejected("R_SIZE", f"over {MAX_BYTES} bytes")
+        raise FileRejected("R_SIZE", f"over {MAX_BYTES} bytes", what=f"ファイルが大きすぎます（上限 {MAX_BYTES:,} バイト）")
+    found = sniff.identify(data)
+    if found.known not in (None, sniff.ALLOWLIST) or found.kind in ("zip", "media", "manifest"):
+        raise FileRejected("R_HEADER", f"the file is {found.known or found.kind}",
+                           what=f"{sniff.describe(found)}（許可リストではありません）", hint=sniff.advice(found),
+                           belongs_to=found.known, line=1)
+    body = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileRejected("R_ENCODING", "UTF-8 expected") from None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise FileRejected("R_ENCODING", f"UTF-8 expected, line {line}", line=line,
+                           what=f"{line} 行目を UTF-8 として読めません（許可リストは UTF-8 のファイルです）",
+                           hint="ファイル全体を UTF-8 で保存し直してから、もう一度読み込んでください。") from None
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error:
         raise FileRejected("R_CSV") from None
     if not records or tuple(records[0]) != HEADER:
-        raise FileRejected("R_HEADER", "expected " + ",".join(HEADER))
+        raise FileRejected("R_HEADER", "expected " + ",".join(HEADER), line=1,
+                           what="1 行目（項目名の行）が許可リストの様式と一致しません："
+                                + sniff.header_difference(HEADER, records[0] if records else ()))
     rules: list[Rule] = []
     seen: set[tuple[str, str, str]] = set()
     for line_no, cells in enumerate(records[1:], start=2):

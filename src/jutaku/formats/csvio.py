@@ -2,9 +2,13 @@
 
 Reading (security checklist FILE-01, FILE-03, FILE-04, FILE-06):
 
-- bytes are decoded strictly (``errors='strict'``); any invalid byte sequence raises
-  ``FileRejected('R_ENCODING')``. With ``encoding=None`` the file is UTF-8 (a BOM is allowed) when the
-  whole file decodes as UTF-8, else CP932 (see ``docs/adr/0005-file-formats-as-data.md``);
+- bytes are decoded strictly: any invalid byte sequence raises ``FileRejected('R_ENCODING')`` naming
+  its line (record). With ``encoding=None`` the file is UTF-8 (a BOM is allowed) when its header line
+  decodes as UTF-8, else CP932, and every line must then be in that encoding: a line of the other one
+  (a mixed file) is refused by its number, also a UTF-8 line that would decode as CP932 mojibake
+  (ADR 0005, ADR 0028);
+- a file whose first bytes are another interface's (another layout's header, a ZIP, a manifest) is
+  refused saying which (``R_HEADER`` with ``belongs_to``: :mod:`jutaku.formats.sniff`);
 - memory stays constant whatever the file size: lines are read with a length cap, fields with a size
   cap, and limits on bytes and rows are enforced while streaming;
 - the header must equal the layout's column names exactly (after the BOM); records are RFC 4180 with
@@ -23,14 +27,16 @@ import csv
 import hashlib
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Final, Literal, NamedTuple
 
+from jutaku.formats import sniff
 from jutaku.formats.errors import FieldError, FileRejected
-from jutaku.formats.files import open_regular, private_file
+from jutaku.formats.files import open_regular, private_file, shown_path
 from jutaku.formats.layouts import Layout
 from jutaku.formats.validate import DEFAULT_MAX_FIELD_CHARS, FORMULA_LEAD, SEP, compile_layout, escape_formula
 
@@ -61,17 +67,26 @@ class FileInfo:
     encoding: str
 
 
+def too_large(max_bytes: int, detail: str = "") -> FileRejected:
+    return FileRejected("R_SIZE", detail or f"over {max_bytes} bytes",
+                        what=f"ファイルが大きすぎます（上限 {max_bytes:,} バイト）")
+
+
 class _Metered(io.RawIOBase):
     """Counts and hashes every byte read from ``raw`` (after ``head``, bytes already taken from it);
-    rejects the file once it exceeds ``max_bytes``."""
+    rejects the file once it exceeds ``max_bytes``. With ``watch_utf8`` (a CP932 file) it notes whether
+    any chunk holds what looks like a UTF-8 kana (``suspect``), so lines are examined from then on."""
 
-    def __init__(self, raw: IO[bytes], max_bytes: int, head: bytes = b"") -> None:
+    def __init__(self, raw: IO[bytes], max_bytes: int, head: bytes = b"", *, watch_utf8: bool = False) -> None:
         super().__init__()
         self._raw = raw
         self._max = max_bytes
         self._head = head
         self.size = 0
         self.hash = hashlib.sha256()
+        self._watch = watch_utf8
+        self._tail = b""
+        self.suspect = False
 
     def readable(self) -> bool:
         return True
@@ -84,9 +99,12 @@ class _Metered(io.RawIOBase):
         n = len(data)
         self.size += n
         if self.size > self._max:
-            raise FileRejected("R_SIZE", f"over {self._max} bytes")
+            raise too_large(self._max)
         buffer[:n] = data
         self.hash.update(data)
+        if self._watch and not self.suspect:
+            self.suspect = bool(_UTF8_KANA.search(data) or _UTF8_KANA.search(self._tail + data[:2]))
+            self._tail = data[-2:]
         return n
 
 
@@ -102,7 +120,7 @@ def _check_size(stream: IO[bytes], max_bytes: int) -> None:
     except (OSError, AttributeError, io.UnsupportedOperation):
         return  # not a file: the metered reader enforces the limit while reading
     if size > max_bytes:
-        raise FileRejected("R_SIZE", f"{size} > {max_bytes} bytes")
+        raise too_large(max_bytes, f"{size} > {max_bytes} bytes")
 
 
 def _utf8_prefix(head: bytes) -> bool:
@@ -113,49 +131,102 @@ def _utf8_prefix(head: bytes) -> bool:
     return True
 
 
+def _header_encoding(head: bytes) -> Encoding:
+    """UTF-8 when the header line (the first line of ``head``) decodes as UTF-8, else CP932.
+
+    The header holds the layout's Japanese column names, which decide: Japanese text in CP932 practically
+    never decodes as UTF-8. Every later line must then be in the same encoding (:func:`_lines`)."""
+    line, newline, _ = head.partition(b"\n")
+    if newline:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return "cp932"
+        return "utf-8"
+    return "utf-8" if _utf8_prefix(line) else "cp932"
+
+
 def detect_encoding(stream: IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Encoding:
-    """``utf-8`` if every byte from the current position decodes as UTF-8, else ``cp932``.
-
-    Reads in chunks (constant memory) and seeks back to where it started.
-    """
+    """The encoding a reader chooses for the file at the stream's position (its header line decides);
+    the stream is left where it was."""
     start = stream.tell()
-    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    total = 0
-    result: Encoding = "utf-8"
-    try:
-        while chunk := stream.read(_CHUNK):
-            total += len(chunk)
-            if total > max_bytes:
-                raise FileRejected("R_SIZE", f"over {max_bytes} bytes")
-            utf8.decode(chunk)
-        utf8.decode(b"", final=True)
-    except UnicodeDecodeError:
-        result = "cp932"
+    head = stream.read(min(_CHUNK, max_bytes + 1))
     stream.seek(start)
-    return result
+    return _header_encoding(head)
 
 
-def _choose_encoding(stream: IO[bytes], max_bytes: int) -> tuple[Encoding, bytes]:
-    """The encoding and the bytes already consumed to choose it.
-
-    A stream that cannot be re-read (a decrypting media stream) is judged on its first MiB, which holds
-    the header and its Japanese column names; the rest is still decoded strictly in that encoding.
-    """
-    seekable = getattr(stream, "seekable", None)
-    if seekable is not None and seekable():
-        return detect_encoding(stream, max_bytes=max_bytes), b""
-    head = stream.read(_CHUNK)
-    return ("utf-8" if _utf8_prefix(head) else "cp932"), head
+#: Invalid bytes become lone surrogates (as ``surrogateescape``), which no strict decoding yields: the line
+#: holding them is then found and named (:func:`_lines`); the handler counts its calls so that lines are
+#: searched only once something was replaced.
+_INVALID: Final = "jutaku-invalid"
+_replaced = [0]
 
 
-def _lines(text: IO[str], limit: int) -> Iterator[str]:
-    """Physical lines, each at most ``limit`` characters (a longer one rejects the file); no NUL."""
+def _mark_invalid(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _replaced[0] += 1
+    return "".join(chr(0xDC00 | b) for b in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error(_INVALID, _mark_invalid)
+_SURROGATE: Final = re.compile("[\udc00-\udcff]")
+#: Hiragana and katakana, and their UTF-8 bytes (E3 81–83 xx): a UTF-8 line of Japanese (every name has
+#: its 氏名カナ) in a CP932 file. In CP932 those bytes start the kanji 縺, 繧, 繝, which names and
+#: addresses do not use: the watch on the bytes (:class:`_Metered`) practically never wakes for CP932 text.
+_KANA: Final = re.compile("[\u3041-\u30ff]")
+_UTF8_KANA: Final = re.compile(rb"\xe3[\x81-\x83][\x80-\xbf]")
+#: Encodings as a sentence names them (a space after an ASCII name, none after a closing bracket).
+_NAMES: Final = {"utf-8": "UTF-8 ", "cp932": "CP932（Shift_JIS）"}
+
+
+class _BadLine(Exception):
+    """A line that refuses the file (``code``): ``what`` says what is wrong with it after "N 行目", without
+    any of its bytes; the reader adds the number of its record."""
+
+    def __init__(self, code: str, what: str, detail: str, more: str = "") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.what = what
+        self.detail = detail
+        self.more = more  # a second sentence: what the line seems to be
+
+
+def _line_problem(line: str, encoding: Encoding) -> _BadLine | None:
+    """Why ``line`` (decoded with :data:`_INVALID`) is not a line of an ``encoding`` file, or None."""
+    if _SURROGATE.search(line):
+        other: Encoding = "cp932" if encoding == "utf-8" else "utf-8"
+        try:
+            line.encode(encoding, "surrogateescape").decode(other)
+            seems = f"この行は {_NAMES[other]}で書かれているようです"
+        except (UnicodeError, LookupError):
+            seems = "この行に壊れたバイトがあります"
+        return _BadLine("R_ENCODING", f"を {_NAMES[encoding]}として読めません", f"not {encoding}", seems)
+    if encoding == "cp932":
+        try:
+            as_utf8 = line.encode("cp932").decode("utf-8")
+        except UnicodeError:
+            return None
+        if _KANA.search(as_utf8):
+            return _BadLine("R_ENCODING", "は UTF-8 で書かれています", "a UTF-8 line",
+                            "ファイルの他の行と文字コードが異なります")
+    return None
+
+
+def _lines(text: IO[str], limit: int, encoding: Encoding, suspect: Callable[[], bool]) -> Iterator[str]:
+    """Physical lines, each at most ``limit`` characters (a longer one rejects the file); no NUL; each in
+    the file's encoding (:func:`_line_problem`, looked at only once ``suspect()`` says there may be one)."""
     readline = text.readline
     while line := readline(limit):
         if len(line) == limit and line[-1] not in "\r\n":
-            raise FileRejected("R_CSV", f"line longer than {limit} characters")
+            raise _BadLine("R_CSV", f"が長すぎます（{limit:,} 文字を超えています。改行のないファイルか、別の種類のファイルです）",
+                           f"line longer than {limit} characters")
         if "\x00" in line:
-            raise FileRejected("R_CSV", "NUL byte")
+            raise _BadLine("R_CSV", "に NUL 文字（バイト 0x00）があります（テキストの CSV ではないか、壊れています）", "NUL byte")
+        if suspect() and not line.isascii():
+            problem = _line_problem(line, encoding)
+            if problem is not None:
+                raise problem
         yield line
 
 
@@ -179,20 +250,23 @@ class CsvReader:
         """``validate=False`` checks only the width of each row (errors ``F_COLUMNS``), not its fields."""
         self.layout = layout
         self._stream, self._owned = _open(source)
+        self._where = shown_path(source) if self._owned else ""  # type: ignore[arg-type]
         try:
             _check_size(self._stream, max_bytes)
-            head = b""
-            if encoding is None:
-                encoding, head = _choose_encoding(self._stream, max_bytes)
-            self.encoding: Encoding = encoding
-            self._meter = _Metered(self._stream, max_bytes, head)
+            head = self._stream.read(min(_CHUNK, max_bytes + 1))
+            self._head = head[:sniff.SNIFF_BYTES]  # what the file is, from its first bytes
+            self._chosen = encoding is not None
+            self.encoding: Encoding = encoding if encoding is not None else _header_encoding(head)
+            self._meter = _Metered(self._stream, max_bytes, head, watch_utf8=self.encoding == "cp932")
             buffered = io.BufferedReader(self._meter, buffer_size=_CHUNK)
             codec = "utf-8-sig" if self.encoding == "utf-8" else "cp932"
-            self._text = io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
+            self._text = io.TextIOWrapper(buffered, encoding=codec, errors=_INVALID, newline="")
             if csv.field_size_limit() < max_field_chars:
                 csv.field_size_limit(max_field_chars)
             line_cap = len(layout.columns) * (2 * max_field_chars + 3) + 2
-            self._records = csv.reader(_lines(self._text, line_cap), strict=True)
+            replaced, meter = _replaced[0], self._meter
+            self._records = csv.reader(_lines(self._text, line_cap, self.encoding,
+                                              lambda: _replaced[0] != replaced or meter.suspect), strict=True)
         except BaseException:
             self.close()
             raise
@@ -204,20 +278,56 @@ class CsvReader:
 
     def _generate(self) -> Iterator[Row]:
         try:
+            found = sniff.identify(self._head)
+            self._refuse_another(found, exact_only=True)
             header = next(self._records, None)
             if header is None:
-                raise FileRejected("R_EMPTY")
+                raise self._empty()
             self.line_no = 1
             if tuple(header) != self.layout.header:
-                raise FileRejected("R_HEADER", f"expected the {len(self.layout.header)} columns of {self.layout.name}")
+                self._refuse_another(found, exact_only=False)
+                raise FileRejected("R_HEADER", f"expected the {len(self.layout.header)} columns of {self.layout.name}",
+                                   what=f"1 行目（項目名の行）が「{self.layout.title}」の様式と一致しません："
+                                        + sniff.header_difference(self.layout.header, header), line=1)
             yield from self._data_rows()
             self._done = True
-        except UnicodeDecodeError:
-            raise FileRejected("R_ENCODING", f"{self.encoding}, after record {self.line_no}") from None
+        except _BadLine as bad:
+            raise self._bad_line(bad, self.line_no + 1) from None
         except csv.Error:
-            raise FileRejected("R_CSV", f"record {self.line_no + 1}") from None
+            line = self.line_no + 1
+            raise FileRejected("R_CSV", f"record {line}", line=line,
+                               what=f"{line} 行目の CSV の形式が不正です（引用符 \" の対応など）") from None
         finally:
             self.close()
+
+    def _empty(self) -> FileRejected:
+        where = f": {self._where}" if self._where else ""
+        if self._meter.size == 0:
+            return FileRejected("R_EMPTY", what=f"ファイルが空です（0 バイト）{where}")
+        return FileRejected("R_EMPTY", what=f"ファイルに項目名の行もデータもありません{where}")
+
+    def _refuse_another(self, found: sniff.Identified, *, exact_only: bool) -> None:
+        """Refuse a file recognised as another interface's, saying which (before its header is read when
+        its first bytes say so exactly; after, when its header is only like another layout's)."""
+        if found.kind == "empty":
+            return
+        other = found.layout if exact_only else found.known
+        if other == self.layout.name or (other is None and found.kind not in ("zip", "media", "manifest")):
+            return
+        raise FileRejected("R_HEADER", f"the file is {other or found.kind}, not {self.layout.name}",
+                           what=f"{sniff.describe(found)}（「{self.layout.title}」の取込では読めません）",
+                           hint=sniff.advice(found), belongs_to=other, line=1)
+
+    def _bad_line(self, bad: _BadLine, line: int) -> FileRejected:
+        if bad.code != "R_ENCODING":
+            return FileRejected(bad.code, f"record {line}: {bad.detail}", what=f"{line} 行目{bad.what}", line=line)
+        name = _NAMES[self.encoding]
+        basis = (f"文字コードの指定は {name}です" if self._chosen
+                 else f"このファイルの文字コードは 1 行目（項目名の行）から {name}と判断しました")
+        hint = ("文字コードの指定を「自動判定」にするか、ファイルの文字コードに合わせてください。"
+                if self._chosen and line == 1 else "")
+        return FileRejected("R_ENCODING", f"{self.encoding}, record {line}: {bad.detail}",
+                            what=f"{line} 行目{bad.what}（{basis}）。{bad.more}", hint=hint, line=line)
 
     def _data_rows(self) -> Iterator[Row]:
         # The validator's fast path is inlined here: at hundreds of thousands of rows a second, each
@@ -235,7 +345,8 @@ class CsvReader:
             line_no += 1
             self.line_no = line_no
             if line_no > limit:
-                raise FileRejected("R_ROWS", f"over {self._max_rows} rows")
+                raise FileRejected("R_ROWS", f"over {self._max_rows} rows",
+                                   what=f"行数が上限（{self._max_rows:,} 行）を超えています")
             values = dict(zip(header, cells, strict=False))
             if validator is None:
                 yield Row(line_no, values, () if len(cells) == width else wrong_width)

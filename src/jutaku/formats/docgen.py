@@ -16,7 +16,7 @@ from typing import Final
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from jutaku.domain.my_number import from_body
-from jutaku.formats.errors import FIELD_CODES, FILE_CODES
+from jutaku.formats.errors import FIELD_CODES, FILE_CODES, FILE_HINTS
 from jutaku.formats.layouts import LAYOUTS, Column, Layout
 from jutaku.formats.portal import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_TOTAL_BYTES
 
@@ -65,8 +65,12 @@ CONVENTIONS: Final = """\
 
 - CSV per RFC 4180, header row of exactly the column names below, CRLF (LF accepted on import).
 - Encoding: UTF-8 (BOM allowed) or CP932, decoded strictly: an invalid byte rejects the whole file
-  (`R_ENCODING`). Without an explicit encoding a file is UTF-8 when all of it decodes as UTF-8, else
-  CP932. 外字 (private-use characters) are refused per cell (`F_CHARS`). See ADR 0005.
+  (`R_ENCODING`, naming its line). Without an explicit encoding a file is UTF-8 when its header line
+  decodes as UTF-8, else CP932, and every line must be in that encoding: a line in the other one (a mixed
+  file) rejects the file by its line number. 外字 (private-use characters) are refused per cell
+  (`F_CHARS`). See ADR 0005, ADR 0028.
+- A file whose first bytes are another interface's (another layout's header, a ZIP, an encrypted file
+  under a plain name, a manifest) is refused (`R_HEADER`) saying which interface it is and where it goes.
 - Cells are never trimmed. An empty cell is an absent value. Widths count characters. 個人番号 is
   normalised and checked by the registry (outcome `E01`); 生年月日 accepts what
   `jutaku.domain.wareki.parse_birth_date` accepts.
@@ -184,9 +188,13 @@ def render_layout(layout: Layout) -> str:
     return "\n".join(parts)
 
 
-def _codes_table(title: str, codes: Mapping[str, tuple[str, str]]) -> list[str]:
-    rows = [f"| `{code}` | {ja} | {en} |" for code, (ja, en) in codes.items()]
-    return [f"## {title}", "", "| code | 日本語 | English |", "|---|---|---|", *rows, ""]
+def _codes_table(title: str, codes: Mapping[str, tuple[str, str]],
+                 hints: Mapping[str, str] | None = None) -> list[str]:
+    if hints is None:
+        rows = [f"| `{code}` | {ja} | {en} |" for code, (ja, en) in codes.items()]
+        return [f"## {title}", "", "| code | 日本語 | English |", "|---|---|---|", *rows, ""]
+    rows = [f"| `{code}` | {ja} | {hints.get(code, '')} | {en} |" for code, (ja, en) in codes.items()]
+    return [f"## {title}", "", "| code | 日本語 | 対処 | English |", "|---|---|---|---|", *rows, ""]
 
 
 def render_index(layouts: Sequence[Layout]) -> str:
@@ -195,7 +203,7 @@ def render_index(layouts: Sequence[Layout]) -> str:
              "(`python -m jutaku.formats.docgen docs/formats`).", "",
              "| interface | title | direction | columns |", "|---|---|---|---|"]
     lines += [f"| [{x.name}]({x.name}.md) | {x.title} | {x.direction} | {len(x.columns)} |" for x in layouts]
-    lines += ["", *_codes_table("File rejections (the whole file)", FILE_CODES),
+    lines += ["", *_codes_table("File rejections (the whole file)", FILE_CODES, FILE_HINTS),
               *_codes_table("Field errors (one cell; registration outcome `E00`)", FIELD_CODES)]
     return "\n".join([*lines, CONVENTIONS])
 

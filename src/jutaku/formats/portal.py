@@ -33,6 +33,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from jutaku.formats import sniff
 from jutaku.formats.csvio import FileInfo, Row
 from jutaku.formats.errors import FieldError, FileRejected
 from jutaku.formats.files import open_regular
@@ -80,7 +81,7 @@ def _check_end_record(file: IO[bytes], limits: Limits) -> None:
     tail = file.read(tail_len)
     pos = tail.rfind(b"PK\x05\x06")
     if pos < 0 or len(tail) - pos < _EOCD.size:
-        raise FileRejected("R_ZIP", "not a ZIP archive")
+        raise not_a_zip(file)
     _sig, _disk, _cd_disk, on_disk, total, cd_size, offset, _comment = _EOCD.unpack_from(tail, pos)
     end = size - tail_len + pos
     if 0xFFFF in (on_disk, total) or _ZIP64_MARK in (cd_size, offset) or _zip64_locator(file, end):
@@ -88,6 +89,22 @@ def _check_end_record(file: IO[bytes], limits: Limits) -> None:
     if total > limits.max_entries or on_disk != total or cd_size > limits.max_entries * 1024:
         raise FileRejected("R_ZIP", f"more than {limits.max_entries} entries")
     file.seek(0)
+
+
+def not_a_zip(file: IO[bytes]) -> FileRejected:
+    """``R_ZIP`` for a file that is no ZIP archive, saying what it is when its first bytes tell (a kit CSV
+    handed to the portal registration, say: :mod:`jutaku.formats.sniff`)."""
+    file.seek(0)
+    found = sniff.identify(file.read(sniff.SNIFF_BYTES))
+    if found.kind == "empty":
+        return FileRejected("R_ZIP", "not a ZIP archive: empty", what="ファイルが空です（0 バイト）",
+                            hint="マイナポータルからダウンロードした ZIP ファイルを指定してください（ダウンロードが完了しているか確認してください）。")
+    if found.known is None and found.kind not in ("media", "manifest"):
+        return FileRejected("R_ZIP", "not a ZIP archive",
+                            what="ZIP ファイルではありません（マイナポータルの申請データは ZIP ファイルです）")
+    return FileRejected("R_ZIP", f"not a ZIP archive: the file is {found.known or found.kind}",
+                        what=f"{sniff.describe(found)}（「{sniff.title(sniff.PORTAL)}」の登録では読めません）",
+                        hint=sniff.advice(found), belongs_to=found.known)
 
 
 def _zip64_locator(file: IO[bytes], end: int) -> bool:
@@ -229,7 +246,7 @@ def read_portal_zip(
         try:
             archive = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error):
-            raise FileRejected("R_ZIP", "not a ZIP archive") from None
+            raise not_a_zip(file) from None
         with archive:
             yield from _rows(archive, _entries(archive, file, limits), limits, layout)
 

@@ -83,7 +83,12 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
     kind = kinds.get(task.kind)
     actor = _actor(task)
     if kind is None or actor is None or not actor.can(kind.permission):
-        queue.finish(task, state="failed", error="この処理を実行する権限がありません（利用者の状態または権限が変わりました）。")
+        why = "この処理を実行する権限がありません（利用者の状態または権限が変わりました）。"
+        if kind is not None and actor is not None:
+            from jutaku.accounts.errors import refusal as refusal_for
+
+            why += refusal_for(actor, kind.permission, what="この処理")
+        queue.finish(task, state="failed", error=why[:500])
         return task
     ctx = TaskContext(task, actor, task.params, queue.upload_path(task), queue.task_folder(task))
     seen: list[int] = []

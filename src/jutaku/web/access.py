@@ -30,6 +30,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from jutaku.accounts.errors import refusal
 from jutaku.accounts.permissions import STEP_UP_PERMISSIONS, Permission, StepUp
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import MyNumberInAudit
@@ -108,7 +109,9 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
         with transaction.atomic():
             record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
                    detail={"permission": spec.permission.value, "view": _view_name(request)})
-        return forbidden(request, "この画面・操作の権限がありません。")
+        needed = spec.any_of if actor.can(spec.permission) else (spec.permission,)
+        return forbidden(request, "この画面・操作の権限がありません。"
+                         + refusal(actor, needed, what="この画面・操作"))
     if spec.step_up is not None and not request.live_session.fresh(timezone.now(), settings.JUTAKU_STEP_UP_MINUTES):  # type: ignore[attr-defined]
         back = request.get_full_path() if request.method == "GET" else _referer_path(request)
         query = {"next": back}
@@ -129,6 +132,8 @@ def _number_refused(request: HttpRequest, exc: ValueError) -> HttpResponse:
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """The 403 page; ``message`` says which roles hold the permission and whom to ask
+    (:func:`jutaku.accounts.errors.refusal`, the one builder of such messages)."""
     return render(request, "web/error.html", {"title": "権限がありません", "message": message}, status=403)
 
 

@@ -22,6 +22,10 @@ class Kind:
     permission: Permission
     runner: Callable[[TaskContext], TaskOutcome]
     upload_suffixes: tuple[str, ...] = ()  # empty: the task takes no file
+    #: The interface its upload must be (:mod:`jutaku.formats.sniff` names) and where its form is (URL name,
+    #: anchor): a file recognised as another kind's is refused with a link to that kind's form.
+    layout: str | None = None
+    form: tuple[str, str] = ("", "")
 
     def run(self, ctx: TaskContext) -> TaskOutcome:
         return self.runner(ctx)
@@ -30,14 +34,16 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def kind(name: str, label: str, permission: Permission, *, upload: tuple[str, ...] = ()) -> Callable[
+def kind(name: str, label: str, permission: Permission, *, upload: tuple[str, ...] = (), layout: str | None = None,
+         form: tuple[str, str] = ("", "")) -> Callable[
         [Callable[[TaskContext], TaskOutcome]], Callable[[TaskContext], TaskOutcome]]:
-    """Register the decorated function as the runner of task kind ``name``."""
+    """Register the decorated function as the runner of task kind ``name`` (an upload kind names the
+    interface of its file, ``layout``, and its form, ``form``)."""
 
     def register(fn: Callable[[TaskContext], TaskOutcome]) -> Callable[[TaskContext], TaskOutcome]:
         if name in KINDS:
             raise ValueError(f"task kind {name!r} registered twice")
-        KINDS[name] = Kind(name, label, permission, fn, upload)
+        KINDS[name] = Kind(name, label, permission, fn, upload, layout, form)
         TASK_LABELS[name] = label
         return fn
 

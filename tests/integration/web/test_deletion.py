@@ -174,7 +174,7 @@ def test_the_request_form_needs_a_reason_and_a_csv_file(signed_in: SignedIn) -> 
     response = upload(registrar, b"x", reason=" ")
     assert response.status_code == 400 and "依頼理由を入力してください" in response.content.decode()
     response = registrar.post("/deletion/request/", {"reason": "退去者"}, form=PAGE)
-    assert response.status_code == 400 and "ファイルを選択してください" in response.content.decode()
+    assert response.status_code == 400 and "ファイルが選択されていません" in response.content.decode()
     response = registrar.post("/deletion/request/", {"reason": "退去者",
                                                      "file": SimpleUploadedFile("list.txt", b"x")}, form=PAGE)
     assert response.status_code == 400 and not Task.objects.exists()

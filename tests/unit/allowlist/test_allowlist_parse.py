@@ -54,3 +54,17 @@ def test_header_encoding_and_empty_files_are_refused() -> None:
 def test_junk_is_refused_or_parsed_never_a_crash(data: bytes) -> None:
     with contextlib.suppress(FileRejected):
         parse_allowlist(data)
+
+
+def test_a_refusal_names_the_line_and_what_the_file_is() -> None:
+    """Issue 14 item 6: a broken line is named; a kit file is said to be one (R_HEADER, belongs_to)."""
+    body = "\r\n".join([",".join(HEADER), LINE, LINE.replace("TM99000000000001", "TM99000000000002")])
+    data = body.encode().replace("番号法".encode(), "番号法".encode("cp932"), 1)  # line 2 in CP932
+    with pytest.raises(FileRejected) as broken:
+        parse_allowlist(data)
+    assert broken.value.line == 2 and str(broken.value).startswith("[R_ENCODING] 2 行目を UTF-8 として読めません")
+    kit = "受付番号,個人ID,氏名,氏名カナ,生年月日,性別,個人番号,本人確認書類,受付日\r\n".encode()
+    with pytest.raises(FileRejected) as other:
+        parse_allowlist(kit)
+    assert other.value.code == "R_HEADER" and other.value.belongs_to == "kit"
+    assert "このファイルは「個人番号届出データ」のファイルです（許可リストではありません）" in str(other.value)

@@ -63,7 +63,8 @@ def test_truncated_multibyte_at_end_of_file_is_rejected(write_bytes) -> None:  #
     data = kit_bytes(2, encoding="cp932")
     rejected("R_ENCODING", write_bytes(data + "髙".encode("cp932")[:1]))
     utf8 = kit_bytes(2)
-    assert detect_encoding(io.BytesIO(utf8 + "都".encode()[:2])) == "cp932"
+    assert detect_encoding(io.BytesIO(utf8 + "都".encode()[:2])) == "utf-8"  # the header line decides (ADR 0028)
+    assert rejected("R_ENCODING", write_bytes(utf8 + "都".encode()[:2])).line == 4
 
 
 def test_invalid_utf8_falls_back_to_cp932_only_when_it_decodes(write_bytes) -> None:  # type: ignore[no-untyped-def]
@@ -353,3 +354,84 @@ def test_the_reader_applies_conditional_requirements_on_its_fast_path() -> None:
     with read_csv(io.BytesIO(text.encode("utf-8")), TARGETS) as reader:
         errors = [[(e.column, e.code) for e in row.errors] for row in reader]
     assert errors == [[("住宅コード", "F_REQUIRED")], [], []]
+
+
+# --- what a refusal says (issue 14 item 6, ADR 0028) ------------------------------------------------
+
+def _lines_of(n: int, encoding: str = "utf-8") -> list[bytes]:
+    return kit_bytes(n, encoding=encoding).split(b"\r\n")[:-1]
+
+
+def test_a_cp932_line_in_a_utf8_file_is_named_by_its_line(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    lines = _lines_of(60)
+    lines[40] = lines[40].decode().encode("cp932")  # record 41
+    refusal = rejected("R_ENCODING", write_bytes(b"\r\n".join(lines) + b"\r\n"))
+    assert refusal.line == 41
+    assert str(refusal).startswith("[R_ENCODING] 41 行目を UTF-8 として読めません（このファイルの文字コードは 1 行目")
+    assert "この行は CP932（Shift_JIS）で書かれているようです" in str(refusal)
+
+
+def test_a_utf8_line_in_a_cp932_file_is_named_even_when_it_would_decode(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    """UTF-8 kana decodes as CP932 without an error (mojibake such as 繝､繝槭す繧ｿ): still refused, by line."""
+    row = ",".join(make_kit_row(7, 氏名="ヤマシタ アイ", 氏名カナ="ヤマシタ アイ").values()).encode()
+    row.decode("cp932")  # the premise: no decoding error would ever flag this line
+    lines = _lines_of(30, "cp932")
+    lines[12] = row  # record 13
+    refusal = rejected("R_ENCODING", write_bytes(b"\r\n".join(lines) + b"\r\n"))
+    assert refusal.line == 13 and "13 行目は UTF-8 で書かれています" in str(refusal)
+    assert "1 行目（項目名の行）から CP932（Shift_JIS）と判断しました" in str(refusal)
+
+
+def test_the_line_named_is_the_record_a_spreadsheet_shows(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    """A quoted cell over two lines is one record: the number is that of Row.line_no (header = 1)."""
+    lines = _lines_of(5)
+    lines[2] = lines[2].replace(b"\xe9\x83\xbd\xe5\x96\xb6 \xe5\xa4\xaa\xe9\x83\x8e", '"都営\r\n太郎"'.encode())
+    lines[4] = lines[4].decode().encode("cp932")  # physical line 6, record 5
+    refusal = rejected("R_ENCODING", write_bytes(b"\r\n".join(lines) + b"\r\n"))
+    assert refusal.line == 5
+
+
+def test_an_encoding_given_that_the_header_is_not_in_says_to_let_it_be_detected() -> None:
+    refusal = rejected("R_ENCODING", DATA / "kit_cp932.csv", encoding="utf-8")
+    assert refusal.line == 1 and "文字コードの指定は UTF-8 です" in str(refusal)
+    assert "CP932（Shift_JIS）で書かれているようです" in str(refusal) and "「自動判定」" in str(refusal)
+
+
+def test_a_cp932_file_with_second_level_kanji_and_half_width_kana_reads(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    """The UTF-8 watch on CP932 files never refuses CP932 text: 第二水準 kanji such as 繧 start like UTF-8
+    kana (E3 82 ..), half-width kana look like UTF-8 continuation bytes or 2-byte sequences."""
+    import re
+
+    names = ["纐纈 田中", "ﾃｨ 瀧澤", "髙﨑 ①子", "繧田 ﾄｴｲ", "ﾄｴｲ ﾀﾛｳ", "縺繝"]
+    rows = [list(make_kit_row(i, 氏名=name).values()) for i, name in enumerate(names, 1)]
+    data = csv_text(KIT, rows).encode("cp932")
+    assert re.search(rb"\xe3[\x81-\x83][\x80-\xbf]", data)  # the premise: the watch is woken
+    with read_csv(write_bytes(data), KIT) as reader:
+        assert [r.values["氏名"] for r in reader] == names and reader.encoding == "cp932"
+
+
+def test_a_file_of_another_layout_says_which_and_where_it_goes(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    from jutaku.formats.layouts import INQUIRY_RESULT_LAYOUT, JUKI_RESULT_LAYOUT, PROCEDURES
+
+    juki = write_bytes(csv_text(JUKI_RESULT_LAYOUT, []).encode("cp932"))
+    refusal = rejected("R_HEADER", juki, INQUIRY_RESULT_LAYOUT)
+    assert refusal.belongs_to == "juki-result"
+    assert str(refusal).startswith("[R_HEADER] このファイルは「住基ネット 本人確認情報 照会結果」のファイルです"
+                                   "（「情報照会結果」の取込では読めません）。「住基ネット 本人確認情報 照会結果」として取り込んでください。")
+    procedures = write_bytes(csv_text(PROCEDURES, [["T1", "JT99000000530001", "2026", "20260401", "1000000001",
+                                                     "1000000001", "1", "0"]]).encode())
+    assert rejected("R_HEADER", procedures).belongs_to == "procedures"
+    zipped = write_bytes(b"PK\x03\x04" + bytes(22) + b"\x0c\x00\x00\x00" + b"00000001.xml")
+    assert rejected("R_HEADER", zipped).belongs_to == "portal"
+
+
+def test_a_header_that_differs_says_how(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    header = ",".join(KIT.header[:-1])
+    refusal = rejected("R_HEADER", write_bytes(f"{header}\r\n".encode()))
+    assert refusal.belongs_to is None
+    assert "1 行目（項目名の行）が「個人番号届出データ」の様式と一致しません：項目「受付日」がありません" in str(refusal)
+
+
+def test_an_empty_file_says_it_has_0_bytes_and_its_path(write_bytes) -> None:  # type: ignore[no-untyped-def]
+    path = write_bytes(b"")
+    assert f"ファイルが空です（0 バイト）: {path}" in str(rejected("R_EMPTY", path))

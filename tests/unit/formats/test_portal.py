@@ -163,6 +163,19 @@ def test_not_a_zip_is_rejected(tmp_path: Path, content: bytes) -> None:
     rejected(path)
 
 
+def test_a_csv_given_for_a_download_says_what_it_is(tmp_path: Path) -> None:
+    """Issue 14 item 6: a kit CSV handed to the portal registration is named, and pointed to its import."""
+    from jutaku.formats.layouts import KIT
+
+    path = tmp_path / "kit.csv"
+    path.write_bytes((",".join(KIT.header) + "\r\n").encode("cp932"))
+    with pytest.raises(FileRejected) as info:
+        prescan_portal(path)
+    assert info.value.code == "R_ZIP" and info.value.belongs_to == "kit"
+    assert str(info.value).startswith("[R_ZIP] このファイルは「個人番号届出データ」のファイルです"
+                                      "（「マイナポータル申請データ（ZIP）」の登録では読めません）。")
+
+
 def test_corrupt_data_is_rejected(tmp_path: Path) -> None:
     entry = deflated("202604010001.xml", application().encode())
     entry.crc ^= 1

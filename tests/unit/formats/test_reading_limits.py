@@ -7,6 +7,7 @@ bytes read, whatever the size the file claims.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import time
@@ -48,8 +49,38 @@ def test_devices_fifos_and_folders_are_refused_without_reading(reader: object, f
     assert time.monotonic() - started < 5  # nothing was read, and the FIFO did not block
 
 
-def test_a_missing_file_is_empty(tmp_path: Path) -> None:
-    assert code_of(lambda: open_regular(tmp_path / "absent.csv")) == "R_EMPTY"
+def test_a_missing_file_is_not_found_not_empty(tmp_path: Path) -> None:
+    """A missing path is R_NOT_FOUND naming it (issue 14 item 6), never "empty"; a folder is said as such."""
+    for missing in (tmp_path / "absent.csv", tmp_path / "no" / "such.csv", tmp_path / ("x" * 300)):
+        with pytest.raises(FileRejected) as info:
+            open_regular(missing)
+        assert info.value.code == "R_NOT_FOUND"
+        assert str(info.value).startswith(f"[R_NOT_FOUND] ファイルが見つかりません: {missing}。パスを確認してください。")
+    with pytest.raises(FileRejected) as folder:
+        open_regular(tmp_path)
+    assert folder.value.code == "R_NOT_FILE" and f"フォルダが指定されました: {tmp_path}" in str(folder.value)
+
+
+def test_an_unreadable_file_is_said_to_be_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as root, who reads anything: the refusal of the kernel is what is simulated."""
+    from jutaku.formats import files
+
+    path = tmp_path / "locked.csv"
+    path.write_bytes(b"x")
+
+    def refuse(*_args: object, **_kw: object) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(files.os, "open", refuse)
+    with pytest.raises(FileRejected) as info:
+        open_regular(path)
+    assert info.value.code == "R_UNREADABLE"
+    assert str(info.value).startswith(f"[R_UNREADABLE] ファイルを読み取る権限がありません: {path}。")
+    monkeypatch.setattr(files.os, "access", lambda *_a, **_k: False)
+    monkeypatch.setattr(files.os, "open", os.open)
+    with pytest.raises(FileRejected) as checked:
+        files.check_input(path)
+    assert checked.value.code == "R_UNREADABLE"
 
 
 def test_a_regular_file_is_read_up_to_its_limit(tmp_path: Path) -> None:

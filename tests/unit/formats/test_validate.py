@@ -291,4 +291,6 @@ def test_unknown_file_rejection_codes_are_a_programming_error() -> None:
 
     with pytest.raises(ValueError):
         FileRejected("R_NOPE")
-    assert str(FileRejected("R_CSV", "record 3")) == "[R_CSV] CSVの構造が不正です / malformed CSV structure (record 3)"
+    text = str(FileRejected("R_CSV", "record 3"))
+    # What happened, what to do (Japanese first), then the English (ADR 0028).
+    assert text.startswith("[R_CSV] CSVの構造が不正です。") and text.endswith("。 / malformed CSV structure (record 3)")

@@ -56,7 +56,8 @@ def propose(ctx: TaskContext) -> TaskOutcome:
                        f"削除候補は {info.rows:,} 人です。内容を確認し、削除依頼の画面からファイルを指定して依頼します。")
 
 
-@kind(REQUEST, "削除依頼", Permission.DELETION_REQUEST, upload=(".csv",))
+@kind(REQUEST, "削除依頼", Permission.DELETION_REQUEST, upload=(".csv",), layout="deletion-targets",
+      form=("web:deletion", "request-h"))
 def request(ctx: TaskContext) -> TaskOutcome:
     if ctx.upload is None:
         raise TaskFailed("削除リストのファイルがありません。")

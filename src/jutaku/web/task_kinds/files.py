@@ -27,6 +27,11 @@ ENCODINGS = ("utf-8", "cp932")
 CSV_UPLOAD = (".csv", ".enc")
 
 
+def _form(key: str) -> tuple[str, str]:
+    """Where the upload form ``key`` of ファイル取込 is (web/files/import.html: a section per form)."""
+    return "web:files-import", f"{key}-h"
+
+
 def _upload(ctx: TaskContext) -> Path:
     if ctx.upload is None or not ctx.upload.is_file():
         raise TaskFailed("取り込むファイルがありません。もう一度アップロードしてください。")
@@ -86,7 +91,8 @@ def _run_import(ctx: TaskContext, service: Callable[..., Any], *, name: str, set
     return result, TaskOutcome(summary=job.counts, message=message, labels=dict(labels or {}))
 
 
-@kind("import-targets", "対象者抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)
+@kind("import-targets", "対象者抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD,
+      layout="targets", form=_form("targets"))
 def targets_task(ctx: TaskContext) -> TaskOutcome:
     from jutaku.registry.targets import KIND, OUTCOMES, import_targets, write_notice_list
 
@@ -96,7 +102,8 @@ def targets_task(ctx: TaskContext) -> TaskOutcome:
     return _with_notices(ctx, result, outcome, write_notice_list, "notices-targets", _P.REGISTRY_IMPORT)
 
 
-@kind("import-procedures", "手続抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD)
+@kind("import-procedures", "手続抽出の取込", _P.REGISTRY_IMPORT, upload=CSV_UPLOAD,
+      layout="procedures", form=_form("procedures"))
 def procedures_task(ctx: TaskContext) -> TaskOutcome:
     from jutaku.registry.procedures import KIND, OUTCOMES, import_procedures
 
@@ -115,17 +122,20 @@ def _register(ctx: TaskContext, source: str, encoding: str | None) -> TaskOutcom
                        list_label="差戻リスト", labels=REGISTRATION_OUTCOME, encoding=encoding)[1]
 
 
-@kind("register-kit", "個人番号届出データの登録", _P.NUMBERS_REGISTER, upload=CSV_UPLOAD)
+@kind("register-kit", "個人番号届出データの登録", _P.NUMBERS_REGISTER, upload=CSV_UPLOAD,
+      layout="kit", form=_form("kit"))
 def register_kit(ctx: TaskContext) -> TaskOutcome:
     return _register(ctx, "kit", _encoding(ctx))
 
 
-@kind("register-portal", "マイナポータル申請データの登録", _P.NUMBERS_REGISTER, upload=(".zip",))
+@kind("register-portal", "マイナポータル申請データの登録", _P.NUMBERS_REGISTER, upload=(".zip",),
+      layout="portal", form=_form("portal"))
 def register_portal(ctx: TaskContext) -> TaskOutcome:
     return _register(ctx, "portal", None)
 
 
-@kind("linkage-import", "統合利用番号取得結果の取込", _P.LINKAGE_RUN, upload=CSV_UPLOAD)
+@kind("linkage-import", "統合利用番号取得結果の取込", _P.LINKAGE_RUN, upload=CSV_UPLOAD,
+      layout="linkage-result", form=_form("linkage"))
 def linkage_import(ctx: TaskContext) -> TaskOutcome:
     from jutaku.domain.linkage import LABELS
     from jutaku.linkage.results import KIND, import_linkage_results
@@ -149,7 +159,8 @@ def _with_notices(ctx: TaskContext, result: Any, outcome: TaskOutcome,
                        labels=outcome.labels)
 
 
-@kind("inquiry-import", "情報照会結果の取込", _P.INQUIRY_IMPORT, upload=CSV_UPLOAD)
+@kind("inquiry-import", "情報照会結果の取込", _P.INQUIRY_IMPORT, upload=CSV_UPLOAD,
+      layout="inquiry-result", form=_form("inquiry"))
 def inquiry_import(ctx: TaskContext) -> TaskOutcome:
     from jutaku.domain.inquiry import OUTCOME_LABELS
     from jutaku.linkage.inquiry_results import KIND, import_inquiry_results, write_notice_list
@@ -160,7 +171,8 @@ def inquiry_import(ctx: TaskContext) -> TaskOutcome:
     return _with_notices(ctx, result, outcome, write_notice_list, "notices", _P.INQUIRY_IMPORT)
 
 
-@kind("juki-import", "住基ネット照会結果の取込", _P.JUKI_IMPORT, upload=CSV_UPLOAD)
+@kind("juki-import", "住基ネット照会結果の取込", _P.JUKI_IMPORT, upload=CSV_UPLOAD,
+      layout="juki-result", form=_form("juki"))
 def juki_import(ctx: TaskContext) -> TaskOutcome:
     from jutaku.domain.juki import LABELS
     from jutaku.juki.results import KIND, import_juki_results, write_notice_list

@@ -21,7 +21,8 @@ def stats_export(ctx: TaskContext) -> TaskOutcome:
     return TaskOutcome(summary={"セル": info.rows}, message=f"統計の CSV を作成しました（{k} 未満は <{k}、相補秘匿は x）。")
 
 
-@kind("allowlist-load", "許可リストの読込", Permission.ALLOWLIST_LOAD, upload=(".csv",))
+@kind("allowlist-load", "許可リストの読込", Permission.ALLOWLIST_LOAD, upload=(".csv",), layout="allowlist",
+      form=("web:allowlist", "load-h"))
 def allowlist_load(ctx: TaskContext) -> TaskOutcome:
     if ctx.upload is None:
         raise TaskFailed("ファイルがありません。")

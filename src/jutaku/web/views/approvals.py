@@ -91,8 +91,8 @@ def _decide(request: HttpRequest, approval_id: int, decide: Callable[..., Approv
         return not_found(request)
     try:
         approval = decide(approval_id, actor=request.actor)  # type: ignore[attr-defined]
-    except AccessDenied:
-        return forbidden(request, "この種類の依頼を承認・却下する権限がありません。")
+    except AccessDenied as exc:
+        return forbidden(request, f"この種類の依頼を承認・却下する権限がありません。{exc}")
     except AccountsError as exc:  # own request, already decided, executor refused: the service's words
         messages.error(request, str(exc))
     else:

@@ -48,7 +48,7 @@ def _records() -> list[dict[str, Any]]:
     return [{**g, "reasons": "、".join(reasons.get((g["deletion_no"], g["approval_id"]), []))} for g in groups]
 
 
-def _page(request: HttpRequest, *, error: str = "", reason: str = "", status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, *, error: str | UploadRefused = "", reason: str = "", status: int = 200) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     return render(request, "web/deletion/index.html", {
         "title": "削除", "requests": _requests(), "records": _records(), "error": error, "reason": reason,
@@ -80,7 +80,7 @@ def submit_request(request: HttpRequest) -> HttpResponse:
     try:
         return start(request, tasks.REQUEST, params={"reason": reason})
     except UploadRefused as exc:
-        return _page(request, error=str(exc), reason=free_text.refill(reason), status=400)
+        return _page(request, error=exc, reason=free_text.refill(reason), status=400)
 
 
 def _deletion_request(approval_id: int) -> Approval | None:

@@ -31,5 +31,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/error.html", {"title": "権限がありません", "message": "この操作の権限がありません。"},
-                  status=403)
+    return render(request, "web/error.html", {
+        "title": "権限がありません",
+        "message": "この操作の権限がありません。必要な場合は、セキュリティ管理者にロールの付与を依頼してください。"},
+        status=403)

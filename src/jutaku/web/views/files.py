@@ -97,7 +97,8 @@ def _procedure(data: QueryDict) -> str | None:
 
 # --- ファイル取込 -------------------------------------------------------------------------------------
 
-def _import_page(request: HttpRequest, *, errors: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+def _import_page(request: HttpRequest, *, errors: dict[str, str | submit.UploadRefused] | None = None,
+                 status: int = 200) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     forms = [{"f": f, "error": (errors or {}).get(f.key, "")} for f in IMPORTS.values() if actor.can(f.permission)]
     return render(request, "web/files/import.html", {"title": "ファイル取込", "forms": forms}, status=status)
@@ -111,7 +112,7 @@ def _start_upload(request: HttpRequest, key: str) -> HttpResponse:
     try:
         return submit.start(request, form.kind, params=params)
     except submit.UploadRefused as exc:
-        return _import_page(request, errors={key: str(exc)}, status=400)
+        return _import_page(request, errors={key: exc}, status=400)
 
 
 #: The permissions of the forms of each page: a page is for whoever may use one of them.

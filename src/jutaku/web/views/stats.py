@@ -63,7 +63,7 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     return start(request, "stats-export", params={"k": parse_k(request.POST.get("k"))})
 
 
-def _allowlist_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+def _allowlist_page(request: HttpRequest, *, error: str | UploadRefused = "", status: int = 200) -> HttpResponse:
     procedure = str(request.GET.get("procedure", "")).strip()[:16]
     shown_list = overview(actor=request.actor, procedure=procedure)  # type: ignore[attr-defined]
     procedures: dict[str, dict[str, Any]] = {}
@@ -87,7 +87,7 @@ def allowlist_load(request: HttpRequest) -> HttpResponse:
     try:
         return start(request, "allowlist-load", params={"note": str(request.POST.get("note", "")).strip()[:200]})
     except UploadRefused as exc:
-        return _allowlist_page(request, error=str(exc))
+        return _allowlist_page(request, error=exc)
 
 
 urlpatterns: list[URLPattern] = [
