@@ -162,7 +162,7 @@ def test_a_kit_upload_shows_its_outcomes_and_offers_the_rejection_list_once(sign
     # A 受付番号 holding a number (the world's number_in_text fault) is listed withheld (ADR 0020).
     assert Counter((r["受付番号"], r["個人ID"], r["結果コード"]) for r in rejected) == Counter(
         (refill(r["受付番号"]), r["個人ID"], r["期待結果"]) for r in answers if r["期待結果"].startswith("E"))
-    assert not Path(Download.objects.get(task=kit).path).exists()
+    assert not Path(Download.objects.get(task=kit, label="差戻リスト").path).exists()
     assert registrar.get(url).status_code == 404  # once
     assert AuditRecord.objects.filter(event="file:download", username=registrar.username).count() == 1
     portal = run_task(upload(registrar, "portal", (world / "portal.zip").read_bytes(), "portal.zip"))
