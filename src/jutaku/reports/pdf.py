@@ -171,10 +171,10 @@ class _Writer:
             self.paragraph(p)
         self.gap(2)
 
-    def section_title(self, title: str) -> None:
+    def section_title(self, title: str, first: object = None) -> None:
         self.font(SECTION_SIZE)
-        # a heading is not left alone at the foot of a page
-        self.ensure(self.line_height() * 2 + 12)
+        # a heading is not left alone at the foot of a page: it goes with the start of its first block
+        self.ensure(self.line_height() * 2 + (self.chart_height(first) + 8 if isinstance(first, Chart) else 12))
         self.lines(title, SECTION_SIZE)
         y = float(self.pdf.get_y()) + 0.4
         self.pdf.set_draw_color(120, 120, 120)
@@ -242,13 +242,18 @@ class _Writer:
         total = sum(weights)
         return [self.body_width * w / total for w in weights]
 
-    def chart(self, c: Chart) -> None:
+    def chart_width(self) -> float:
+        return min(self.body_width, 175.0)
+
+    def chart_height(self, c: Chart) -> float:
         from PIL import Image
 
         with Image.open(io.BytesIO(c.png)) as image:
             px_w, px_h = image.size
-        w = min(self.body_width, 175.0)
-        h = w * px_h / px_w
+        return float(self.chart_width() * px_h / px_w)
+
+    def chart(self, c: Chart) -> None:
+        w, h = self.chart_width(), self.chart_height(c)
         self.ensure(h + 8)
         self.pdf.image(io.BytesIO(c.png), x=MARGIN, y=float(self.pdf.get_y()), w=w, h=h, alt_text=c.caption)
         self.pdf.set_y(float(self.pdf.get_y()) + h + 1)
@@ -273,7 +278,7 @@ class _Writer:
     def render(self, created: datetime | None) -> bytes:
         self.title()
         for section in self.doc.sections:
-            self.section_title(section.title)
+            self.section_title(section.title, section.blocks[0] if section.blocks else None)
             for block in section.blocks:
                 draw: Any = {Paragraph: self.paragraph, Table: self.table, Chart: self.chart,
                              SignOff: self.sign_off}[type(block)]
