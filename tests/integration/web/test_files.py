@@ -170,7 +170,7 @@ def test_a_kit_upload_shows_its_outcomes_and_offers_the_rejection_list_once(sign
 
     # The same list as an Excel workbook to sort and filter (ADR 0022): the outcome table, then the list —
     # header row, filter, frozen header, identifiers as text — and no number in any of its parts.
-    workbook = fetch(registrar, links(registrar, kit)["Excel版 差戻リスト"])
+    workbook = fetch(registrar, links(registrar, kit)["差戻リスト Excel版"])
     book = load_workbook(io.BytesIO(workbook))
     assert book.sheetnames == ["結果", "差戻リスト"]
     assert {r[0]: (r[1], r[2]) for r in book["結果"].iter_rows(min_row=2, values_only=True)} == {

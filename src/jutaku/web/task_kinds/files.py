@@ -61,7 +61,8 @@ def _offer_list(ctx: TaskContext, job_id: int, name: str, label: str) -> int:
         workbook, _ = write_rejections_xlsx(job_id, ctx.out / f"{name}-{job_id}.xlsx", actor=ctx.actor)
     except WorkbookRefused:  # longer than a workbook takes: the CSV is the list
         return info.rows
-    ctx.offer(workbook, f"Excel版 {label}", _P.REJECTIONS_VIEW)
+    # named apart from the CSV's label: "差戻リスト Excel版", "要確認リスト Excel版" …
+    ctx.offer(workbook, f"{label.split('（')[0]} Excel版", _P.REJECTIONS_VIEW)
     return info.rows
 
 
