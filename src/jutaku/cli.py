@@ -31,6 +31,7 @@ COMMANDS = [
     ("jutaku.registry.commands", "register_group"),
     ("jutaku.registry.commands", "numbers_group"),
     ("jutaku.registry.person_commands", "persons_group"),
+    ("jutaku.registry.list_commands", "lists"),
     ("jutaku.allowlist.commands", "allowlist"),
     ("jutaku.linkage.commands", "linkage"),
     ("jutaku.linkage.commands", "inquiry"),

@@ -283,21 +283,27 @@ def _deletion(world: Path, out: Path, registrar: Actor, supervisor: Actor) -> st
     approval = request_deletion(path, actor=registrar, reason="デモ: 退去者の個人番号削除")
     approve(approval.pk, actor=supervisor)
     result = run_deletion(approval.pk, actor=registrar, report=out / f"deletion-report-{approval.pk}.csv")
+    from jutaku.retention.record_report import write_record_pdf
+
+    printed, _ = write_record_pdf(approval.pk, out / f"deletion-report-{approval.pk}.pdf", actor=registrar)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reasons = Counter(row["削除理由"] for row in csv.DictReader(fh))
     labels = {"1": "退去", "2": "辞退・不合格", "3": "死亡", "4": "利用停止"}
     by_reason = "、".join(f"{labels.get(k, k)} {v}" for k, v in sorted(reasons.items()))
     return (f"{len(moved)} moved out (targets update); 承認 #{approval.pk}: {result.job.counts.get('persons', 0)} "
-            f"persons deleted ({by_reason}), keys crypto-erased → {result.report.name}")
+            f"persons deleted ({by_reason}), keys crypto-erased → {result.report.name}, {printed.name}")
 
 
 def _stats(out: Path, actor: Actor) -> str:
     from jutaku.stats.plots import progress_plots
+    from jutaku.stats.report import write_pdf
     from jutaku.stats.service import export
 
     path, info = export(out / "statistics.csv", actor=actor)
     drawn = progress_plots(out / "plots", 10, actor=actor)
-    return f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x); 図 {', '.join(p.name for p in drawn)}"
+    printed = write_pdf(out / "statistics.pdf", actor=actor, k=10)
+    return (f"{path.name}: {info.rows:,} cells (10 未満は <10、相補秘匿は x); 図 {', '.join(p.name for p in drawn)}; "
+            f"印刷用 {printed.name}")
 
 
 def _verify(actor: Actor) -> str:

@@ -231,12 +231,18 @@ def list_command() -> None:
 
 @users.command(name="review")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV の出力先")
-@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML 報告書の出力先（既定: CSV と同じ名前の .html）")
+@click.option("--report", "--html", "report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="報告書の出力先（既定: CSV と同じ名前の .html または .pdf）")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+              help="報告書の形式（pdf: 印刷用、日本語フォント埋め込み）")
 @requires(Permission.ACCESS_REVIEW)
-def review(out: Path, html: Path | None) -> None:
-    """年次アクセス権限確認（利用者×所属×役割×最終サインイン×終了日）を CSV と HTML で出力する。"""
+def review(out: Path, report: Path | None, fmt: str) -> None:
+    """年次アクセス権限確認（利用者×所属×役割×最終サインイン×終了日）を CSV と報告書（HTML または PDF）で出力する。"""
     from jutaku.accounts.review import write_review
+    from jutaku.reports.fonts import FontMissing
 
-    result = write_review(out, html or out.with_suffix(".html"), actor=current_actor())
-    click.echo(f"アクセス権限確認: {result.rows} 件（要確認 {result.flagged} 件）→ {result.csv_path}, {result.html_path}")
+    try:
+        result = write_review(out, report or out.with_suffix(f".{fmt}"), actor=current_actor(), fmt=fmt)
+    except FontMissing as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"アクセス権限確認: {result.rows} 件（要確認 {result.flagged} 件）→ {result.csv_path}, {result.report_path}")

@@ -124,7 +124,8 @@ def run_one(task: Task, kinds: Mapping[str, TaskKind]) -> Task:
 #: Refusals the services raise on purpose: their messages are meant for the user and carry no data.
 _REFUSALS = frozenset({"FileRejected", "ProcedureNotPermitted", "ExportRefused", "DeletionRefused", "ApprovalError",
                        "AccountsError", "SubjectRequestError", "NumberChangeRefused", "MediaIntegrityError",
-                       "JobError", "OutputExists", "OutputRefused", "MediaRecordRefused"})
+                       "JobError", "OutputExists", "OutputRefused", "MediaRecordRefused", "FontMissing",
+                       "DocumentRefused", "WorkbookRefused", "RecordMissing"})
 
 
 def _known_refusal(exc: Exception) -> str | None:

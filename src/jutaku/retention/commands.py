@@ -81,3 +81,33 @@ def run(approval_id: int, report: Path | None, no_progress: bool) -> None:
     click.echo(f"削除記録: {result.report} ({result.report_info.rows} 人)")
     click.echo(backup_notice(result.backup_expires_on))
 
+
+
+@delete.command(name="report")
+@click.argument("approval_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "pdf"]), default="pdf", show_default=True,
+              help="csv: 削除記録の CSV（様式どおり）、pdf: 印刷用（日本語フォント埋め込み）")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="出力先（既定: ホームの output フォルダ）")
+@requires(Permission.DELETION_REQUEST)
+def report_cmd(approval_id: int, fmt: str, out: Path | None) -> None:
+    """Write the 削除記録 of a deletion carried out, again: as CSV (the layout) or as a PDF to print and file."""
+    from jutaku import config
+    from jutaku.reports.fonts import FontMissing
+    from jutaku.retention.deletion import write_report
+    from jutaku.retention.record_report import RecordMissing, write_record_pdf
+
+    target = out or config.get().output_dir / f"deletion-report-{approval_id}.{fmt}"
+    try:
+        if fmt == "pdf":
+            path, persons = write_record_pdf(approval_id, target, actor=current_actor())
+        else:
+            from jutaku.retention.models import DeletionRecord
+
+            if not DeletionRecord.objects.filter(approval_id=approval_id).exists():
+                raise RecordMissing(f"承認依頼 #{approval_id} の削除記録はありません（一括削除が実行されていません）。")
+            path, info = write_report(approval_id, target, actor=current_actor())
+            persons = info.rows
+    except (RecordMissing, FontMissing) as exc:
+        raise Refused(str(exc)) from exc
+    click.echo(f"削除記録: {path} ({persons} 人)")

@@ -1,12 +1,15 @@
 """Progress plots (SVG) of registration and inquiries: counts only, through the same suppression.
 
 Drawn with matplotlib (Agg) as SVG with text kept as text (``svg.fonttype = none``), so the Japanese
-labels are rendered by the viewer's fonts (the servers carry no CJK font). Bars come from the suppressed
-tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart says so.
+labels are rendered by the viewer's fonts, or as PNG for the printed statistics (ADR 0022), whose labels
+are drawn with the Japanese font that comes with the Python install (:mod:`jutaku.reports.fonts`). Bars
+come from the suppressed tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart
+says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import warnings
@@ -35,8 +38,13 @@ def _matplotlib() -> Any:
         from matplotlib import font_manager
         from matplotlib.figure import Figure
 
-        # Only the Japanese fonts this machine has (asking for a missing one logs a warning per label);
-        # without any, the SVG's text is still Japanese and the viewer's fonts render it.
+        # The Japanese font of the Python install (PNG charts need its glyphs), then only the Japanese fonts
+        # this machine has (asking for a missing one logs a warning per label); without any, the SVG's text
+        # is still Japanese and the viewer's fonts render it.
+        from jutaku.reports.fonts import FontMissing, japanese_font
+
+        with contextlib.suppress(FontMissing):
+            font_manager.fontManager.addfont(str(japanese_font()))
         known = {font.name for font in font_manager.fontManager.ttflist}
         matplotlib.rcParams["font.family"] = [f for f in _JAPANESE_FONTS if f in known] + ["sans-serif"]
 
@@ -52,15 +60,22 @@ def svg_bytes(table: Table, k: int, *, ylabel: str) -> bytes:
     return buffer.getvalue()
 
 
-def _draw(table: Table, k: int, target: BinaryIO, ylabel: str) -> None:
+def png_bytes(table: Table, k: int, *, ylabel: str) -> bytes:
+    """The same chart as a PNG image (for a PDF), its labels drawn with the packaged Japanese font."""
+    buffer = io.BytesIO()
+    _draw(table, k, buffer, ylabel, fmt="png")
+    return buffer.getvalue()
+
+
+def _draw(table: Table, k: int, target: BinaryIO, ylabel: str, fmt: str = "svg") -> None:
     # Under the lock, so that no other chart restores the warning filters while this one draws.
     with _LOCK, warnings.catch_warnings():
         # Glyph metrics of CJK text on a server without a CJK font: the viewer renders the text (module doc).
         warnings.simplefilter("ignore", UserWarning)
-        _draw_locked(table, k, target, ylabel)
+        _draw_locked(table, k, target, ylabel, fmt)
 
 
-def _draw_locked(table: Table, k: int, target: BinaryIO, ylabel: str) -> None:
+def _draw_locked(table: Table, k: int, target: BinaryIO, ylabel: str, fmt: str) -> None:
     fig = _matplotlib()(figsize=(9, 4.5))
     ax = fig.subplots()
     rows = list(table.rows)
@@ -86,7 +101,10 @@ def _draw_locked(table: Table, k: int, target: BinaryIO, ylabel: str) -> None:
         ax.legend(fontsize=8, ncols=2)
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     fig.tight_layout()
-    fig.savefig(target, format="svg", metadata={"Date": None})
+    if fmt == "png":
+        fig.savefig(target, format="png", dpi=150, metadata={"Software": None})
+    else:
+        fig.savefig(target, format="svg", metadata={"Date": None})
 
 
 def progress_plots(out_dir: Path, k: int, *, actor: Actor) -> list[Path]:

@@ -54,18 +54,22 @@ def handle_cmd(request_id: int, refuse: bool, note: str) -> None:
 
 @requests_group.command(name="disclose")
 @click.argument("request_id", type=int)
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="開示書（HTML）")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="開示書の出力先")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+              help="開示書の形式（pdf: 印刷用、日本語フォント埋め込み）")
 @plain_option
 @requires(Permission.REQUESTS_HANDLE)
-def disclose_cmd(request_id: int, out: Path, plain: bool) -> None:
-    """Write the disclosure report (Japanese HTML) for a disclosure request: <out>.enc, as it holds the
-    answers obtained from other agencies; --plain to print it for the person (audited)."""
+def disclose_cmd(request_id: int, out: Path, fmt: str, plain: bool) -> None:
+    """Write the disclosure report (Japanese HTML, or a PDF to print with --format pdf) for a disclosure
+    request: <out>.enc, as it holds the answers obtained from other agencies; --plain to print it for the
+    person (audited)."""
+    from jutaku.reports.fonts import FontMissing
     from jutaku.subjects.report import disclose
     from jutaku.subjects.service import SubjectRequestError
 
     try:
-        report = disclose(request_id, out, actor=current_actor(), plain=plain)
-    except SubjectRequestError as exc:
+        report = disclose(request_id, out, actor=current_actor(), plain=plain, fmt=fmt)
+    except (SubjectRequestError, FontMissing) as exc:
         raise Refused(str(exc)) from exc
     click.echo(f"開示書: {report.path} (アクセス記録 {report.accesses} 件, sha256 {report.sha256})")
 

@@ -1,8 +1,9 @@
 """The disclosure report (保有個人情報開示書, seed V-1): everything held about one person, in words.
 
-Answers a disclosure request (開示請求) with a self-contained Japanese HTML file (ADR 0010): the register
-entry; the My Number and the integrated number (last four digits only) with where they came from and the
-identity document seen; **the information obtained from other agencies** — every inquiry answer held,
+Answers a disclosure request (開示請求) with a self-contained Japanese HTML page or a PDF to print with
+the Japanese font embedded — both rendered from the one document :func:`build_report` makes (ADR 0010,
+ADR 0022): the register entry; the My Number and the integrated number (last four digits only) with
+where they came from and the identity document seen; **the information obtained from other agencies** — every inquiry answer held,
 decrypted only into the report, with the information's name, the providing agency, the day obtained, the
 result and each item of 結果データ by its label — and the Juki-net identity answers held; every inquiry
 and Juki-net query with its dates; the filings; every access to the person's records from the audit
@@ -19,7 +20,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from html import escape
 from pathlib import Path
 from typing import Final
 
@@ -38,7 +38,7 @@ from jutaku.domain.jst import format_day, format_time
 from jutaku.domain.juki import LABELS as JUKI_OUTCOMES
 from jutaku.domain.my_number import LENGTH as MY_NUMBER_LENGTH
 from jutaku.domain.my_number import mask
-from jutaku.exchange.outbound import write_output
+from jutaku.exchange.documents import FORMATS, write_document
 from jutaku.formats.layouts import (
     DELETION_REASON,
     HOUSING,
@@ -63,12 +63,14 @@ from jutaku.linkage.results import CIPHER_TABLE as INTEGRATED_TABLE
 from jutaku.registry.labels import id_document_label
 from jutaku.registry.models import Filing, MyNumberRecord, Person, PortalApplication
 from jutaku.registry.pipeline import CIPHER_COLUMN, CIPHER_TABLE
+from jutaku.reports.document import Document, Paragraph, Section, table
 from jutaku.retention.models import DeletionRecord
 from jutaku.subjects.models import SubjectRequest
 from jutaku.subjects.service import SubjectRequestError
 
 INTERFACE: Final = "disclosure-report"
 MAX_ACCESS_ROWS: Final = 2000
+TITLE: Final = "保有個人情報開示書（特定個人情報）"
 UNREADABLE: Final = "削除済み（復元できません）"
 JUKI_ITEMS: Final = ("氏名", "氏名カナ", "生年月日", "性別", "住所", "住民票コード", "異動事由", "異動年月日", "現存区分")
 
@@ -107,14 +109,6 @@ def _day(moment: date | datetime | None) -> str:
 def _last_four(digits: str) -> str:
     """Any number of the person (My Number, integrated number, 住民票コード) by its last four digits."""
     return mask(digits) if len(digits) == MY_NUMBER_LENGTH else "*" * max(len(digits) - 4, 0) + digits[-4:]
-
-
-def _table(headers: list[str], rows: list[list[str]], empty: str = "記録はありません。") -> str:
-    if not rows:
-        return f"<p>{escape(empty)}</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _open(cipher: FieldCipher, ref: str, table: str, column: str, token: bytes | None) -> bytes | None:
@@ -235,70 +229,83 @@ def _accesses(pid: str) -> list[list[str]]:
             for a in AuditRecord.objects.filter(object_filter(pid)).order_by("seq")[:MAX_ACCESS_ROWS]]
 
 
-_STYLE: Final = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-                 "td,th{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#eee}")
-
-
-def _left_after_deletion(p: Person) -> str:
+def _left_after_deletion(p: Person) -> Section | None:
     """For a deleted person: what the deletion left, and until when a backup may still hold the rest."""
     if not p.is_erased:
-        return ""
+        return None
     expiry = (DeletionRecord.objects.filter(person=p).order_by("-executed_at", "-id")
               .values_list("backup_expires_on", flat=True).first())
     backups = ("削除の時点でこれらの情報を含むバックアップはありませんでした。" if expiry is None else
                f"削除前に作成したバックアップには削除した情報が残っており、{_day(expiry)} までに保管期限切れで削除されます。"
                "それまでにバックアップから復元しても、削除は再適用されます。")
-    return ("<h2>削除後に保有している情報</h2><p>一括削除により、個人番号、団体内統合利用番号、他機関から取得した情報、"
-            "照会の記録、手続、氏名・生年月日・性別・住所等の登録情報は削除しました。保有しているのは、個人ID・区分・住宅区分・状態、"
-            "削除記録、開示等の請求の記録（メモを除く）、操作の記録（7年間保存、個人IDのみで記録）だけです。"
-            f"{escape(backups)}</p>")
+    return Section("削除後に保有している情報", (Paragraph(
+        "一括削除により、個人番号、団体内統合利用番号、他機関から取得した情報、"
+        "照会の記録、手続、氏名・生年月日・性別・住所等の登録情報は削除しました。保有しているのは、個人ID・区分・住宅区分・状態、"
+        "削除記録、開示等の請求の記録（メモを除く）、操作の記録（7年間保存、個人IDのみで記録）だけです。" + backups),))
 
 
-def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
-    """The disclosure report (HTML, Japanese) and how many access records it lists."""
+def build_report(person: Person, *, now: datetime) -> tuple[Document, int]:
+    """The disclosure report as a document (every renderer reads it) and how many access records it lists."""
     cipher, names = FieldCipher(), _Names()
     inquiries, juki = _requests(person, names)
     deletions, accesses = _deletions(person), _accesses(person.person_id)
     requests = [[f"#{r.pk}", r.get_kind_display(), _day(r.received_on), r.get_state_display(), _jst(r.handled_at)]
                 for r in SubjectRequest.objects.filter(person=person).order_by("id")]
+    held = "保有している回答はありません。"
     sections = [
-        ("1. 本人に関する情報", _table(["項目", "内容"], _basic(person))),
-        ("2. 保有する特定個人情報とその取得元", _table(["項目", "内容"], _numbers(person, cipher))),
-        ("3. 他機関から取得した情報（情報照会の回答）", _table(
+        ("1. 本人に関する情報", table(["項目", "内容"], _basic(person), widths=(1, 3))),
+        ("2. 保有する特定個人情報とその取得元", table(["項目", "内容"], _numbers(person, cipher), widths=(1, 3))),
+        ("3. 他機関から取得した情報（情報照会の回答）", table(
             ["特定個人情報", "提供元", "取得日", "結果", "内容", "事務手続"], _answers(person, cipher, names),
-            "保有している回答はありません。")),
-        ("4. 住基ネットから取得した本人確認情報", _table(
-            ["提供元", "取得日", "処理結果", "照合結果", "内容"], _juki_answers(person, cipher), "保有している回答はありません。")),
-        ("5. 手続（届出）の記録", _table(["受付番号", "手続", "年度", "受付日", "照会への同意", "不開示の希望"],
+            widths=(2, 2, 1.3, 1.2, 4, 2), empty=held)),
+        ("4. 住基ネットから取得した本人確認情報", table(
+            ["提供元", "取得日", "処理結果", "照合結果", "内容"], _juki_answers(person, cipher), widths=(2, 1.3, 1.2, 1.2, 5),
+            empty=held)),
+        ("5. 手続（届出）の記録", table(["受付番号", "手続", "年度", "受付日", "照会への同意", "不開示の希望"],
                                   _filings(person, names))),
-        ("5-2. マイナポータルからの個人番号届出", _table(["受付番号", "受付日時", "照会への同意", "不開示の希望", "結果"],
+        ("5-2. マイナポータルからの個人番号届出", table(["受付番号", "受付日時", "照会への同意", "不開示の希望", "結果"],
                                               _applications(person))),
-        ("6. 情報照会の記録", _table(["要求番号", "事務手続", "特定個人情報", "年度", "状態", "送付", "回答", "結果",
+        ("6. 情報照会の記録", table(["要求番号", "事務手続", "特定個人情報", "年度", "状態", "送付", "回答", "結果",
                                  "不開示"], inquiries)),
-        ("7. 住基ネット照会の記録", _table(["照会番号", "年度", "状態", "送付", "回答", "結果"], juki)),
-        ("8. アクセス記録（操作の記録）", _table(["日時", "利用者", "端末", "操作", "結果"], accesses)),
-        ("9. 開示・訂正・利用停止請求の記録", _table(["請求", "種類", "受付日", "状態", "対応日時"], requests)),
-        ("10. 削除記録", _table(["削除番号", "実行日時", "削除理由", "削除項目", "方法", "バックアップの保管期限"], deletions)),
+        ("7. 住基ネット照会の記録", table(["照会番号", "年度", "状態", "送付", "回答", "結果"], juki)),
+        ("8. アクセス記録（操作の記録）", table(["日時", "利用者", "端末", "操作", "結果"], accesses,
+                                        widths=(1.4, 1.2, 1.2, 2.6, 1.2))),
+        ("9. 開示・訂正・利用停止請求の記録", table(["請求", "種類", "受付日", "状態", "対応日時"], requests)),
+        ("10. 削除記録", table(["削除番号", "実行日時", "削除理由", "削除項目", "方法", "バックアップの保管期限"], deletions,
+                           widths=(1.3, 1.3, 1.2, 4, 2.5, 1.8))),
     ]
-    body = "".join(f"<h2>{escape(title)}</h2>{table}" for title, table in sections)
-    html = (f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>保有個人情報開示書（特定個人情報）</title>'
-            f"<style>{_STYLE}</style></head><body>\n<h1>保有個人情報開示書（特定個人情報）</h1>\n"
-            f"<p>作成日時: {escape(_jst(now))}　都営住宅マイナンバー管理システム。番号は下4桁のみ表示しています。"
-            "他機関から取得した情報は、この開示書のためにのみ復号しています。</p>\n"
-            f"{_left_after_deletion(person)}{body}\n</body></html>\n")
-    return html, len(accesses)
+    left = _left_after_deletion(person)
+    doc = Document(
+        title=TITLE,
+        lead=(Paragraph(f"作成日時: {_jst(now)}　都営住宅マイナンバー管理システム。番号は下4桁のみ表示しています。"
+                        "他機関から取得した情報は、この開示書のためにのみ復号しています。"),),
+        sections=(*((left,) if left else ()), *(Section(title, (block,)) for title, block in sections)),
+        footer=f"{TITLE}　個人ID {person.person_id}　{_jst(now)} 作成",
+        subject="保有個人情報開示請求に対する開示書")
+    return doc, len(accesses)
 
 
-def disclose(request_id: int, out: Path, *, actor: Actor, plain: bool = False) -> Report:
+def render_report(person: Person, *, now: datetime) -> tuple[str, int]:
+    """The disclosure report (HTML, Japanese) and how many access records it lists."""
+    from jutaku.reports import html
+
+    doc, accesses = build_report(person, now=now)
+    return html.render(doc), accesses
+
+
+def disclose(request_id: int, out: Path, *, actor: Actor, plain: bool = False, fmt: str = "html") -> Report:
     """Write the disclosure report of a disclosure request (0600, media ledger, expiry, audited). It holds
     the answers obtained from other agencies — specific personal information — so it is written encrypted
-    (``out.enc``) unless ``plain`` is asked for to print it for the person (audited as ``media:plain``)."""
+    (``out.enc``) unless ``plain`` is asked for to print it for the person (audited as ``media:plain``).
+    ``fmt``: ``html`` (a page) or ``pdf`` (to print, the Japanese font embedded): the same document."""
     request = SubjectRequest.objects.select_related("person").filter(pk=request_id).first()
     if request is None or request.kind != SubjectRequest.Kind.DISCLOSURE:
         raise SubjectRequestError(f"請求 #{request_id} は開示請求ではありません")
-    html, accesses = render_report(request.person, now=datetime.now(UTC))
-    target, entry = write_output(out, html.encode("utf-8"), interface=INTERFACE, actor=actor, records=1,
-                                 recipient="本人", plain=plain)
+    if fmt not in FORMATS:
+        raise SubjectRequestError(f"開示書の形式は {'・'.join(FORMATS)} のいずれかです")
+    doc, accesses = build_report(request.person, now=datetime.now(UTC))
+    target, entry = write_document(doc, out, fmt=fmt, interface=INTERFACE, actor=actor, records=1, recipient="本人",
+                                   plain=plain)
     with transaction.atomic():
         record(AuditEvent.SUBJECT_DISCLOSE, actor=actor,
                objects=[request.person.person_id, f"subject-request:{request.pk}"], detail={"accesses": accesses})

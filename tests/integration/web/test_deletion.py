@@ -102,7 +102,7 @@ def upload(browser: Browser, data: bytes, reason: str = "退去者の個人番�
 
 
 def test_propose_request_approve_run_deletes_the_numbers_and_the_record_holds_none(
-        signed_in: SignedIn, moved: set[str]) -> None:
+        signed_in: SignedIn, moved: set[str], tmp_path: Path) -> None:
     registrar, supervisor = signed_in("registrar"), signed_in("supervisor")
     numbers = numbers_of(moved)
     kept = numbers_of(set(MyNumberRecord.objects.exclude(person__person_id__in=moved)
@@ -118,6 +118,17 @@ def test_propose_request_approve_run_deletes_the_numbers_and_the_record_holds_no
     approval = Approval.objects.get(kind=KIND)
     assert approval.state == ApprovalState.PENDING and approval.requested_by == registrar.username
     assert f"#{approval.pk}" in registrar.get(PAGE).content.decode()
+    # The approver may take the request's persons as a workbook to sort and filter (ADR 0022).
+    from openpyxl import load_workbook
+
+    from jutaku.registry.lists import write_deletion_request_xlsx
+
+    path, listed = write_deletion_request_xlsx(approval.pk, tmp_path / "affected.xlsx", actor=SYSTEM)
+    sheet = load_workbook(path)["削除の対象者"]
+    assert [c.value for c in sheet[1]] == ["行番号", "個人ID", "削除理由", "区分", "住宅区分", "状態"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:F{listed + 1}"
+    assert {r[1] for r in sheet.iter_rows(min_row=2, values_only=True)} == {r["個人ID"] for r in rows_of(proposal)}
+    assert moved <= {r[1] for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == "1 退去" and r[5] == "退去"}
 
     supervisor.step_up()
     assert supervisor.post(f"/approvals/{approval.pk}/approve/", form="/approvals/").status_code == 302
@@ -142,6 +153,21 @@ def test_propose_request_approve_run_deletes_the_numbers_and_the_record_holds_no
     number = DeletionRecord.objects.filter(approval_id=approval.pk).values_list("deletion_no", flat=True).first()
     assert number and number in records and "退去" in records
     assert not leakscan.contains_any(records.encode(), numbers.values())
+
+    # The 削除記録 again, as a PDF to print and file (ADR 0022): the same records, the font embedded.
+    from tests.reports_support import assert_japanese_font_embedded, flat, numbers_in, pdf_text
+
+    assert 'name="format" value="pdf"' in records
+    task, page = finished(registrar, registrar.post(f"/deletion/{approval.pk}/report/", {"format": "pdf"}, form=PAGE))
+    assert task.state == "done", task.error
+    printed = download(registrar, page)
+    assert printed.startswith(b"%PDF")
+    assert_japanese_font_embedded(printed)
+    text = flat(pdf_text(printed))
+    assert f"削除記録（承認依頼 #{approval.pk}）" in text and number in text and "退去者の個人番号削除" in text
+    assert all(pid in text for pid in moved) and registrar.username in text and supervisor.username in text
+    assert f"合計{len(rows_of(report))}" in text.replace(" ", "") and "データ鍵" in text
+    assert not numbers_in(pdf_text(printed)) and not leakscan.contains_any(text.encode(), numbers.values())
 
 
 def test_a_request_not_approved_is_refused_by_the_service(signed_in: SignedIn, moved: set[str],

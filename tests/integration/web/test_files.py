@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from openpyxl import load_workbook
 
 from jutaku import config
 from jutaku.accounts.actor import SYSTEM
@@ -52,6 +53,7 @@ from jutaku.sim.linkage import answer_inquiries, answer_linkage
 from jutaku.sim.world import WorldSpec, build_world
 from jutaku.web.tasks import all_kinds
 from tests.integration.web.conftest import Browser, SignedIn
+from tests.reports_support import numbers_in, workbook_xml
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("home_keys", "allowlist")]
 INCOME = "JT99000000530001"
@@ -162,9 +164,26 @@ def test_a_kit_upload_shows_its_outcomes_and_offers_the_rejection_list_once(sign
     # A 受付番号 holding a number (the world's number_in_text fault) is listed withheld (ADR 0020).
     assert Counter((r["受付番号"], r["個人ID"], r["結果コード"]) for r in rejected) == Counter(
         (refill(r["受付番号"]), r["個人ID"], r["期待結果"]) for r in answers if r["期待結果"].startswith("E"))
-    assert not Path(Download.objects.get(task=kit).path).exists()
+    assert not Path(Download.objects.get(task=kit, label="差戻リスト").path).exists()
     assert registrar.get(url).status_code == 404  # once
     assert AuditRecord.objects.filter(event="file:download", username=registrar.username).count() == 1
+
+    # The same list as an Excel workbook to sort and filter (ADR 0022): the outcome table, then the list —
+    # header row, filter, frozen header, identifiers as text — and no number in any of its parts.
+    workbook = fetch(registrar, links(registrar, kit)["差戻リスト Excel版"])
+    book = load_workbook(io.BytesIO(workbook))
+    assert book.sheetnames == ["結果", "差戻リスト"]
+    assert {r[0]: (r[1], r[2]) for r in book["結果"].iter_rows(min_row=2, values_only=True)} == {
+        code: (REGISTRATION_OUTCOME[code], n) for code, n in expected.items()}
+    sheet = book["差戻リスト"]
+    assert [c.value for c in sheet[1]] == ["行番号", "受付番号", "個人ID", "結果コード", "内容", "理由"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:F{len(rejected) + 1}"
+    listed = list(sheet.iter_rows(min_row=2))
+    assert Counter((r[1].value or "", r[2].value or "", r[3].value) for r in listed) == Counter(
+        (r["受付番号"], r["個人ID"], r["結果コード"]) for r in rejected)
+    assert all(r[2].data_type == "s" and r[2].number_format == "@" for r in listed if r[2].value)
+    assert [r[0].value for r in listed] == sorted(int(r["行番号"]) for r in rejected)
+    assert not numbers_in(workbook_xml(workbook))
     portal = run_task(upload(registrar, "portal", (world / "portal.zip").read_bytes(), "portal.zip"))
     assert portal.state == "done" and portal.result["summary"] == job_of(portal).counts
     assert no_upload_left(dry, targets, procedures, kit, portal)

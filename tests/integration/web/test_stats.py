@@ -98,6 +98,33 @@ def test_the_csv_is_made_as_a_task_with_the_suppressed_values(signed_in: SignedI
     assert not re.search(r"\d{10,}", text)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("small_world")
+def test_the_pdf_holds_the_suppressed_tables_and_both_charts_with_the_japanese_font_embedded(
+        signed_in: SignedIn) -> None:
+    """ADR 0022: the printed statistics, from the same suppressed tables, the charts as images."""
+    from pypdf import PdfReader
+
+    from tests.reports_support import assert_japanese_font_embedded, numbers_in, pdf_text
+
+    auditor = signed_in("auditor")
+    task, page = run_task(auditor, auditor.post("/stats/export/", {"k": "10", "format": "pdf"}, form="/stats/"))
+    assert task.state == "done", task.error
+    link = re.search(r'href="(/downloads/[^"]+/)" data-testid="download">([^<]+)<', page)
+    assert link and ".pdf" in link.group(2) and "PDF" in link.group(2)
+    data = b"".join(auditor.get(link.group(1)).streaming_content)
+    assert data.startswith(b"%PDF")
+    assert_japanese_font_embedded(data)
+    text = pdf_text(data)
+    for table in all_tables(10):
+        assert table.title in text
+    first = all_tables(10)[0]
+    assert "<10" in text and " ".join(first.shown(len(first.rows), j, 10) for j in range(len(first.cols) + 1)) in text
+    assert "個人番号一括登録の進捗" in text and "情報照会の進捗" in text
+    assert sum(len(p.images) for p in PdfReader(io.BytesIO(data)).pages) == 2
+    assert not numbers_in(text) and not re.search(r"\d{10,}", text)
+
+
 def test_other_roles_are_refused_the_statistics(signed_in: SignedIn) -> None:
     for role in ("registrar", "security_admin"):
         browser = signed_in(role)

@@ -107,6 +107,52 @@ def test_record_handle_and_download_the_disclosure_report_with_the_number_masked
     assert AuditRecord.objects.filter(event="subject:handle", username=clerk.username, outcome="handled").exists()
 
 
+def test_the_disclosure_report_as_a_pdf_is_encrypted_by_default_and_holds_the_japanese_text_masked(
+        signed_in: SignedIn, person: str, tmp_path: Path) -> None:
+    """ADR 0022: 「PDF で作成」 renders the same report as a PDF, the Japanese font embedded; it holds the
+    answers held, so it is `.pdf.enc` unless 暗号化しない is ticked (audited)."""
+    from jutaku.crypto.keyring import get_keyring
+    from jutaku.crypto.media import open_media
+    from tests.reports_support import assert_japanese_font_embedded, flat, numbers_in, pdf_text
+
+    clerk = signed_in("registrar")
+    number = number_of(person)
+    record(clerk, person)
+    request = SubjectRequest.objects.get(person__person_id=person)
+    assert 'name="format" value="pdf"' in clerk.get(PAGE).content.decode()
+
+    sealed = clerk.post(f"/subjects/{request.pk}/disclose/", {"format": "pdf"}, form=PAGE)
+    run_pending(all_kinds())
+    link = DOWNLOAD.search(clerk.get(sealed["Location"]).content.decode())
+    assert link
+    response = clerk.get(link.group(1))
+    assert f"disclosure-{request.pk}.pdf.enc" in response["Content-Disposition"]
+    (tmp_path / "d.pdf.enc").write_bytes(b"".join(response.streaming_content))
+    response.close()
+    assert not (tmp_path / "d.pdf.enc").read_bytes().startswith(b"%PDF")
+    with open_media(tmp_path / "d.pdf.enc", get_keyring().media_key) as fh:
+        assert fh.read().startswith(b"%PDF")
+    assert not AuditRecord.objects.filter(event="media:plain", username=clerk.username).exists()
+
+    printed = clerk.post(f"/subjects/{request.pk}/disclose/", {"format": "pdf", "plain": "1"}, form=PAGE)
+    run_pending(all_kinds())
+    link = DOWNLOAD.search(clerk.get(printed["Location"]).content.decode())
+    assert link
+    response = clerk.get(link.group(1))
+    assert response["Content-Disposition"].endswith(f'disclosure-{request.pk}.pdf"')
+    data = b"".join(response.streaming_content)
+    response.close()
+    assert data.startswith(b"%PDF")
+    assert_japanese_font_embedded(data)
+    text = pdf_text(data)
+    assert "保有個人情報開示書（特定個人情報）" in text and f"********{number[-4:]}" in text
+    assert "8. アクセス記録（操作の記録）" in text and "個人番号の登録" in flat(text)
+    assert number not in flat(text) and not numbers_in(text) and not numbers_in(flat(text))
+    assert AuditRecord.objects.filter(event="media:plain", username=clerk.username,
+                                      outcome="disclosure-report").count() == 1
+    assert AuditRecord.objects.filter(event="subject:disclose", username=clerk.username).count() == 2
+
+
 def test_refuse_then_a_second_decision_is_refused_by_the_service(signed_in: SignedIn, person: str) -> None:
     clerk = signed_in("registrar")
     record(clerk, person, kind="suspension")

@@ -203,3 +203,29 @@ def test_the_access_review_lists_every_active_account_and_offers_the_report(
     report = b"".join(auditor.get(links[0]).streaming_content).decode("utf-8-sig")
     assert all(u in report for u in User.objects.values_list("username", flat=True))
     assert AuditRecord.objects.filter(event="access:review", outcome="ok", username=auditor.username).exists()
+
+
+def test_the_access_review_report_as_a_pdf_lists_every_account_with_the_sign_off_box(
+        signed_in: SignedIn, make_user: MakeUser) -> None:
+    """ADR 0022: the same rows as the CSV, printable, the Japanese font embedded; flagged accounts marked."""
+    from tests.reports_support import assert_japanese_font_embedded, flat, pdf_text
+
+    make_user("", "inquirer", organisation="kosha")
+    auditor = signed_in("auditor")
+    response = auditor.post("/users/review/report/", {"format": "pdf"}, form="/users/review/")
+    assert run_pending(all_kinds()) == 1
+    task = Task.objects.get(pk=int(response["Location"].split("/")[2]))
+    assert task.state == "done" and len(task.result["downloads"]) == 2, task.error
+    page = auditor.get(response["Location"]).content.decode()
+    links = dict(re.findall(r'href="(/downloads/[^"]+/)" data-testid="download">([^<]+)<', page))
+    pdf_url = next(url for url, label in links.items() if label.startswith("アクセス権限確認（報告書 PDF）"))
+    assert any(label.startswith("アクセス権限確認（CSV）") for label in links.values())
+    data = b"".join(auditor.get(pdf_url).streaming_content)
+    assert data.startswith(b"%PDF")
+    assert_japanese_font_embedded(data)
+    text = flat(pdf_text(data))
+    assert "アクセス権限確認（年次）" in text and "確認者（所属・氏名）" in text and "監査担当" in text
+    for user in User.objects.all():
+        assert user.username in text and user.full_name.replace(" ", "") in text.replace(" ", "")
+    assert "委託先" in text and "はい" in text  # the contractor's account, flagged
+    assert AuditRecord.objects.filter(event="access:review", outcome="ok", username=auditor.username).exists()

@@ -85,7 +85,14 @@ def run(ctx: TaskContext) -> TaskOutcome:
 
 @kind(REPORT, "削除記録の作成", Permission.DELETION_REQUEST)
 def report(ctx: TaskContext) -> TaskOutcome:
+    """The 削除記録 again: the CSV (the layout), or — 「PDF で作成」 — a PDF to print and file."""
     approval_id = int(ctx.params["approval_id"])
+    if ctx.params.get("format") == "pdf":
+        from jutaku.retention.record_report import write_record_pdf
+
+        path, persons = write_record_pdf(approval_id, ctx.out / f"deletion-report-{approval_id}.pdf", actor=ctx.actor)
+        ctx.offer(path, "削除記録（PDF）", Permission.DELETION_REQUEST)
+        return TaskOutcome({"削除記録": persons}, f"承認依頼 #{approval_id} の削除記録（PDF）を作成しました。")
     path, info = deletion.write_report(approval_id, ctx.out / f"deletion-report-{approval_id}.csv", actor=ctx.actor)
     ctx.offer(path, "削除記録", Permission.DELETION_REQUEST)
     return TaskOutcome({"削除記録": info.rows}, f"承認依頼 #{approval_id} の削除記録を作成しました。")

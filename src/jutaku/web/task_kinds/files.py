@@ -53,12 +53,21 @@ def _drop_manifest(path: Path) -> None:
 
 
 def _offer_list(ctx: TaskContext, job_id: int, name: str, label: str) -> int:
-    """The rows of ``job_id`` that need follow-up (its rejection records), written and offered."""
+    """The rows of ``job_id`` that need follow-up (its rejection records), written and offered — as CSV and
+    as an Excel workbook with the outcome table (to sort and filter; ADR 0022)."""
+    from jutaku.registry.lists import write_rejections_xlsx
     from jutaku.registry.rejections import write_rejections
+    from jutaku.reports.xlsx import WorkbookRefused
 
     path, info = write_rejections(job_id, ctx.out / f"{name}-{job_id}.csv", actor=ctx.actor)
     _drop_manifest(path)
     ctx.offer(path, label, _P.REJECTIONS_VIEW)
+    try:
+        workbook, _ = write_rejections_xlsx(job_id, ctx.out / f"{name}-{job_id}.xlsx", actor=ctx.actor)
+    except WorkbookRefused:  # longer than a workbook takes: the CSV is the list
+        return info.rows
+    # named apart from the CSV's label: "差戻リスト Excel版", "要確認リスト Excel版" …
+    ctx.offer(workbook, f"{label.split('（')[0]} Excel版", _P.REJECTIONS_VIEW)
     return info.rows
 
 

@@ -1,4 +1,4 @@
-"""Tasks of the 統計 and 許可リスト screens: the statistics CSV and loading a reviewed allow-list file."""
+"""Tasks of the 統計 and 許可リスト screens: the statistics CSV or PDF and loading a reviewed allow-list file."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ from jutaku.web.tasks import kind
 @kind("stats-export", "統計（CSV）の作成", Permission.STATS_VIEW)
 def stats_export(ctx: TaskContext) -> TaskOutcome:
     k = int(ctx.params.get("k", DEFAULT_K))
+    if ctx.params.get("format") == "pdf":
+        from jutaku.stats.report import write_pdf
+
+        pdf = write_pdf(ctx.out / f"stats-k{k}-{format_file_stamp(timezone.now())}.pdf", actor=ctx.actor, k=k)
+        ctx.offer(pdf, f"統計（{k}未満秘匿）PDF", Permission.STATS_VIEW)
+        return TaskOutcome(summary={"形式": "PDF"}, message=f"統計の PDF（表と図）を作成しました（{k} 未満は <{k}、相補秘匿は x）。")
     path, info = export(ctx.out / f"stats-k{k}-{format_file_stamp(timezone.now())}.csv", actor=ctx.actor, k=k)
     ctx.offer(path, f"統計（{k}未満秘匿）CSV", Permission.STATS_VIEW)
     return TaskOutcome(summary={"セル": info.rows}, message=f"統計の CSV を作成しました（{k} 未満は <{k}、相補秘匿は x）。")

@@ -100,7 +100,8 @@ def report(request: HttpRequest, approval_id: int) -> HttpResponse:
     """The 削除記録 of a past run again (its first copy was offered once by the run)."""
     if _deletion_request(approval_id) is None or not DeletionRecord.objects.filter(approval_id=approval_id).exists():
         return not_found(request)
-    return start(request, tasks.REPORT, params={"approval_id": approval_id})
+    return start(request, tasks.REPORT, params={"approval_id": approval_id,
+                                                "format": "pdf" if request.POST.get("format") == "pdf" else "csv"})
 
 
 urlpatterns: list[URLPattern] = [

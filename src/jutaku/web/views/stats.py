@@ -60,7 +60,8 @@ def stats_chart(request: HttpRequest, name: str) -> HttpResponse:
 
 @requires(Permission.STATS_VIEW, methods=("POST",))
 def stats_export(request: HttpRequest) -> HttpResponse:
-    return start(request, "stats-export", params={"k": parse_k(request.POST.get("k"))})
+    return start(request, "stats-export", params={"k": parse_k(request.POST.get("k")),
+                                                  "format": "pdf" if request.POST.get("format") == "pdf" else "csv"})
 
 
 def _allowlist_page(request: HttpRequest, *, error: str | UploadRefused = "", status: int = 200) -> HttpResponse:

@@ -116,7 +116,8 @@ def disclose(request: HttpRequest, request_id: int) -> HttpResponse:
     if not SubjectRequest.objects.filter(pk=request_id).exists():
         return not_found(request)
     return start(request, tasks.DISCLOSE, params={"request_id": request_id,
-                                                  "plain": request.POST.get("plain") == "1"})
+                                                  "plain": request.POST.get("plain") == "1",
+                                                  "format": "pdf" if request.POST.get("format") == "pdf" else "html"})
 
 
 @requires(Permission.REQUESTS_HANDLE, methods=("POST",))

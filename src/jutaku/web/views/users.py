@@ -262,7 +262,7 @@ def access_review(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.ACCESS_REVIEW, methods=("POST",))
 def access_review_report(request: HttpRequest) -> HttpResponse:
-    return start(request, "access-review")
+    return start(request, "access-review", params={"format": "pdf" if request.POST.get("format") == "pdf" else "html"})
 
 
 urlpatterns: list[URLPattern] = [
