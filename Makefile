@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PERSONS ?= 10000
+# The integration tiers run in two worker processes (pytest-xdist), whole files per worker: the CI machine
+# has two cores and most tests wait on child processes or the database. TEST_WORKERS=0 runs them in one.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: install demo demo-web screenshots test test-unit test-sqlite test-postgres test-browser lint bench bench-inquiry bench-cycle bench-web bench-approvals docs clean
 
@@ -43,7 +47,7 @@ test-unit: $(STAMP)
 
 test-sqlite: $(STAMP)
 	@echo "=== integration + functional tier on SQLite ==="
-	env -u JUTAKU_DATABASE_URL $(PY) -m pytest tests/integration tests/functional
+	env -u JUTAKU_DATABASE_URL $(PY) -m pytest $(XDIST) tests/integration tests/functional
 
 ## Playwright driving Debian's chromium against a live server (SQLite); screenshots in tests/browser/artifacts/.
 test-browser: $(STAMP)
@@ -67,7 +71,7 @@ screenshots: test-browser
 test-postgres: $(STAMP)
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "=== integration + functional tier on PostgreSQL ==="; \
-	  JUTAKU_DATABASE_URL=$(PG_URL) $(PY) -m pytest tests/integration tests/functional; \
+	  JUTAKU_DATABASE_URL=$(PG_URL) $(PY) -m pytest $(XDIST) tests/integration tests/functional; \
 	else \
 	  echo; echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	  echo "!!  PostgreSQL is not reachable at $(PG_URL)"; \

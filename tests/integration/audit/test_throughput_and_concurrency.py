@@ -31,7 +31,8 @@ def test_record_many_writes_100k_rows_per_second_class(actor: Actor, capsys: pyt
     with capsys.disabled():
         print(f"\n[audit {connection.vendor}] record_many {write_rate:,.0f} rows/s, verify {verify_rate:,.0f} rows/s")
     # A floor well under the measured rate (see the report), so that a regression to per-row ORM saves fails.
-    assert write_rate > 30_000
+    # A per-row ORM save runs at a few thousand rows per second; the floor leaves room for a busy machine.
+    assert write_rate > 15_000
 
 
 def test_concurrent_writers_produce_one_unforked_chain(actor: Actor) -> None:

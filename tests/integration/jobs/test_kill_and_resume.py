@@ -31,11 +31,11 @@ def support(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
                           text=True, timeout=300)
 
 
-def start(env: dict[str, str]) -> subprocess.Popen[str]:
-    """A slow run: 40 chunks of 0.05 s inside the transaction and 0.05 s between chunks."""
+def start(env: dict[str, str], *, pause: float = 0.05) -> subprocess.Popen[str]:
+    """A slow run: 40 chunks of 0.05 s inside the transaction and ``pause`` s between chunks."""
     return subprocess.Popen(
         [sys.executable, str(SUPPORT), "run", "--items", str(ITEMS), "--chunk", str(CHUNK), "--sleep", "0.05",
-         "--pause", "0.05"],
+         "--pause", str(pause)],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -111,12 +111,15 @@ def test_a_killed_job_resumes_to_exactly_the_clean_result(child_home, second_chi
 
 
 def test_a_second_process_is_refused_while_the_first_runs_and_not_after_it_is_killed(child_home):
-    first = start(child_home)
+    # Slow enough (about 20 s) that the first run is still going when the second has started and been
+    # refused, however busy the machine; it is killed as soon as the refusal is seen.
+    first = start(child_home, pause=0.5)
     try:
         wait_for_cursor(child_home, first, minimum=CHUNK)
         second = support(child_home, "run", "--items", str(ITEMS), "--chunk", str(CHUNK), "--sleep", "0")
         assert second.returncode == 2, second.stdout + second.stderr
         assert "another 'test.kill' job is running" in json.loads(second.stdout)["refused"]
+        assert first.poll() is None, "the first run ended before it could be killed"
         first.send_signal(signal.SIGKILL)
         first.wait(30)
     finally:
