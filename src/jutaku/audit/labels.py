@@ -52,6 +52,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.PERSON_STATUS_CORRECT: "状態の訂正", E.NON_DISCLOSURE_SET: "不開示の設定", E.NON_DISCLOSURE_CLEAR: "不開示の解除",
     E.CONSENT_RECORD: "照会同意の記録", E.SUBJECT_LIFT: "利用停止の解除",
     E.AUDIT_ANCHOR_KEY: "操作記録の署名鍵の作成", E.INSTALL_OPEN: "設置期間の開始", E.INSTALL_GRANT: "設置期間中の権限付与", E.INSTALL_CLOSE: "設置期間の終了",
+    E.USER_PASSWORD_RESET: "パスワードの再設定（セキュリティ管理者）", E.AUTH_PASSWORD_CHANGE: "パスワードの変更（本人）",
 }
 
 _IMPORT: Final = {"OK": "新規登録", "U01": "更新", "I01": "変更なし", "I02": "削除済みのため取込みなし",
