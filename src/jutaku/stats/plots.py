@@ -1,13 +1,18 @@
 """Progress plots (SVG) of registration and inquiries: counts only, through the same suppression.
 
 Drawn with matplotlib (Agg) as SVG with text kept as text (``svg.fonttype = none``), so the Japanese
-labels are rendered by the viewer's fonts (the servers carry no CJK font). Bars come from the suppressed
-tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart says so.
+labels are rendered by the viewer's fonts (the servers carry no CJK font). A Japanese font the machine has
+(Noto Sans CJK JP from fonts-noto-cjk, IPAexGothic) gives the layout its glyph widths; without one the charts
+are drawn quietly all the same: no "Glyph missing" warning, no font-cache or findfont message on the
+terminal of `make demo` or `jutaku stats` (issue 14 item 13). Bars come from the suppressed tables of
+:mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart says so.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -27,6 +32,9 @@ _READY: dict[str, Any] = {}
 
 def _matplotlib() -> Any:
     if "figure" not in _READY:
+        # Font messages are matplotlib's log records (building the font cache on a first run, a family not
+        # found): nothing a user of the charts can act on, so they stay off the terminal.
+        logging.getLogger("matplotlib").setLevel(logging.ERROR)
         import matplotlib
 
         matplotlib.use("Agg")
@@ -35,9 +43,10 @@ def _matplotlib() -> Any:
         from matplotlib import font_manager
         from matplotlib.figure import Figure
 
-        # Only the Japanese fonts this machine has (asking for a missing one logs a warning per label);
-        # without any, the SVG's text is still Japanese and the viewer's fonts render it.
-        known = {font.name for font in font_manager.fontManager.ttflist}
+        # Only the Japanese fonts this machine has (asking for a missing one logs a warning per label), and
+        # still has (one removed since matplotlib's font cache was written makes it rebuild the cache, slowly,
+        # and say so); without any, the SVG's text is still Japanese and the viewer's fonts render it.
+        known = {font.name for font in font_manager.fontManager.ttflist if os.path.isfile(font.fname)}
         matplotlib.rcParams["font.family"] = [f for f in _JAPANESE_FONTS if f in known] + ["sans-serif"]
 
         _READY["figure"] = Figure
