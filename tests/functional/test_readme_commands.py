@@ -30,7 +30,7 @@ from jutaku.domain import leakscan
 from tests.conftest import ROOT, child_query
 from tests.functional.operator_support import Operator
 
-pytestmark = pytest.mark.subprocess
+pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
 README = ROOT / "README.md"
 BEGIN, END = "<!-- readme-test:begin -->", "<!-- readme-test:end -->"
 SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
