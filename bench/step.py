@@ -125,7 +125,7 @@ def _web_sample(users: int, out: Path) -> None:
         new = NewUser(username=f"load{tag}{n:02d}.w", full_name=f"負荷試験 {n}", staff_id=f"W{tag}{n:03d}",
                       organisation="bureau", start_date=today - timedelta(days=1), end_date=today + timedelta(days=30),
                       roles=("inquirer",))
-        made = create_user(new, password, actor=SYSTEM, dual_control=False)
+        made = create_user(new, password, actor=SYSTEM, dual_control=False, must_change_password=False)
         accounts.append({"username": new.username, "password": password, "secret": made.enrolment.secret})
     picked = Person.objects.order_by("?").values_list("pk", "person_id", "kana_key", "name", "birth_date")[:2000]
     persons = [{"pk": pk, "person_id": pid, "kana_prefix": key[:3], "surname": name.split(" ")[0],

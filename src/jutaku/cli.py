@@ -23,6 +23,7 @@ COMMANDS = [
     ("jutaku.accounts.commands", "login"),
     ("jutaku.accounts.commands", "logout"),
     ("jutaku.accounts.commands", "step_up"),
+    ("jutaku.accounts.commands", "password_command"),
     ("jutaku.accounts.commands", "users"),
     ("jutaku.accounts.admin_commands", "terminals"),
     ("jutaku.accounts.admin_commands", "approvals"),

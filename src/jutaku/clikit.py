@@ -15,7 +15,9 @@ without one. Before the command runs, :func:`requires` checks (ADR 0007, ADR 001
    audit login uid) in the same login session on the same terminal, except :data:`NO_SESSION` (login,
    logout, step-up, the services), else exit 3 "ログインしてください" (a token presented elsewhere is also
    revoked and audited as ``auth:session_refused``);
-4. the session's user has the permission, else exit 3 and an ACCESS_DENIED record;
+4. the session's user has set their own password: while it is one an administrator set, only ``jutaku
+   password`` (and login, logout) runs, else exit 3 saying so and an ACCESS_DENIED record (issue 14 item 14);
+   then the session's user has the permission, else exit 3 and an ACCESS_DENIED record;
 5. for a :class:`StepUp` action, a re-authentication within ``JUTAKU_STEP_UP_MINUTES`` (password and a new
    TOTP code, the web's rule): asked for here (terminal, or two stdin lines as `jutaku login` reads them)
    when the last one is older, else exit 3. ``jutaku step-up`` does it ahead of time.
@@ -104,6 +106,20 @@ def file_guidance(cause: BaseException | None, given: Any = None) -> str:
 
 class LoginRequired(_Message):
     exit_code = EXIT_DENIED
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class PasswordChangeRequired(_Message):
+    """The session's password is one an administrator set: nothing runs until the user changes it."""
+
+    exit_code = EXIT_DENIED
+
+    def __init__(self) -> None:
+        from jutaku.accounts.sessions import PASSWORD_CHANGE_REQUIRED
+
+        super().__init__(f"{PASSWORD_CHANGE_REQUIRED}jutaku password で新しいパスワードを設定してください。")
 
     def format_message(self) -> str:
         return self.message
@@ -205,6 +221,9 @@ def resolve_actor(permission: Permission, here: Any, *, step_up: StepUp | None =
     if permission in NO_SESSION:
         return Actor(username="anonymous", terminal=here.address, permissions=frozenset({permission}))
     live = live_session(cfg, here)
+    if live.password_change_required and permission is not Permission.PASSWORD_CHANGE:
+        _audit_denied(live.actor, permission, outcome="password_change")
+        raise PasswordChangeRequired()
     if not live.actor.can(permission):
         from jutaku.accounts.errors import refusal
 
@@ -270,6 +289,8 @@ def ensure_stepped_up(cfg: Any, here: Any, live: Any, *, always: bool = False) -
     from jutaku.accounts.commands import read_secrets
 
     minutes = settings.JUTAKU_STEP_UP_MINUTES
+    if live.password_change_required:  # `jutaku step-up` before the first password change
+        raise PasswordChangeRequired()
     if not always and live.fresh(timezone.now(), minutes):
         return
     click.echo(f"再認証: この操作にはパスワードと新しいワンタイムコードが必要です（{minutes}分間有効）。", err=True)
@@ -284,14 +305,14 @@ def ensure_stepped_up(cfg: Any, here: Any, live: Any, *, always: bool = False) -
     tokenfile.write(token_path(cfg, here), token)
 
 
-def _audit_denied(actor: Any, permission: Permission) -> None:
+def _audit_denied(actor: Any, permission: Permission, *, outcome: str = "permission") -> None:
     from django.db import transaction
 
     from jutaku.audit.events import AuditEvent
     from jutaku.audit.service import record
 
     with transaction.atomic():
-        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
+        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome=outcome,
                detail={"permission": permission.value, "command": _command_path()[:200]})
 
 

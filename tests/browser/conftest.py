@@ -144,7 +144,7 @@ def people(live: Live) -> Callable[..., Person]:
         new = NewUser(username=username or f"{roles[0].replace('_', '')[:10]}{n:02d}.b", full_name=f"試験 {n}",
                       staff_id=f"B{n:05d}", organisation="bureau", start_date=today - timedelta(days=1),
                       end_date=today + timedelta(days=365), roles=roles)
-        made = create_user(new, password, actor=SYSTEM, dual_control=False)
+        made = create_user(new, password, actor=SYSTEM, dual_control=False, must_change_password=False)
         return Person(new.username, made.enrolment.secret, password)
 
     return make

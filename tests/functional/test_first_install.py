@@ -3,9 +3,11 @@
 
 The command blocks of docs/runbooks/first-install.md marked ``<!-- tested: ... -->`` are read from the runbook
 and run one by one, in a child process each, so the runbook and this test cannot drift apart. The test types
-what a person would: the initial password of each new account, then at sign-in that password and the
-current code of the authenticator app enrolled from the QR code ``init`` / ``users create`` printed. Only
-the example end dates (``--end``) are replaced by a date a year from now, so the runbook stays valid.
+what a person would (:class:`tests.functional.operator_support.Operator`): the initial password of each new
+account, then at sign-in that password and the current code of the authenticator app enrolled from the QR code
+``init`` / ``users create`` printed, and at the first sign-in of an account the administrator created, the
+user's own new password. Only the example end dates (``--end``) are replaced by a date a year from now, so the
+runbook stays valid.
 
 Then: the installation window lets exactly one grant through (the second security administrator), is
 closed and audited, and a restore of a backup taken while it was open does not reopen it.
@@ -15,25 +17,20 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pyotp
 import pytest
 
 from jutaku.domain import leakscan
 from jutaku.retention.catalogue import BACKUP_NAME
 from tests.conftest import ROOT, child_query, login_as, run_jutaku
+from tests.functional.operator_support import Operator
 
 pytestmark = pytest.mark.subprocess
 RUNBOOK = ROOT / "docs" / "runbooks" / "first-install.md"
 TESTED_BLOCK = re.compile(r"<!-- tested:[^>]*-->\n```sh\n(.*?)```", re.S)
-SECRET = re.compile(r"secret=([A-Z2-7]+)")
 A_YEAR_FROM_NOW = (datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=365)).date().isoformat()
 
 
@@ -42,77 +39,6 @@ def runbook_commands() -> list[list[str]]:
     blocks = TESTED_BLOCK.findall(RUNBOOK.read_text(encoding="utf-8"))
     assert len(blocks) == 3, "sections 3, 4 and 4a of the first-install runbook are tested"
     return [shlex.split(line) for block in blocks for line in block.splitlines() if line.strip()]
-
-
-@dataclass
-class Operator:
-    """The person at the console: knows each account's password, holds each account's authenticator app."""
-
-    env: dict[str, str]
-    cwd: Path
-    passwords: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    last_step: dict[str, int] = field(default_factory=dict)
-    outputs: list[tuple[str, str]] = field(default_factory=list)
-    signed_in: str | None = None
-
-    def password(self, username: str) -> str:
-        return self.passwords.setdefault(username, f"first week synthetic passphrase {len(self.passwords) + 1}")
-
-    def code(self, username: str) -> str:
-        """The app's code; a second sign-in within 30 s takes the next step's (codes are single-use)."""
-        now_step = int(time.time()) // 30
-        step = max(now_step, self.last_step.get(username, -1) + 1)
-        while step > now_step + 1:  # pragma: no cover - three sign-ins of one user within 30 s
-            time.sleep(1)
-            now_step = int(time.time()) // 30
-        self.last_step[username] = step
-        return pyotp.TOTP(self.secrets[username]).at(step * 30)
-
-    def stdin_for(self, args: list[str]) -> str | None:
-        if args[:1] == ["init"] and "--admin" in args:
-            return self.password(args[args.index("--admin") + 1]) + "\n"
-        if args[:2] == ["users", "create"]:
-            return self.password(args[2]) + "\n"
-        if args[:1] == ["login"]:
-            user = args[args.index("--user") + 1]
-            return f"{self.password(user)}\n{self.code(user)}\n"
-        if self.signed_in and _asks_for_step_up(args):  # approvals: the password and a new code again
-            return f"{self.password(self.signed_in)}\n{self.code(self.signed_in)}\n"
-        return None
-
-    def run(self, line: list[str]) -> str:
-        assert line[0] == "jutaku", line
-        args = _with_future_end(line[1:])
-        proc = subprocess.run([sys.executable, "-m", "jutaku", *args], env=self.env, cwd=self.cwd, text=True,
-                              input=self.stdin_for(args), capture_output=True, timeout=600)
-        assert proc.returncode == 0, f"{shlex.join(line)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-        if args[:1] in (["login"], ["logout"]):
-            self.signed_in = args[args.index("--user") + 1] if args[0] == "login" else None
-        if args[:1] == ["init"] or args[:2] == ["users", "create"]:
-            name = args[args.index("--admin") + 1] if args[0] == "init" else args[2]
-            found = SECRET.search(proc.stdout)
-            assert found, proc.stdout
-            self.secrets[name] = found.group(1)
-        self.outputs.append((shlex.join(line), proc.stdout))
-        return proc.stdout
-
-    def output_of(self, prefix: str) -> str:
-        return next(out for cmd, out in self.outputs if cmd.startswith(prefix))
-
-
-def _asks_for_step_up(args: list[str]) -> bool:
-    """The command re-authenticates its user first (AUTH-09, ADR 0018): it declares a step-up action."""
-    import click
-
-    from jutaku.cli import build
-
-    command: click.Command = build()
-    for arg in args:
-        if not isinstance(command, click.Group) or arg not in command.commands:
-            break
-        command = command.commands[arg]
-    return getattr(command.callback, "__jutaku_step_up__", None) is not None
 
 
 def _with_future_end(args: list[str]) -> list[str]:
@@ -134,7 +60,7 @@ def operator(child_env: dict[str, str], tmp_path: Path) -> Operator:
 
 def test_the_runbook_takes_an_empty_home_to_an_approved_export(operator: Operator) -> None:
     for line in runbook_commands():
-        operator.run(line)
+        operator.run(_with_future_end(line))
 
     second = operator.output_of("jutaku users create kato.r")
     assert "設置期間中の付与" in second and "設置期間を終了しました" in second

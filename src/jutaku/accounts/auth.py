@@ -1,4 +1,5 @@
-"""Sign-in (AUTH-02..05, AUTH-10): password + TOTP, lockout, terminal throttle, no enumeration.
+"""Sign-in (AUTH-02..05, AUTH-10): password + TOTP, lockout, terminal throttle, no enumeration; a user's own
+password change (:func:`change_password`: at the first sign-in after an administrator set it, or any time).
 
 :func:`login` is the one entry point for every pathway (CLI now, web later). Every failure raises
 :class:`AuthFailed` with the same message, after the same work (an Argon2 check is run even for an
@@ -18,7 +19,7 @@ from django.utils import timezone
 from jutaku.accounts import passwords, sessions, terminals, totp
 from jutaku.accounts.actor import Actor, anonymous
 from jutaku.accounts.cliterminal import Binding
-from jutaku.accounts.models import LoginFailure, User
+from jutaku.accounts.models import AuthSession, LoginFailure, User
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 
@@ -26,6 +27,20 @@ FAILED = ("サインインできませんでした。利用者名・パスワー
           "続けて失敗するとアカウントはロックされます（解除はセキュリティ管理者へ）。")
 #: Outcomes that count towards the lockout (the credentials themselves were wrong).
 _COUNTED = frozenset({"password", "otp"})
+
+
+#: A wrong current password when changing it: counted towards the lockout like a failed sign-in.
+WRONG_CURRENT = ("現在のパスワードが正しくありません。続けて間違えるとアカウントはロックされます"
+                 "（解除はセキュリティ管理者へ）。")
+SAME_PASSWORD = "新しいパスワードは、今のパスワードと違うものにしてください。"  # noqa: S105 - a message
+
+
+class PasswordRefused(Exception):
+    """The new password was not set; ``str()`` says why (Japanese) and ``reason`` is for tests and audit."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AuthFailed(Exception):
@@ -126,3 +141,44 @@ def _fail(user: User | None, attempted: str, reason: str, *, terminal: str, now:
         record(AuditEvent.AUTH_LOCKED, actor=actor, objects=[f"user:{user.pk}"], outcome="locked",
                detail={"failures": user.failed_logins})
     user.save(update_fields=["failed_logins", "locked_at"])
+
+
+def change_password(username: str, current: str, new: str, *, terminal: str, production: bool,
+                    session_id: int | None = None, now: datetime | None = None) -> str | None:
+    """The user ``username`` replaces their password (AUTH-06 policy: the settings' validators, Argon2id): at
+    the first sign-in after an administrator set it, which clears ``password_must_change``, or any time.
+
+    ``current`` must be the present password (a wrong one counts towards the lockout, as at sign-in) and ``new``
+    must meet the policy and differ from it; else :class:`PasswordRefused` and nothing changes. Every other
+    session of the user ends; the session ``session_id`` (the one asking) gets a new token, which is returned
+    (AUTH-07). Audited as ``auth:password_change``.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        if user is None or sessions.account_state(user, timezone.localdate(now), production=production):
+            raise PasswordRefused(FAILED, "account")
+        if passwords.verify(current, user.password):
+            try:
+                passwords.validate(new, user)
+            except passwords.WeakPassword as exc:
+                raise PasswordRefused(" ".join(exc.messages), "weak") from None
+            if new == current:  # ``current`` is the password: no second Argon2 check needed
+                raise PasswordRefused(SAME_PASSWORD, "same")
+            return _replace_password(user, new, terminal=terminal, session_id=session_id, now=now)
+        _fail(user, username, "password", terminal=terminal, now=now)
+    raise PasswordRefused(WRONG_CURRENT, "password")
+
+
+def _replace_password(user: User, new: str, *, terminal: str, session_id: int | None, now: datetime) -> str | None:
+    first = user.password_must_change
+    user.password = passwords.hash_password(new)
+    user.password_must_change = False
+    user.save(update_fields=["password", "password_must_change"])
+    others = AuthSession.objects.filter(user=user, revoked_at__isnull=True).exclude(pk=session_id)
+    ended = others.update(revoked_at=now, revoked_reason="password_change")
+    token = sessions.rotate(session_id) if session_id is not None else None
+    record(AuditEvent.AUTH_PASSWORD_CHANGE, actor=Actor(user.username, terminal),
+           objects=[f"user:{user.pk}", *([f"session:{session_id}"] if session_id is not None else [])],
+           detail={"first_sign_in": first, "sessions_ended": ended})
+    return token

@@ -47,4 +47,6 @@ def create_first_admin(username: str, password: str, *, full_name: str, staff_id
         if has_users():
             raise AccountsError("利用者が既にいます。追加は jutaku users create で行ってください")
         installation.open_window(actor=installer, days=window_days)
-        return create_user(new, password, actor=installer, reason="初期セキュリティ管理者", demo=demo)
+        # The first administrator types their own password at `init`: nobody else has set it.
+        return create_user(new, password, actor=installer, reason="初期セキュリティ管理者", demo=demo,
+                           must_change_password=False)

@@ -1,9 +1,11 @@
-"""`jutaku login`, `jutaku logout`, `jutaku step-up` and `jutaku users ...`: they parse, then call the
-accounts services.
+"""`jutaku login`, `jutaku logout`, `jutaku step-up`, `jutaku password` and `jutaku users ...`: they parse,
+then call the accounts services.
 
 Secrets are read from the terminal without echo (getpass) or, when stdin is not a terminal, one per
 line from stdin (password, then one-time code). Messages are Japanese. A CLI session is opened for the
 terminal, OS user and login session the kernel reports (:func:`jutaku.clikit.cli_terminal`, ADR 0018).
+At the first sign-in with a password an administrator set, `jutaku login` asks for a new one at once (the
+next stdin line); until it is changed, that session can only run `jutaku password` and `jutaku logout`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def read_new_password() -> str:
             raise Refused("パスワードが一致しません")
         return first
     return read_secrets("初期パスワード: ")[0]
+
+
+def read_changed_password() -> str:
+    """The new password of a password change: twice on a terminal, one stdin line otherwise."""
+    if sys.stdin.isatty():
+        first, again = read_secrets("新しいパスワード: ", "もう一度: ")
+        if first != again:
+            raise Refused("パスワードが一致しません")
+        return first
+    return read_secrets("新しいパスワード: ")[0]
 
 
 def show_enrolment(enrolment: object, qr_svg: Path | None) -> None:
@@ -86,6 +98,40 @@ def login(username: str) -> None:
     until = format_time(opened.expires_at)
     click.echo(f"{username} としてサインインしました（端末 {actor.terminal}）。"
                f"{settings.JUTAKU_SESSION_IDLE_MINUTES}分操作がないか {until} を過ぎると終了します。")
+    if opened.password_change_required:
+        click.echo("初回サインイン: 管理者が設定したパスワードです。自分のパスワードに変更してください。")
+        _change_own_password(password, first=True)
+
+
+def _change_own_password(current: str, *, first: bool = False) -> None:
+    """Set the signed-in user's new password (read here) and keep the rotated session token."""
+    from jutaku import config
+    from jutaku.accounts import auth, tokenfile
+    from jutaku.accounts.passwords import POLICY_TEXT
+    from jutaku.clikit import live_session, token_path
+
+    cfg, here = config.get(), current_terminal()
+    click.echo(POLICY_TEXT, err=True)
+    new = read_changed_password()
+    live = live_session(cfg, here)
+    try:
+        token = auth.change_password(live.actor.username, current, new, terminal=live.actor.terminal,
+                                     production=cfg.is_production, session_id=live.session_id)
+    except auth.PasswordRefused as exc:
+        later = "パスワードを変更するまで、他のコマンドは使えません（jutaku password）。" if first else ""
+        raise Refused(f"{exc}{later}") from None
+    assert token is not None  # noqa: S101 - a session asked
+    tokenfile.write(token_path(cfg, here), token)
+    click.echo("パスワードを変更しました。ほかのセッションはすべて終了しました。")
+
+
+@click.command(name="password")
+@requires(Permission.PASSWORD_CHANGE)
+def password_command() -> None:
+    """自分のパスワードを変更する（現在のパスワード、新しいパスワードの順に入力）。管理者が設定したパスワードは、
+    初回サインインで変更するまで他のコマンドに使えない。"""
+    current = read_secrets("現在のパスワード: ")[0]
+    _change_own_password(current)
 
 
 @click.command()
@@ -217,6 +263,21 @@ def reset_mfa(username: str, reason: str, qr_svg: Path | None) -> None:
     show_enrolment(enrolment, qr_svg)
 
 
+@users.command(name="reset-password")
+@click.argument("username")
+@click.option("--reason", required=True, help="理由（本人確認の方法など。監査証跡に残る）")
+@requires(Permission.USERS_MANAGE)
+def reset_password(username: str, reason: str) -> None:
+    """パスワードを再設定する（新しい初期パスワードは端末または標準入力から。本人は次のサインインで変更する。
+    全セッション終了）。"""
+    from jutaku.accounts.passwords import POLICY_TEXT
+    from jutaku.accounts.users import reset_password as svc
+
+    click.echo(POLICY_TEXT, err=True)
+    _call(svc, username, read_new_password(), actor=current_actor(), reason=reason)
+    click.echo(f"{username} のパスワードを再設定しました（全セッション終了）。次のサインインで本人が変更します。")
+
+
 @users.command(name="list")
 @requires(Permission.USERS_MANAGE)
 def list_command() -> None:
@@ -226,7 +287,8 @@ def list_command() -> None:
 
     echo_table(["利用者", "氏名", "所属", "役割", "開始日", "終了日", "状態"], [
         [u.username, u.full_name, u.get_organisation_display(), _labels(u.roles) or "なし", format_day(u.start_date), format_day(u.end_date),
-         "無効" if u.disabled else ("ロック" if u.locked_at else "有効")] for u in list_users(actor=current_actor())])
+         ("無効" if u.disabled else ("ロック" if u.locked_at else "有効"))
+         + ("（初回パスワード変更待ち）" if u.password_must_change else "")] for u in list_users(actor=current_actor())])
 
 
 @users.command(name="review")

@@ -4,7 +4,9 @@
 Each line is ``ROLE USERNAME PASSWORD TOTP_SECRET`` (base32), single spaces. The users are marked
 ``demo``: production refuses to create them and refuses their sign-in (:func:`.sessions.account_state`).
 They are made by the production path (ADR 0015): the first security_admin opens the installation window,
-names the second one (which closes it), and the supervisor's grant is approved by that second one.
+names the second one (which closes it), and the supervisor's grant is approved by that second one. Each user
+the administrator created then replaces the initial password, as at a first sign-in (issue 14 item 14):
+``credentials.txt`` holds the password they chose.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def create_demo_users(cfg: config.Config) -> dict[str, Actor]:
     """Create the demo users and write their credentials; return each role's Actor on the console
     (for security_admin, the first one)."""
     from jutaku.accounts.approvals import approve
+    from jutaku.accounts.auth import change_password
     from jutaku.accounts.bootstrap import create_first_admin
 
     if cfg.is_production:
@@ -59,7 +62,11 @@ def create_demo_users(cfg: config.Config) -> dict[str, Actor]:
             created = create_user(new, password, actor=admins[0], reason="デモ利用者", demo=True)
         if created.approval is not None:
             approve(created.approval.pk, actor=admins[1])
-            created.user.refresh_from_db()
+        if created.user.password_must_change:  # the first sign-in: the user sets their own password
+            chosen = secrets.token_urlsafe(12)
+            change_password(username, password, chosen, terminal="127.0.0.1", production=cfg.is_production)
+            password = chosen
+        created.user.refresh_from_db()
         actor = actor_for(created.user, "127.0.0.1")
         admins += [actor] if role == Role.SECURITY_ADMIN else []
         actors.setdefault(role.value, actor)

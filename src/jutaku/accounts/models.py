@@ -47,6 +47,9 @@ class User(AbstractBaseUser):  # type: ignore[misc]
     demo = models.BooleanField(default=False)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
+    #: The password was set by an administrator (``users create``, ``users reset-password``): until the
+    #: user sets their own, a session of theirs can do nothing but change it (issue 14 item 14).
+    password_must_change = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=150)
 

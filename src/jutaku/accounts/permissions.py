@@ -31,6 +31,9 @@ class Permission(enum.StrEnum):
     SERVICE_RUN = "service:run"
     # One's own session (sign in, sign out): every role
     SESSION_SELF = "session:self"
+    # Changing one's own password (every role; the only thing a session can do while the password is one an
+    # administrator set, until it is changed)
+    PASSWORD_CHANGE = "password:change"  # noqa: S105 - a permission name
     # Accounts and access control (no personal data)
     USERS_MANAGE = "users:manage"
     TERMINALS_MANAGE = "terminals:manage"
@@ -126,7 +129,11 @@ ROLE_LABELS: Final = MappingProxyType({
 })
 
 _P = Permission
-_COMMON: Final = frozenset({_P.SESSION_SELF})
+_COMMON: Final = frozenset({_P.SESSION_SELF, _P.PASSWORD_CHANGE})
+
+#: What a session may do while its user's password is still the one an administrator set (``users create``,
+#: ``users reset-password``): change it, or sign out. Everything else is refused until it is changed.
+FIRST_SIGN_IN: Final = frozenset({_P.SESSION_SELF, _P.PASSWORD_CHANGE})
 
 #: THE table. System set-up (SYSTEM_INIT) and the simulator (SIM_RUN) belong to no role: they run
 #: without a session on a home that has no users yet, or on no database at all; nor do the services

@@ -28,11 +28,14 @@ from django.utils import timezone
 from jutaku.accounts.actor import Actor
 from jutaku.accounts.cliterminal import Binding
 from jutaku.accounts.models import AuthSession, User
-from jutaku.accounts.permissions import permissions_of
+from jutaku.accounts.permissions import FIRST_SIGN_IN, permissions_of
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.service import record
 
 LOGIN_REQUIRED = "ログインしてください（jutaku login --user 利用者名）。"
+#: Every refusal of a session whose password an administrator set, on every pathway (issue 14 item 14).
+PASSWORD_CHANGE_REQUIRED = (
+    "パスワードの変更が必要です。管理者が設定したパスワードのままでは、パスワードの変更とサインアウトのほかは何もできません。")  # noqa: S105 - a message
 #: Reasons that mean the token was presented where it was not issued: refused, not merely expired.
 MISPLACED = frozenset({"terminal_changed", "os_user_changed", "login_session_changed", "pathway_changed"})
 
@@ -50,6 +53,7 @@ class OpenedSession:
     token: str
     actor: Actor
     expires_at: datetime
+    password_change_required: bool = False  # the password is one an administrator set
 
     def __repr__(self) -> str:
         return f"OpenedSession(actor={self.actor.username!r}, expires_at={self.expires_at!r})"
@@ -75,7 +79,12 @@ def account_state(user: User, today: date, *, production: bool) -> str | None:
 
 
 def actor_for(user: User, terminal: str) -> Actor:
-    return Actor(username=user.username, terminal=terminal, permissions=permissions_of(user.roles))
+    """The user's actor: their roles' permissions, or only :data:`FIRST_SIGN_IN`'s while the password is one an
+    administrator set (a second line behind the pathways' own refusal, which says why)."""
+    granted = permissions_of(user.roles)
+    if user.password_must_change:
+        granted &= FIRST_SIGN_IN
+    return Actor(username=user.username, terminal=terminal, permissions=granted)
 
 
 def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime | None = None,
@@ -89,7 +98,8 @@ def open_session(user: User, *, terminal: str, kind: str = "cli", now: datetime 
         "os_uid": binding.uid, "os_loginuid": binding.loginuid, "os_login": binding.login}
     AuthSession.objects.create(token_hash=token_hash(token), user=user, kind=kind, terminal=terminal,
                                created_at=now, last_seen_at=now, expires_at=expires, **bound)
-    return OpenedSession(token=token, actor=actor_for(user, terminal), expires_at=expires)
+    return OpenedSession(token=token, actor=actor_for(user, terminal), expires_at=expires,
+                         password_change_required=user.password_must_change)
 
 
 def resolve(token: str | None, *, terminal: str, production: bool, now: datetime | None = None,
@@ -107,6 +117,7 @@ class LiveSession:
     last_seen_at: datetime
     expires_at: datetime
     stepped_up_at: datetime | None
+    password_change_required: bool = False  # the password is one an administrator set: change it first
 
     def fresh(self, now: datetime, minutes: int) -> bool:
         """Re-authenticated within ``minutes`` (AUTH-09)."""
@@ -132,7 +143,7 @@ def resolve_session(token: str | None, *, terminal: str, production: bool, now: 
                 session.last_seen_at = now
                 session.save(update_fields=["last_seen_at"])
             return LiveSession(actor_for(session.user, terminal), session.pk, session.last_seen_at,
-                               session.expires_at, session.stepped_up_at)
+                               session.expires_at, session.stepped_up_at, session.user.password_must_change)
         _end(session, reason, now, terminal, binding)
     raise NoSession(reason)
 

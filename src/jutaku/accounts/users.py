@@ -1,10 +1,13 @@
-"""Account lifecycle (AUTH-01, AUTH-10, AUTHZ-06): create, disable, enable, roles, MFA reset, unlock.
+"""Account lifecycle (AUTH-01, AUTH-10, AUTHZ-06): create, disable, enable, roles, MFA reset, unlock, password
+reset.
 
 Every change is one transaction with its audit record (before/after in ``detail``). Disabling or
 locking ends the account's sessions at once; role changes take effect on the next command because
 permissions are read from the database for every command. Granting security_admin or supervisor
 goes through dual control (:mod:`.approvals`, kind ``role_grant``), except the one grant the
 installation window of a new home admits: the second security_admin (:mod:`.installation`, ADR 0015).
+A password an administrator sets (a new account's, a reset one) must be changed by its user at the first
+sign-in (``password_must_change``; :func:`jutaku.accounts.auth.change_password`).
 """
 
 from __future__ import annotations
@@ -83,11 +86,14 @@ def _check_new(new: NewUser) -> None:
 
 
 def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新規利用者",
-                dual_control: bool = True, demo: bool = False) -> Created:
+                dual_control: bool = True, demo: bool = False, must_change_password: bool = True) -> Created:
     """Create a named account with its TOTP device; dual-control roles become an approval request,
-    unless the installation window admits them (the second security_admin of a new home).
+    unless the installation window admits them (the second security_admin of a new home). The initial
+    password is the administrator's: the user changes it at the first sign-in.
 
-    ``dual_control=False`` only for test and benchmark factories (never reached from the CLI or web).
+    ``dual_control=False`` only for test and benchmark factories (never reached from the CLI or web);
+    ``must_change_password=False`` only where the person typed their own password (``jutaku init --admin``)
+    and for those factories.
     """
     require(actor, Permission.USERS_MANAGE)
     _check_new(new)
@@ -106,14 +112,15 @@ def create_user(new: NewUser, password: str, *, actor: Actor, reason: str = "新
         deferred = [r for r in roles if r not in direct]
         user = User(username=new.username, full_name=new.full_name.strip(), staff_id=new.staff_id.strip(),
                     organisation=new.organisation, start_date=new.start_date, end_date=new.end_date, demo=demo,
-                    created_at=now, created_by=actor.username)
+                    password_must_change=must_change_password, created_at=now, created_by=actor.username)
         user.password = passwords.hash_password(password)
         user.save()
         _grant(user, direct, actor)
         enrolment = totp.enrol(user)
         record(AuditEvent.USER_CREATE, actor=actor, objects=[f"user:{user.pk}"],
                detail={"username": user.username, "organisation": user.organisation, "roles": ",".join(direct),
-                       "start_date": str(new.start_date), "end_date": str(new.end_date), "demo": demo})
+                       "start_date": str(new.start_date), "end_date": str(new.end_date), "demo": demo,
+                       "password_must_change": must_change_password})
         closed = installation.granted(window, user.username, user.pk, installed, actor=actor, now=now)
         approval = (approvals.request_approval(ROLE_GRANT, {"username": user.username, "add": deferred},
                                                actor=actor, reason=reason) if deferred else None)
@@ -220,6 +227,28 @@ def reset_mfa(username: str, *, actor: Actor, reason: str) -> totp.Enrolment:
         record(AuditEvent.USER_MFA_RESET, actor=actor, objects=[f"user:{user.pk}"],
                detail={"reason": reason[:200], "sessions_ended": ended})
     return enrolment
+
+
+def reset_password(username: str, password: str, *, actor: Actor, reason: str) -> User:
+    """A new initial password for a user who lost theirs (AUTH-06 policy): they change it at the next sign-in,
+    and every session of theirs ends now. An administrator changes their own with ``jutaku password``."""
+    require(actor, Permission.USERS_MANAGE)
+    free_text.check(reason, "理由", AccountsError)
+    with transaction.atomic():
+        user = _locked_user(username)
+        if user.username == actor.username:
+            raise AccountsError("自分のパスワードは再設定できません。jutaku password（画面では「パスワードの変更」）で変更してください")
+        try:
+            passwords.validate(password, user)
+        except passwords.WeakPassword as exc:
+            raise AccountsError(" ".join(exc.messages)) from None
+        user.password = passwords.hash_password(password)
+        user.password_must_change = True
+        user.save(update_fields=["password", "password_must_change"])
+        ended = sessions.revoke_all(user, reason="password_reset")
+        record(AuditEvent.USER_PASSWORD_RESET, actor=actor, objects=[f"user:{user.pk}"],
+               detail={"reason": reason[:200], "sessions_ended": ended})
+    return user
 
 
 def list_users(*, actor: Actor) -> list[User]:

@@ -108,6 +108,9 @@ class AuditEvent(enum.StrEnum):
     INSTALL_OPEN = "install:open"
     INSTALL_GRANT = "install:grant"
     INSTALL_CLOSE = "install:close"
+    # Passwords an administrator sets are changed by their user at the first sign-in (issue 14 item 14)
+    USER_PASSWORD_RESET = "user:password_reset"  # noqa: S105 - an event name
+    AUTH_PASSWORD_CHANGE = "auth:password_change"  # noqa: S105 - an event name
 
 
 #: Records followed by a signed anchor as soon as they commit (ADR 0014): what an insider would most want to
@@ -120,5 +123,5 @@ ANCHORED_EVENTS = frozenset({
     AuditEvent.NUMBER_UNMASK, AuditEvent.EXPORT_BUSINESS, AuditEvent.AUDIT_EXPORT, AuditEvent.SUBJECT_DISCLOSE,
     AuditEvent.BACKUP_RUN, AuditEvent.RESTORE_RUN, AuditEvent.INSTALL_GRANT, AuditEvent.INSTALL_CLOSE,
     AuditEvent.NON_DISCLOSURE_CLEAR, AuditEvent.SUBJECT_LIFT, AuditEvent.PERSON_STATUS_CORRECT,
-    AuditEvent.MEDIA_PLAIN,
+    AuditEvent.MEDIA_PLAIN, AuditEvent.USER_PASSWORD_RESET,
 })

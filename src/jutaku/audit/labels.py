@@ -56,6 +56,7 @@ EVENT_LABELS: Final[Mapping[str, str]] = {
     E.PERSON_STATUS_CORRECT: "状態の訂正", E.NON_DISCLOSURE_SET: "不開示の設定", E.NON_DISCLOSURE_CLEAR: "不開示の解除",
     E.CONSENT_RECORD: "照会同意の記録", E.SUBJECT_LIFT: "利用停止の解除",
     E.AUDIT_ANCHOR_KEY: "操作記録の署名鍵の作成", E.INSTALL_OPEN: "設置期間の開始", E.INSTALL_GRANT: "設置期間中の権限付与", E.INSTALL_CLOSE: "設置期間の終了",
+    E.USER_PASSWORD_RESET: "パスワードの再設定（セキュリティ管理者）", E.AUTH_PASSWORD_CHANGE: "パスワードの変更（本人）",
 }
 
 #: The areas of the audit screen's event filter (<optgroup>), in the order shown; every event in exactly one.
@@ -72,10 +73,10 @@ EVENT_AREAS: Final[tuple[tuple[str, tuple[E, ...]], ...]] = (
                  E.FILE_DOWNLOAD, E.FILE_EXPIRE, E.OUTPUT_PURGE)),
     ("一括処理", (E.JOB_START, E.JOB_CHUNK, E.JOB_RESUME, E.JOB_FINISH, E.JOB_FAIL, E.JOB_REFUSE, E.TASK_SUBMIT)),
     ("承認", (E.APPROVAL_REQUEST, E.APPROVAL_APPROVE, E.APPROVAL_REJECT, E.APPROVAL_EXECUTE, E.APPROVAL_TARGETS)),
-    ("利用者・端末", (E.USER_CREATE, E.USER_DISABLE, E.USER_ENABLE, E.USER_ROLES, E.USER_MFA_RESET, E.ACCESS_REVIEW,
+    ("利用者・端末", (E.USER_CREATE, E.USER_DISABLE, E.USER_ENABLE, E.USER_ROLES, E.USER_MFA_RESET, E.USER_PASSWORD_RESET, E.ACCESS_REVIEW,
                 E.TERMINAL_ADD, E.TERMINAL_REMOVE, E.INSTALL_OPEN, E.INSTALL_GRANT, E.INSTALL_CLOSE)),
     ("ログイン・アクセス", (E.AUTH_LOGIN, E.AUTH_LOGIN_FAILED, E.AUTH_LOCKED, E.AUTH_UNLOCK, E.AUTH_LOGOUT,
-                   E.AUTH_SESSION_END, E.AUTH_SESSION_REFUSED, E.AUTH_STEP_UP, E.ACCESS_DENIED)),
+                   E.AUTH_SESSION_END, E.AUTH_SESSION_REFUSED, E.AUTH_STEP_UP, E.AUTH_PASSWORD_CHANGE, E.ACCESS_DENIED)),
     ("監査", (E.AUDIT_SEARCH, E.AUDIT_VERIFY, E.AUDIT_EXPORT, E.AUDIT_CHECKPOINT, E.AUDIT_ANCHOR_KEY)),
     ("システム・鍵", (E.SYSTEM_INIT, E.KEYS_INIT, E.KEYS_ROTATE, E.KEYS_RETIRE, E.STATS_VIEW, E.SIM_WORLD,
                 E.DEMO_RUN)),
@@ -106,7 +107,8 @@ _BY_EVENT: Final[Mapping[str, Mapping[str, str]]] = {
     E.AUTH_LOGIN_FAILED: {**_ACCOUNT, "unknown_user": "利用者名が存在しない", "terminal": "未登録の端末",
                           "terminal_throttled": "端末からの試行回数超過", "password": "パスワードの誤り",
                           "otp": "ワンタイムコードの誤り"},
-    E.ACCESS_DENIED: {"permission": "権限なし", "terminal": "未登録の端末", "pending_action": "再認証後の操作の継続を拒否"},
+    E.ACCESS_DENIED: {"permission": "権限なし", "terminal": "未登録の端末", "pending_action": "再認証後の操作の継続を拒否",
+                      "password_change": "初回パスワード変更前"},
     E.JOB_REFUSE: {"duplicate": "取込済みのファイル（変更なし）"},
     E.APPROVAL_REQUEST: {"duplicate": "同じ内容の依頼あり"},
     E.INQUIRY_REFUSE: {"not_permitted": "許可リスト外"},

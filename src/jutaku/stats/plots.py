@@ -5,12 +5,16 @@ labels are rendered by the viewer's fonts, or as PNG for the printed statistics 
 are drawn with the Japanese font that comes with the Python install (:mod:`jutaku.reports.fonts`). Bars
 come from the suppressed tables of :mod:`jutaku.stats.service`: a hidden cell is not drawn, and the chart
 says so.
+Without any Japanese font the charts are drawn quietly all the same: no "Glyph missing" warning, no
+font-cache or findfont message on the terminal of `make demo` or `jutaku stats` (issue 14 item 13).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -30,6 +34,9 @@ _READY: dict[str, Any] = {}
 
 def _matplotlib() -> Any:
     if "figure" not in _READY:
+        # Font messages are matplotlib's log records (building the font cache on a first run, a family not
+        # found): nothing a user of the charts can act on, so they stay off the terminal.
+        logging.getLogger("matplotlib").setLevel(logging.ERROR)
         import matplotlib
 
         matplotlib.use("Agg")
@@ -45,7 +52,8 @@ def _matplotlib() -> Any:
 
         with contextlib.suppress(FontMissing):
             font_manager.fontManager.addfont(str(japanese_font()))
-        known = {font.name for font in font_manager.fontManager.ttflist}
+        # A font removed since matplotlib's cache was written is not asked for (it would rebuild the cache, loudly).
+        known = {font.name for font in font_manager.fontManager.ttflist if os.path.isfile(font.fname)}
         matplotlib.rcParams["font.family"] = [f for f in _JAPANESE_FONTS if f in known] + ["sans-serif"]
 
         _READY["figure"] = Figure

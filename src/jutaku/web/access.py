@@ -8,6 +8,9 @@ one of the two. The checks, in order:
 
 1. the method is declared, else 405 (no state change on GET);
 2. a live session (:class:`jutaku.web.middleware.ActorMiddleware`), else the sign-in page (GET) or 403;
+   while its password is one an administrator set, only the password page and the views declared
+   ``before_password_change`` (sign-out, keep-alive) answer: any other is the password page (GET) or 403
+   saying why, and an ``access:denied`` record (issue 14 item 14);
 3. the permission (and, for a page of several forms, one of the forms' permissions: ``any_of``), else
    403 and an ``access:denied`` audit record;
 4. for a ``step_up`` action (:class:`jutaku.accounts.permissions.StepUp`, the list the CLI shares): a
@@ -32,6 +35,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from jutaku.accounts.errors import refusal
 from jutaku.accounts.permissions import STEP_UP_PERMISSIONS, Permission, StepUp
+from jutaku.accounts.sessions import PASSWORD_CHANGE_REQUIRED
 from jutaku.audit.events import AuditEvent
 from jutaku.audit.guard import MyNumberInAudit
 from jutaku.audit.service import record
@@ -49,6 +53,7 @@ class Access:
     step_up: StepUp | None = None
     passive: bool = False  # a poll (progress bar) that must not count as activity for the idle timeout
     any_of: tuple[Permission, ...] = ()  # a page of several forms: also one of these (else nothing to offer)
+    before_password_change: bool = False  # answers a session whose password an administrator set (sign-out)
 
 
 def access_of(view: Any) -> Access | None:
@@ -56,10 +61,12 @@ def access_of(view: Any) -> Access | None:
 
 
 def requires(permission: Permission, *, methods: tuple[str, ...] = ("GET",), step_up: StepUp | None = None,
-             passive: bool = False, any_of: tuple[Permission, ...] = ()) -> Callable[[View], View]:
+             passive: bool = False, any_of: tuple[Permission, ...] = (),
+             before_password_change: bool = False) -> Callable[[View], View]:
     if step_up is not None and STEP_UP_PERMISSIONS[step_up] is not permission:
         raise ValueError(f"step-up action {step_up} is declared with {STEP_UP_PERMISSIONS[step_up]}")
-    spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive, any_of)
+    spec = Access(permission, tuple(m.upper() for m in methods), step_up, passive, any_of,
+                  before_password_change or permission is Permission.PASSWORD_CHANGE)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -105,6 +112,9 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
                                                   "message": "セッションが終了しました。もう一度ログインしてください。"},
                       status=403)
     assert spec.permission is not None  # noqa: S101 - requires() always names one
+    live = getattr(request, "live_session", None)
+    if live is not None and live.password_change_required and not spec.before_password_change:
+        return _password_first(request, actor, spec)
     if not actor.can(spec.permission) or (spec.any_of and not any(actor.can(p) for p in spec.any_of)):
         with transaction.atomic():
             record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="permission",
@@ -123,6 +133,18 @@ def _refuse(request: HttpRequest, spec: Access) -> HttpResponse | None:
                 query["action"] = key
         return HttpResponseRedirect("/step-up/?" + urlencode(query))
     return None
+
+
+def _password_first(request: HttpRequest, actor: Any, spec: Access) -> HttpResponse:
+    """A session whose password an administrator set: to the password page, or refused saying why."""
+    with transaction.atomic():
+        record(AuditEvent.ACCESS_DENIED, actor=actor, outcome="password_change",
+               detail={"permission": str(spec.permission), "view": _view_name(request)})
+    if request.method == "GET" and not spec.passive:
+        return HttpResponseRedirect("/password/?" + urlencode({"next": request.get_full_path()}))
+    return render(request, "web/error.html", {"title": "パスワードの変更が必要です",
+                                              "message": PASSWORD_CHANGE_REQUIRED + "「パスワードの変更」で"
+                                                         "新しいパスワードを設定してください。"}, status=403)
 
 
 def _number_refused(request: HttpRequest, exc: ValueError) -> HttpResponse:

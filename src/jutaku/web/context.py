@@ -36,7 +36,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from django.urls import NoReverseMatch, reverse
 
     menu = []
-    for label, name, needs in MENU:
+    live = getattr(request, "live_session", None)
+    first = live is not None and live.password_change_required  # nothing but the password page answers
+    for label, name, needs in () if first else MENU:
         if not any(actor.can(p) for p in (needs if isinstance(needs, tuple) else (needs,))):
             continue
         try:

@@ -24,6 +24,7 @@ web_patterns: list[URLPattern | URLResolver] = [
     path("logout/", auth.logout, name="logout"),
     path("session/keepalive/", auth.keepalive, name="keepalive"),
     path("step-up/", auth.step_up, name="step-up"),
+    path("password/", auth.password, name="password"),
     *tasks.urlpatterns,
     *persons.urlpatterns,
     *person_actions.urlpatterns,

@@ -48,7 +48,7 @@ def make_user(console: None) -> MakeUser:
         new = NewUser(username=username or f"clerk{n:02d}.t", full_name=f"試験 {n}", staff_id=f"S{n:05d}",
                       organisation=organisation, start_date=start or today - timedelta(days=10),
                       end_date=end or today + timedelta(days=100), roles=roles or ("registrar",))
-        created = create_user(new, PASSWORD, actor=SYSTEM, dual_control=False)
+        created = create_user(new, PASSWORD, actor=SYSTEM, dual_control=False, must_change_password=False)
         return Made(created.user, created.enrolment.secret)
 
     return make

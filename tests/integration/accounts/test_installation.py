@@ -17,6 +17,7 @@ from django.utils import timezone
 from jutaku.accounts import installation
 from jutaku.accounts.actor import SYSTEM, Actor
 from jutaku.accounts.approvals import ApprovalError, approve
+from jutaku.accounts.auth import change_password
 from jutaku.accounts.bootstrap import create_first_admin
 from jutaku.accounts.errors import AccessDenied, AccountsError
 from jutaku.accounts.models import Approval, Installation, RoleGrant, User
@@ -90,8 +91,11 @@ def test_a_supervisor_always_waits_for_the_second_security_admin(console: None) 
     assert asked.installed == () and asked.approval is not None and window_state() is WindowState.OPEN
     with pytest.raises(ApprovalError):
         approve(asked.approval.pk, actor=sato)  # nobody approves their own request, window or not
-    kato = actor_for(create_user(new("kato.r", "security_admin", "B1002"), PASSWORD, actor=sato).user, "127.0.0.1")
-    approve(asked.approval.pk, actor=kato)
+    created = create_user(new("kato.r", "security_admin", "B1002"), PASSWORD, actor=sato)
+    change_password("kato.r", PASSWORD, "kato's own synthetic passphrase", terminal="127.0.0.1",
+                    production=False)  # the first sign-in: sato.k set the password, kato.r sets their own
+    created.user.refresh_from_db()
+    approve(asked.approval.pk, actor=actor_for(created.user, "127.0.0.1"))
     assert RoleGrant.objects.get(user__username="takahashi.y").granted_by == "sato.k"
     assert Approval.objects.get(pk=asked.approval.pk).decided_by == "kato.r"
 

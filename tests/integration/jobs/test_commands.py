@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,14 +29,15 @@ def test_list_and_show_report_jobs_and_their_counts_by_code(child_home):
     real = run_support_job(child_home)
 
     listed = run_jutaku(child_home, "jobs", "list", check=True).stdout.splitlines()
-    assert listed[0].split() == ["ID", "KIND", "STATE", "DRY", "PROGRESS", "CREATED", "INPUT"]
-    assert [line.split()[:3] for line in listed[1:]] == [
+    assert listed[0].split() == ["番号", "種類", "状態", "試行", "処理件数", "作成日時", "入力"]
+    assert set(listed[1]) <= {"-", " "}
+    assert [line.split()[:3] for line in listed[2:]] == [
         [str(real["job_id"]), "test.kill", "完了"], [str(dry["job_id"]), "test.kill", "完了"],
     ]
-    assert "yes" in listed[2] and "1200/1200" in listed[1]
+    assert "試行" in listed[3] and "試行" not in listed[2] and "1,200/1,200" in listed[2]
 
     shown = run_jutaku(child_home, "jobs", "show", str(real["job_id"]), check=True).stdout
-    assert "counts by outcome code:" in shown
+    assert re.search(r"^結果コード +件数 +内容$", shown, re.M), shown
     assert "imported" in shown and "1,200" in shown
     assert "kill-test.csv" in shown
 
@@ -46,8 +48,8 @@ def test_list_and_show_report_jobs_and_their_counts_by_code(child_home):
 def test_list_filters_by_kind_and_limits(child_home):
     run_support_job(child_home, "--dry-run")
     run_support_job(child_home, "--dry-run")
-    assert len(run_jutaku(child_home, "jobs", "list", "--limit", "1", check=True).stdout.splitlines()) == 2
-    assert len(run_jutaku(child_home, "jobs", "list", "--kind", "other", check=True).stdout.splitlines()) == 1
+    assert len(run_jutaku(child_home, "jobs", "list", "--limit", "1", check=True).stdout.splitlines()) == 3
+    assert len(run_jutaku(child_home, "jobs", "list", "--kind", "other", check=True).stdout.splitlines()) == 2
 
 
 def test_showing_an_unknown_job_is_refused(child_home):

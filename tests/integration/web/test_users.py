@@ -57,7 +57,14 @@ def test_a_new_user_gets_a_qr_code_once_and_can_sign_in_with_it(signed_in: Signe
                                       object_ids=f"user:{user.pk}").exists()
     client = Client(enforce_csrf_checks=True)
     signed = sign_in(client, Made(user, secret), pyotp.TOTP(secret).now())
-    assert signed.status_code == 302 and client.get("/").status_code == 200
+    assert signed.status_code == 302 and signed["Location"].startswith("/password/")  # the admin's password
+    page = client.get(signed["Location"]).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    changed = client.post("/password/", {"csrfmiddlewaretoken": token.group(1), "password": PASSWORD,
+                                         "new_password": "yamada's own passphrase", "new_password2":
+                                         "yamada's own passphrase", "next": "/"})
+    assert changed.status_code == 302 and client.get("/").status_code == 200
     for r in AuditRecord.objects.all():  # the seed is never on the trail
         assert secret not in r.detail and secret not in r.object_ids and secret.lower() not in r.detail
     listed = admin.get("/users/").content.decode()

@@ -1,10 +1,13 @@
-"""Sign-in (password + TOTP), sign-out, session keep-alive and step-up re-authentication (AUTH-02..09).
+"""Sign-in (password + TOTP), sign-out, session keep-alive, step-up re-authentication (AUTH-02..09) and the
+user's own password change (the first thing after signing in with a password an administrator set).
 
 All failures give the same message and status (AUTH-05); the sign-in and lockout rules are those of
 :mod:`jutaku.accounts.auth`, shared with the CLI.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +16,7 @@ from django.shortcuts import render
 
 from jutaku import config
 from jutaku.accounts import auth, sessions
+from jutaku.accounts.passwords import POLICY_TEXT
 from jutaku.accounts.permissions import Permission
 from jutaku.incidents import log_incident
 from jutaku.web import pending
@@ -42,12 +46,14 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "web/login.html", {"next": target, "error": str(exc),
                                                   "username": _field(request, "username")}, status=200)
     # A new token at every sign-in (AUTH-07); an old cookie from before is simply replaced.
+    if opened.password_change_required:  # an administrator's password: the user sets their own first
+        target = "/password/?" + urlencode({"next": target})
     response = HttpResponseRedirect(target)
     set_session_cookie(response, opened.token)
     return response
 
 
-@requires(Permission.SESSION_SELF, methods=("POST",))
+@requires(Permission.SESSION_SELF, methods=("POST",), before_password_change=True)
 def logout(request: HttpRequest) -> HttpResponse:
     token = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     sessions.revoke(token, actor=request.actor)  # type: ignore[attr-defined]
@@ -56,7 +62,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@requires(Permission.SESSION_SELF, methods=("POST",))
+@requires(Permission.SESSION_SELF, methods=("POST",), before_password_change=True)
 def keepalive(request: HttpRequest) -> HttpResponse:
     """The 延長 button of the idle-timeout warning: any signed-in request counts as activity."""
     return JsonResponse({"idle_seconds": settings.JUTAKU_SESSION_IDLE_MINUTES * 60})
@@ -93,3 +99,27 @@ def _continue(request: HttpRequest, key: str, token: str, target: str) -> HttpRe
     except Exception as exc:  # the step-up stands (its new token is set on this answer): no sign-out
         log_incident(exc)
         return server_error(request)
+
+
+@requires(Permission.PASSWORD_CHANGE, methods=("GET", "POST"))
+def password(request: HttpRequest) -> HttpResponse:
+    """パスワードの変更: the current password and the new one twice. After signing in with a password an
+    administrator set, no other page answers until this is done (issue 14 item 14)."""
+    target = safe_next(request, request.GET.get("next", "") or request.POST.get("next", ""), default="/")
+    live = request.live_session  # type: ignore[attr-defined]
+    page = {"next": target, "forced": live.password_change_required, "policy": POLICY_TEXT,
+            "title": "パスワードの変更", "bare": live.password_change_required}  # no menu: nothing else opens yet
+    if request.method == "GET":
+        return render(request, "web/password.html", page)
+    if _field(request, "new_password") != _field(request, "new_password2"):
+        return render(request, "web/password.html", {**page, "error": "新しいパスワードが確認欄と一致しません。"})
+    try:
+        token = auth.change_password(live.actor.username, _field(request, "password"), _field(request, "new_password"),
+                                     terminal=request.terminal, production=config.get().is_production,  # type: ignore[attr-defined]
+                                     session_id=live.session_id)
+    except auth.PasswordRefused as exc:
+        return render(request, "web/password.html", {**page, "error": str(exc)})
+    messages.success(request, "パスワードを変更しました。ほかの端末のセッションはすべて終了しました。")
+    response = HttpResponseRedirect(target)
+    set_session_cookie(response, token or "")
+    return response

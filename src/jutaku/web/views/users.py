@@ -35,6 +35,7 @@ from jutaku.accounts.users import (
     find_user,
     list_users,
     reset_mfa,
+    reset_password,
     role_labels,
     set_roles,
     unlock,
@@ -140,7 +141,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "web/users/detail.html", {
         "title": f"利用者 {user.username}", "account": user, "described": describe(user, timezone.localdate()),
         "role_choices": ROLE_CHOICES, "is_me": user.username == request.actor.username,  # type: ignore[attr-defined]
-        "dual_roles": role_labels(sorted(DUAL_CONTROL_ROLES))})
+        "dual_roles": role_labels(sorted(DUAL_CONTROL_ROLES)), "policy": POLICY_TEXT})
 
 
 def _reason(request: HttpRequest) -> str:
@@ -198,6 +199,28 @@ def user_reset_mfa(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return _back(user_id)
     return _enrolment_page(request, user, enrolment, title="ワンタイムコードを再登録しました")
+
+
+@requires(Permission.USERS_MANAGE, methods=("POST",))
+def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A new initial password (typed twice by the administrator): the user changes it at the next sign-in."""
+    user = _account(request, user_id)
+    if user is None:
+        return not_found(request)
+    password = str(request.POST.get("password", ""))[:256]
+    if not _reason(request):
+        messages.error(request, "理由を入力してください（監査証跡に残ります）。")
+    elif password != str(request.POST.get("password2", ""))[:256]:
+        messages.error(request, "新しい初期パスワードが確認欄と一致しません。")
+    else:
+        try:
+            reset_password(user.username, password, actor=request.actor, reason=_reason(request))  # type: ignore[attr-defined]
+        except AccountsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{user.username} のパスワードを再設定しました（すべてのセッションを終了しました）。"
+                                      "本人は次のサインインで自分のパスワードに変更します。")
+    return _back(user_id)
 
 
 @requires(Permission.USERS_MANAGE, methods=("POST",), step_up=StepUp.ROLE_CHANGE)
@@ -273,6 +296,7 @@ urlpatterns: list[URLPattern] = [
     path("users/<int:user_id>/enable/", user_enable, name="user-enable"),
     path("users/<int:user_id>/unlock/", user_unlock, name="user-unlock"),
     path("users/<int:user_id>/reset-mfa/", user_reset_mfa, name="user-reset-mfa"),
+    path("users/<int:user_id>/reset-password/", user_reset_password, name="user-reset-password"),
     path("users/<int:user_id>/roles/", user_roles, name="user-roles"),
     path("users/terminals/", terminal_list, name="terminals"),
     path("users/terminals/add/", terminal_add, name="terminal-add"),
