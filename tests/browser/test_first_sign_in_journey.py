@@ -27,7 +27,7 @@ def test_first_sign_in_changes_the_administrators_password_before_the_dashboard(
     page.get_by_label("利用者名").fill("tanaka.h")
     page.get_by_label("氏名").fill("田中 花")
     page.get_by_label("職員番号（委託先は従事者番号）").fill("B2001")
-    page.get_by_label("番号登録担当（registrar）").check()
+    page.get_by_label("番号登録担当", exact=True).check()
     page.get_by_label("初期パスワード", exact=True).fill(INITIAL)
     page.get_by_label("初期パスワード（確認）").fill(INITIAL)
     expect(page.get_by_text("初期パスワードは本人が初回サインインで自分のパスワードに変更します。")).to_be_visible()
