@@ -4,7 +4,12 @@ import os
 import tempfile
 
 os.environ["JUTAKU_MODE"] = "test"
-os.environ.setdefault("JUTAKU_HOME", tempfile.mkdtemp(prefix="jutaku-test-home-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # A worker inherits the controller's environment, home included: each worker gets its own home, or two
+    # workers share its job locks, outputs and keys (an in-process import refused as "another job running").
+    os.environ["JUTAKU_HOME"] = tempfile.mkdtemp(prefix=f"jutaku-test-home-{os.environ['PYTEST_XDIST_WORKER']}-")
+else:
+    os.environ.setdefault("JUTAKU_HOME", tempfile.mkdtemp(prefix="jutaku-test-home-"))
 
 from jutaku.settings import *  # noqa: F403
 
