@@ -37,23 +37,24 @@ def read_secrets(*prompts: str) -> list[str]:
     return values
 
 
-def read_new_password() -> str:
+def _read_password(prompt: str) -> str:
+    """A password to set: twice on a terminal (they must agree), one stdin line otherwise."""
     if sys.stdin.isatty():
-        first, again = read_secrets("初期パスワード: ", "もう一度: ")
+        first, again = read_secrets(prompt, "もう一度: ")
         if first != again:
             raise Refused("パスワードが一致しません")
         return first
-    return read_secrets("初期パスワード: ")[0]
+    return read_secrets(prompt)[0]
+
+
+def read_new_password() -> str:
+    """The initial password an administrator sets."""
+    return _read_password("初期パスワード: ")
 
 
 def read_changed_password() -> str:
-    """The new password of a password change: twice on a terminal, one stdin line otherwise."""
-    if sys.stdin.isatty():
-        first, again = read_secrets("新しいパスワード: ", "もう一度: ")
-        if first != again:
-            raise Refused("パスワードが一致しません")
-        return first
-    return read_secrets("新しいパスワード: ")[0]
+    """The new password of a password change."""
+    return _read_password("新しいパスワード: ")
 
 
 def show_enrolment(enrolment: object, qr_svg: Path | None) -> None:
