@@ -19,21 +19,9 @@ from playwright.sync_api import expect
 
 from tests.browser import data
 from tests.browser.conftest import Console, Live, fits, shot, sign_in, step_up
+from tests.browser.test_deletion_journey import confirm_and_click
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def confirm_and_click(page: Any, button: Any, expected: str) -> None:
-    asked: list[str] = []
-
-    def accept(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", accept)
-    button.click()
-    page.wait_for_load_state()
-    assert asked and expected in asked[0], asked
 
 
 def lapse_step_up(username: str) -> None:
